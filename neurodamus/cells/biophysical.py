@@ -1,0 +1,97 @@
+"""Biophysical cells: a hoc template instance built on its morphology, with a spike detector
+at the soma registered with the ParallelContext.
+
+Checking (templates and morphologies exist) is separate from building, so that every
+problem is found before any NEURON object is made.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CircuitError
+from ..resources import hoc_dir
+from .morphology import find_morphology, readable_morphology
+from .templates import find_template, load_template, template_name
+
+
+@dataclass
+class LocalNodes:
+    """The cells of one population that this rank builds, with what building them needs."""
+
+    population: object  # circuit.NodePopulation
+    node_ids: np.ndarray
+    templates: list[str]
+    template_files: dict[str, Path]
+    morphologies: list[Path]
+    threshold_current: np.ndarray
+    holding_current: np.ndarray
+
+
+class BiophysicalCell:
+    """One instantiated cell; `sections` is indexed by SONATA section id
+    (soma 0, then axon, basal, apical sections in morphology order)."""
+
+    def __init__(self, gid: int, population: str, node_id: int, hoc_cell):
+        self.gid, self.population, self.node_id = gid, population, node_id
+        self.hoc = hoc_cell
+        self.sections = [hoc_cell.soma[0]]
+        for section_list in (hoc_cell.axonal, hoc_cell.basal, hoc_cell.apical):
+            self.sections.extend(section_list)
+        self.spike_detector = None
+        self.keep_alive = []  # synapses, NetCons and stimuli attached to this cell
+
+    @property
+    def soma(self):
+        return self.sections[0]
+
+    def section(self, section_id: int):
+        if not 0 <= section_id < len(self.sections):
+            raise CircuitError(f"section id {section_id} out of range for gid {self.gid} "
+                               f"({len(self.sections)} sections)", population=self.population)
+        return self.sections[section_id]
+
+
+def check_biophysical_cells(population, node_ids) -> LocalNodes:
+    """Read what the cells need in bulk and check that every template and morphology exists."""
+    settings = population.settings
+    attributes = population.attributes(node_ids, ["model_template", "morphology"])
+    dynamics = population.dynamics(node_ids, ["threshold_current", "holding_current"],
+                                   defaults={"threshold_current": 0.0, "holding_current": 0.0})
+    templates = [template_name(t, population.name) for t in attributes["model_template"]]
+    template_files = {name: find_template(name, settings.models_dir, population.name)
+                      for name in sorted(set(templates))}
+    morphology_files = {name: find_morphology(settings, name)
+                        for name in sorted(set(attributes["morphology"]))}
+    morphologies = [morphology_files[name] for name in attributes["morphology"]]
+    return LocalNodes(population, np.asarray(node_ids), templates, template_files, morphologies,
+                      dynamics["threshold_current"], dynamics["holding_current"])
+
+
+def _load_hoc_helpers(h):
+    if not hasattr(h, "nd_load_morphology"):
+        h.load_file(str(hoc_dir() / "nd_morphology.hoc"))
+
+
+def build_biophysical_cells(local: LocalNodes, h, pc, spike_threshold: float) -> list:
+    """Instantiate the cells of `local`, register each gid on this rank with its spike detector."""
+    _load_hoc_helpers(h)
+    for name, path in local.template_files.items():
+        load_template(h, name, path)
+    rank = int(pc.id())
+    cells = []
+    for i, node_id in enumerate(local.node_ids):
+        gid = int(local.population.offset + node_id)
+        morphology = readable_morphology(local.morphologies[i])
+        template = getattr(h, local.templates[i])
+        hoc_cell = template(gid, str(morphology.parent), morphology.name)
+        hoc_cell.threshold_current = float(local.threshold_current[i])
+        cell = BiophysicalCell(gid, local.population.name, int(node_id), hoc_cell)
+        pc.set_gid2node(gid, rank)
+        detector = hoc_cell.connect2target(None)
+        detector.threshold = spike_threshold
+        pc.cell(gid, detector)
+        cell.spike_detector = detector
+        cells.append(cell)
+    return cells

@@ -1,0 +1,81 @@
+"""`neurodamus CONFIG [options]`: run a SONATA simulation on all MPI ranks.
+
+Exit code 0 on success, 1 on a user error (printed once, by rank 0), and an abort of all
+ranks with a traceback on a bug, so that no rank is left waiting for another.
+"""
+
+import argparse
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from .errors import NeurodamusError
+
+log = logging.getLogger("neurodamus")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neurodamus",
+        description="Run a SONATA simulation with NEURON on MPI ranks "
+                    "(mpiexec -n N neurodamus simulation_config.json).",
+        epilog="Other commands: `neurodamus export-dynapse --help`.")
+    parser.add_argument("config", type=Path, help="the SONATA simulation_config.json")
+    parser.add_argument("--output-path", type=Path, metavar="DIR",
+                        help="write outputs here instead of the config's output.output_dir")
+    parser.add_argument("--mechanisms-cache", type=Path, metavar="DIR",
+                        help="where compiled mechanisms are cached "
+                             "(default $NEURODAMUS_CACHE_DIR or ~/.cache/neurodamus)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="do not print the progress line during the run")
+    parser.add_argument("--verbose", action="store_true", help="log more detail (debug level)")
+    return parser
+
+
+def _setup_logging(is_root: bool, verbose: bool):
+    level = (logging.DEBUG if verbose else logging.INFO) if is_root else logging.ERROR
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stdout, force=True)
+
+
+def run_simulation(args) -> int:
+    from .config import load_settings
+    from .parallel import init_parallel
+    from .simulation import Simulation, SimulationOptions
+
+    parallel = init_parallel()
+    _setup_logging(parallel.is_root, args.verbose)
+    try:
+        if parallel.is_root:
+            log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
+        settings = parallel.agree(load_settings, args.config, args.output_path)
+        options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
+                                    progress=not args.no_progress)
+        summary = Simulation(settings, parallel, options).run()
+    except NeurodamusError as error:
+        if parallel.is_root:
+            print(f"neurodamus: error: {error}", file=sys.stderr, flush=True)
+        return 1
+    except BaseException:  # a bug: other ranks may be blocked in a collective
+        print(f"neurodamus: internal error on rank {parallel.rank}:\n{traceback.format_exc()}",
+              file=sys.stderr, flush=True)
+        parallel.abort(2)
+        return 2
+    if parallel.is_root:
+        print(f"Outputs in {summary.output_dir} (spikes: {summary.spikes_file.name})")
+        print(f"Done: {summary.cells} cells, {summary.synapses} synapses, {summary.spikes} spikes, "
+              f"{summary.wall_time:.1f} s wall on {summary.ranks} rank(s)", flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export-dynapse":
+        from .export.dynapse.cli import main as export_main
+        return export_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return run_simulation(args)
+    except NeurodamusError as error:  # before MPI is up (e.g. NEURON did not load MPI)
+        print(f"neurodamus: error: {error}", file=sys.stderr, flush=True)
+        return 1

@@ -1,0 +1,82 @@
+"""Open the simulation and circuit configs with libsonata and turn them into Settings.
+
+libsonata does the parsing (it knows every key of the format); this module translates
+its errors into ConfigError naming our file, checks what libsonata leaves to the
+simulator (value ranges, files that must exist, node sets that must resolve), and
+reports every problem it finds at once.
+"""
+
+import json
+from pathlib import Path
+
+import libsonata
+
+from ..errors import ConfigError
+from .checks import ProblemList
+from .circuit import load_circuit_settings
+from .inputs import load_inputs
+from .node_sets import check_node_sets, load_node_sets
+from .settings import Conditions, OutputSettings, RunSettings, Settings
+
+SORT_ORDERS = {"none", "by_id", "by_time"}
+
+
+def _open_simulation_config(path: Path):
+    if not path.is_file():
+        raise ConfigError("simulation config not found", file=path)
+    try:
+        json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"not valid JSON: {error}", file=path) from None
+    try:
+        return libsonata.SimulationConfig.from_file(str(path))
+    except (libsonata.SonataError, RuntimeError) as error:
+        raise ConfigError(str(error), file=path) from None
+
+
+def _run_settings(config, problems: ProblemList) -> RunSettings:
+    run = config.run
+    if not run.tstop > 0:
+        problems.add(f"must be positive, got {run.tstop}", key="run.tstop")
+    if not run.dt > 0:
+        problems.add(f"must be positive, got {run.dt}", key="run.dt")
+    elif run.tstop > 0 and run.dt > run.tstop:
+        problems.add(f"{run.dt} is larger than run.tstop {run.tstop}", key="run.dt")
+    if run.random_seed < 0:
+        problems.add(f"must not be negative, got {run.random_seed}", key="run.random_seed")
+    return RunSettings(tstop=run.tstop, dt=run.dt, random_seed=int(run.random_seed),
+                       spike_threshold=run.spike_threshold,
+                       integration_method=run.integration_method.name)
+
+
+def _output_settings(config, output_override) -> OutputSettings:
+    output = config.output
+    output_dir = Path(output_override).resolve() if output_override else Path(output.output_dir)
+    spikes = Path(output.spikes_file)
+    spikes_name = spikes.name if spikes.is_absolute() else str(spikes)
+    return OutputSettings(output_dir=output_dir, spikes_file=spikes_name,
+                          spikes_sort_order=output.spikes_sort_order.name)
+
+
+def load_settings(config_path, output_dir=None) -> Settings:
+    """Read and validate everything; raise one ConfigError listing every problem found."""
+    path = Path(config_path).resolve()
+    config = _open_simulation_config(path)
+    problems = ProblemList(path)
+    run = _run_settings(config, problems)
+    conditions = Conditions(celsius=config.conditions.celsius, v_init=config.conditions.v_init)
+    circuit = load_circuit_settings(Path(config.network), problems)
+    raw = json.loads(config.expanded_json)
+    inputs = load_inputs(config, raw.get("inputs", {}), problems)
+    node_sets_file, node_sets = load_node_sets(config, circuit, problems)
+    node_set = config.node_set or None
+    if node_sets is not None:
+        used = {"node_set": node_set} if node_set else {}
+        used.update({f"inputs.{i.name}.node_set": i.node_set for i in inputs})
+        check_node_sets(node_sets, node_sets_file, used, circuit, problems)
+    problems.raise_if_any()
+    return Settings(config_file=path, run=run, conditions=conditions,
+                    output=_output_settings(config, output_dir), circuit=circuit,
+                    node_sets_file=node_sets_file,
+                    node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
+                    node_set=node_set, inputs=tuple(inputs))

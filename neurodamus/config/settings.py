@@ -1,0 +1,87 @@
+"""Frozen dataclasses holding everything the later phases need from the configs.
+
+libsonata's typed objects are copied into these once, so that later phases take plain,
+immutable values (and tests can build them directly, without files).
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    tstop: float
+    dt: float
+    random_seed: int
+    spike_threshold: float = -30.0
+    integration_method: str = "euler"  # euler | crank_nicolson | crank_nicolson_ion
+
+
+@dataclass(frozen=True)
+class Conditions:
+    celsius: float = 34.0
+    v_init: float = -80.0
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    output_dir: Path
+    spikes_file: str = "out.h5"
+    spikes_sort_order: str = "by_time"  # none | by_id | by_time
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """One entry of `inputs`: module-specific parameters are kept in `parameters`."""
+
+    name: str
+    module: str
+    input_type: str
+    node_set: str
+    delay: float
+    duration: float
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodePopulationSettings:
+    name: str
+    type: str  # biophysical | virtual | ...
+    nodes_file: Path
+    morphologies_dir: Path | None
+    alternate_morphologies: dict  # format name -> directory
+    models_dir: Path | None  # biophysical_neuron_models_dir
+    mechanisms_dir: Path | None
+
+
+@dataclass(frozen=True)
+class EdgePopulationSettings:
+    name: str
+    type: str  # chemical | electrical | ...
+    edges_file: Path
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class CircuitSettings:
+    config_file: Path
+    node_populations: tuple[NodePopulationSettings, ...]  # in circuit-config order
+    edge_populations: tuple[EdgePopulationSettings, ...]
+    mechanisms_dirs: tuple[Path, ...]
+
+    def node_population(self, name: str) -> NodePopulationSettings:
+        return next(p for p in self.node_populations if p.name == name)
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_file: Path
+    run: RunSettings
+    conditions: Conditions
+    output: OutputSettings
+    circuit: CircuitSettings
+    node_sets_file: Path | None
+    node_sets_json: str  # the merged node sets (circuit's, then the simulation's)
+    node_set: str | None
+    inputs: tuple[InputSettings, ...]

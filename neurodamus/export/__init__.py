@@ -1,0 +1,1 @@
+"""Other back ends than NEURON."""

@@ -1,0 +1,158 @@
+"""Write small SONATA point-neuron networks (nodes, edges, node sets, spikes, configs) for tests.
+
+Strict SONATA as libsonata reads it: one group per population, attributes and
+`dynamics_params` in the HDF5 files, an enum `sorting` in the spike file.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SONATA_MAGIC = 0x0A7A
+
+
+@dataclass
+class PointPopulation:
+    """`size` point neurons; `attributes` / `dynamics_params` map a name to a scalar or an array."""
+
+    name: str
+    size: int
+    model_template: str = "nrn:IntFire1"
+    model_type: str = "point_neuron"
+    attributes: dict = field(default_factory=dict)
+    dynamics_params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Edges:
+    """Edges `source_ids[i] -> target_ids[i]` with `syn_weight`; `delay` optional (ms)."""
+
+    source: str
+    target: str
+    source_ids: np.ndarray
+    target_ids: np.ndarray
+    syn_weight: np.ndarray
+    delay: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}__{self.target}"
+
+
+@dataclass
+class PointNetworkSpec:
+    populations: list[PointPopulation]
+    virtual: dict[str, int] = field(default_factory=dict)        # name -> size
+    edges: list[Edges] = field(default_factory=list)
+    spikes: dict[str, tuple] = field(default_factory=dict)       # virtual pop -> (ids, times)
+    node_sets: dict = field(default_factory=dict)
+    tstop: float = 100.0
+    dt: float = 0.025
+
+
+def _root_attributes(h5: h5py.File) -> None:
+    h5.attrs["version"] = np.array([0, 1], dtype=np.uint32)
+    h5.attrs["magic"] = np.uint32(SONATA_MAGIC)
+
+
+def _column(value, size: int) -> np.ndarray:
+    array = np.asarray(value)
+    return np.full(size, array) if array.ndim == 0 else array
+
+
+def _write_dataset(group: h5py.Group, name: str, values) -> None:
+    if values.dtype.kind in "US":
+        group.create_dataset(name, data=values.astype(object), dtype=h5py.string_dtype())
+    else:
+        group.create_dataset(name, data=values)
+
+
+def write_nodes(path: Path, spec: PointNetworkSpec) -> None:
+    with h5py.File(path, "w") as h5:
+        _root_attributes(h5)
+        populations = [(p.name, p.size, p) for p in spec.populations]
+        populations += [(name, size, None) for name, size in spec.virtual.items()]
+        for name, size, population in populations:
+            group = h5.create_group(f"nodes/{name}")
+            group["node_type_id"] = np.full(size, -1, dtype=np.int64)
+            group["node_group_id"] = np.zeros(size, dtype=np.uint32)
+            group["node_group_index"] = np.arange(size, dtype=np.uint64)
+            attributes = group.create_group("0")
+            if population is None:
+                _write_dataset(attributes, "model_type", _column("virtual", size))
+                continue
+            _write_dataset(attributes, "model_type", _column(population.model_type, size))
+            _write_dataset(attributes, "model_template", _column(population.model_template, size))
+            for key, value in population.attributes.items():
+                _write_dataset(attributes, key, _column(value, size))
+            dynamics = attributes.create_group("dynamics_params")
+            for key, value in population.dynamics_params.items():
+                _write_dataset(dynamics, key, _column(value, size))
+
+
+def write_edges(path: Path, spec: PointNetworkSpec) -> None:
+    with h5py.File(path, "w") as h5:
+        _root_attributes(h5)
+        for edges in spec.edges:
+            group = h5.create_group(f"edges/{edges.name}")
+            count = len(edges.source_ids)
+            group["source_node_id"] = np.asarray(edges.source_ids, dtype=np.uint64)
+            group["source_node_id"].attrs["node_population"] = edges.source
+            group["target_node_id"] = np.asarray(edges.target_ids, dtype=np.uint64)
+            group["target_node_id"].attrs["node_population"] = edges.target
+            group["edge_type_id"] = np.full(count, -1, dtype=np.int64)
+            group["edge_group_id"] = np.zeros(count, dtype=np.uint32)
+            group["edge_group_index"] = np.arange(count, dtype=np.uint64)
+            attributes = group.create_group("0")
+            attributes["syn_weight"] = np.asarray(edges.syn_weight, dtype=float)
+            if edges.delay is not None:
+                attributes["delay"] = _column(edges.delay, count).astype(float)
+
+
+def write_spikes(path: Path, spikes: dict[str, tuple]) -> None:
+    """SONATA spike file, sorted by time, with the enum `sorting` attribute libsonata wants."""
+    sorting = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
+    with h5py.File(path, "w") as h5:
+        _root_attributes(h5)
+        for population, (ids, times) in spikes.items():
+            ids, times = np.asarray(ids, dtype=np.uint64), np.asarray(times, dtype=float)
+            order = np.lexsort((ids, times))
+            group = h5.create_group(f"spikes/{population}")
+            group.attrs.create("sorting", 2, dtype=sorting)
+            group["timestamps"] = times[order]
+            group["timestamps"].attrs["units"] = "ms"
+            group["node_ids"] = ids[order]
+
+
+def write_network(directory, spec: PointNetworkSpec) -> Path:
+    """Write everything into `directory`; returns the simulation config's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_nodes(directory / "nodes.h5", spec)
+    types = {p.name: {"type": p.model_type} for p in spec.populations}
+    types.update({name: {"type": "virtual"} for name in spec.virtual})
+    networks = {"nodes": [{"nodes_file": "$BASE_DIR/nodes.h5", "populations": types}],
+                "edges": []}
+    if spec.edges:
+        write_edges(directory / "edges.h5", spec)
+        networks["edges"] = [{"edges_file": "$BASE_DIR/edges.h5",
+                              "populations": {e.name: {"type": "chemical"} for e in spec.edges}}]
+    node_sets = {"All": {"population": [p.name for p in spec.populations]}, **spec.node_sets}
+    (directory / "node_sets.json").write_text(json.dumps(node_sets, indent=2))
+    circuit = {"version": 2, "manifest": {"$BASE_DIR": "."},
+               "node_sets_file": "$BASE_DIR/node_sets.json", "networks": networks}
+    (directory / "circuit_config.json").write_text(json.dumps(circuit, indent=2))
+    simulation = {"version": 2, "network": "circuit_config.json",
+                  "run": {"tstop": spec.tstop, "dt": spec.dt, "random_seed": 1},
+                  "output": {"output_dir": "output"}, "inputs": {}}
+    if spec.spikes:
+        write_spikes(directory / "input_spikes.h5", spec.spikes)
+        simulation["inputs"]["replay"] = {
+            "module": "synapse_replay", "input_type": "spikes", "delay": 0.0,
+            "duration": spec.tstop, "node_set": "All", "spike_file": "input_spikes.h5"}
+    path = directory / "simulation_config.json"
+    path.write_text(json.dumps(simulation, indent=2))
+    return path

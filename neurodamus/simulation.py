@@ -1,0 +1,230 @@
+"""The phases of a simulation, in order, each timed: circuit -> balance -> mechanisms -> cells
+-> connections -> stimuli -> reports -> run -> outputs. Settings come in already validated.
+
+Every phase that can fail on user data runs through `parallel.agree`, so a problem found
+on one rank stops all ranks together with one message.
+"""
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libsonata
+import numpy as np
+
+from .balance import round_robin
+from .cells import build_biophysical_cells, check_biophysical_cells
+from .circuit import open_circuit
+from .connectivity import connect_chemical, read_afferent_edges
+from .errors import NeurodamusError
+from .mechanisms import build_mechanisms, load_mechanisms, mechanism_sources
+from .reports import SpikeRecorder, write_spikes
+from .run import prepare_run, run_solver
+from .stimuli import STIMULUS_MODULES
+from .timings import PhaseTimings
+
+log = logging.getLogger("neurodamus")
+SUMMARY_FILE = "run_summary.json"
+DISTRIBUTION_FILE = "distribution.json"
+
+
+@dataclass
+class SimulationOptions:
+    mechanisms_cache: Path | None = None
+    progress: bool = True
+
+
+@dataclass
+class Summary:
+    cells: int = 0
+    synapses: int = 0
+    spikes: int = 0
+    wall_time: float = 0.0
+    ranks: int = 1
+    output_dir: Path | None = None
+    spikes_file: Path | None = None
+    cells_per_rank: list = field(default_factory=list)
+
+
+class Simulation:
+    def __init__(self, settings, parallel, options: SimulationOptions | None = None):
+        self.settings = settings
+        self.parallel = parallel
+        self.options = options or SimulationOptions()
+        self.timings = PhaseTimings()
+        self.cells = []
+        self.stimuli = []
+        self.synapse_count = 0
+
+    @property
+    def h(self):
+        from neuron import h
+        return h
+
+    def _phase(self, name, function, *args):
+        with self.timings.phase(name):
+            result = self.parallel.agree(function, *args)
+        if self.parallel.is_root:
+            _, wall, memory = self.timings.phases[-1]
+            log.info("%-12s %8.3f s  %8.1f MB (rank 0)", name, wall, memory)
+        return result
+
+    def run(self) -> Summary:
+        start = time.perf_counter()
+        settings, parallel = self.settings, self.parallel
+        circuit = self._phase("circuit", self._open_circuit)
+        local_gids = self._phase("balance", self._balance, circuit)
+        library = self._phase("mechanisms", self._build_mechanisms)
+        local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)
+        self._phase("mechanisms-load", load_mechanisms, self.h, library)
+        self._phase("cells", self._build_cells, local_nodes)
+        self._phase("distribution", self._check_distribution, circuit)
+        self._phase("connections", self._connect, circuit)
+        self._phase("stimuli", self._attach_stimuli, circuit)
+        recorder = self._phase("reports", self._prepare_reports)
+        self._phase("run", self._run)
+        summary = self._phase("outputs", self._write_outputs, circuit, recorder)
+        summary.wall_time = time.perf_counter() - start
+        self._finish(summary)
+        return summary
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def _open_circuit(self):
+        node_sets = libsonata.NodeSets(self.settings.node_sets_json)
+        circuit = open_circuit(self.settings, node_sets)
+        if self.parallel.is_root:
+            output_dir = self.settings.output.output_dir
+            output_dir.mkdir(parents=True, exist_ok=True)
+            stale = output_dir / self.settings.output.spikes_file
+            if stale.exists():  # never leave a previous run's spikes looking like this run's
+                stale.unlink()
+        return circuit
+
+    def _balance(self, circuit):
+        gids = circuit.target_gids(self.settings.node_set)
+        if gids.size == 0:
+            raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to simulate")
+        self.target_count = int(gids.size)
+        self.target_checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
+        return round_robin(gids, self.parallel.size, self.parallel.rank)
+
+    def _build_mechanisms(self):
+        sources = mechanism_sources(self.settings.circuit.mechanisms_dirs)
+        return self.parallel.on_root_then_share(build_mechanisms, sources,
+                                                self.options.mechanisms_cache)
+
+    def _check_cells(self, circuit, local_gids):
+        local = []
+        for population in circuit.populations.values():
+            mask = (local_gids >= population.offset) & (local_gids < population.offset + population.size)
+            if mask.any():
+                local.append(check_biophysical_cells(population, population.node_ids(local_gids[mask])))
+        return local
+
+    def _build_cells(self, local_nodes):
+        for local in local_nodes:
+            self.cells.extend(build_biophysical_cells(
+                local, self.h, self.parallel.pc, self.settings.run.spike_threshold))
+
+    def _check_distribution(self, circuit):
+        """Every target cell built exactly once across ranks (catches N serial copies)."""
+        gids = np.array([c.gid for c in self.cells], dtype=np.int64)
+        count = self.parallel.allreduce_sum(int(gids.size))
+        sums = self.parallel.allreduce_sum(int(gids.sum()))
+        squares = self.parallel.allreduce_sum(int((gids.astype(object) ** 2).sum()))
+        if (count, (sums, squares)) != (self.target_count, self.target_checksum):
+            raise NeurodamusError(
+                f"cell distribution is wrong: {count} cells built over {self.parallel.size} ranks "
+                f"for {self.target_count} targets (are the ranks sharing one MPI?)")
+
+    def _connect(self, circuit):
+        cells_by_population = {}
+        for cell in self.cells:
+            cells_by_population.setdefault(cell.population, {})[cell.node_id] = cell
+        for edge_settings in self.settings.circuit.edge_populations:
+            local = cells_by_population.get(edge_settings.target)
+            if not local:
+                continue
+            if edge_settings.type != "chemical":
+                if self.parallel.is_root:
+                    log.warning("edge population '%s' of type '%s' is not simulated yet",
+                                edge_settings.name, edge_settings.type)
+                continue
+            edges = read_afferent_edges(edge_settings, sorted(local))
+            source = circuit.populations[edge_settings.source]
+            self.synapse_count += connect_chemical(edges, local, source.offset, self.h,
+                                                   self.parallel.pc)
+
+    def _attach_stimuli(self, circuit):
+        cells_by_gid = {cell.gid: cell for cell in self.cells}
+        for input_settings in self.settings.inputs:
+            stimulus = STIMULUS_MODULES[input_settings.module](input_settings)
+            for population in circuit.populations.values():
+                if population.is_virtual:
+                    continue
+                gids = population.gids(circuit.node_set_ids(input_settings.node_set, population))
+                for gid in gids:
+                    cell = cells_by_gid.get(int(gid))
+                    if cell is not None:
+                        cell.keep_alive.extend(stimulus.attach(cell, self.h))
+
+    def _prepare_reports(self):
+        return SpikeRecorder(self.h, self.parallel.pc)
+
+    def _run(self):
+        max_step = prepare_run(self.h, self.parallel.pc, self.settings.run, self.settings.conditions)
+        if self.parallel.is_root:
+            log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
+                     self.settings.run.tstop, self.parallel.size, max_step)
+        run_solver(self.h, self.parallel.pc, self.settings.run, self.settings.conditions,
+                   report_progress=self.options.progress and self.parallel.is_root)
+
+    def _write_outputs(self, circuit, recorder) -> Summary:
+        times, gids = recorder.local_spikes()
+        gathered = self.parallel.gather((times, gids))
+        local_gids = [c.gid for c in self.cells]
+        distribution = self.parallel.gather(local_gids)
+        synapses = self.parallel.allreduce_sum(self.synapse_count)
+        output = self.settings.output
+        summary = Summary(cells=self.target_count, synapses=synapses, ranks=self.parallel.size,
+                          output_dir=output.output_dir,
+                          spikes_file=output.output_dir / output.spikes_file)
+        if not self.parallel.is_root:
+            return summary
+        all_times = np.concatenate([t for t, _ in gathered])
+        all_gids = np.concatenate([g for _, g in gathered])
+        by_population = {}
+        for population in circuit.populations.values():
+            if population.is_virtual:
+                continue
+            mask = (all_gids >= population.offset) & (all_gids < population.offset + population.size)
+            by_population[population.name] = (all_times[mask], population.node_ids(all_gids[mask]))
+        write_spikes(summary.spikes_file, by_population, output.spikes_sort_order)
+        circuit.write_offsets(output.output_dir)
+        (output.output_dir / DISTRIBUTION_FILE).write_text(json.dumps(
+            {"ranks": self.parallel.size, "gids_by_rank": distribution}))
+        summary.spikes = int(all_times.size)
+        summary.cells_per_rank = [len(d) for d in distribution]
+        return summary
+
+    def _finish(self, summary: Summary):
+        peaks = self.parallel.gather([memory for _, _, memory in self.timings.phases])
+        walls = [self.parallel.allreduce_max(wall) for _, wall, _ in self.timings.phases]
+        if not self.parallel.is_root:
+            return
+        table = self.timings.table(peaks, walls)
+        log.info("Timings:\n%s", table)
+        record = {
+            "cells": summary.cells, "synapses": summary.synapses, "spikes": summary.spikes,
+            "ranks": summary.ranks, "cells_per_rank": summary.cells_per_rank,
+            "wall_time": summary.wall_time, "spikes_file": str(summary.spikes_file),
+            "phases": [{"name": name, "wall": walls[i], "peak_memory_mb": max(p[i] for p in peaks)}
+                       for i, (name, _, _) in enumerate(self.timings.phases)],
+        }
+        path = summary.output_dir / SUMMARY_FILE
+        path.with_suffix(".partial").write_text(json.dumps(record, indent=2))
+        os.replace(path.with_suffix(".partial"), path)

@@ -1,0 +1,6 @@
+"""Phase 6, stimuli: one small class per SONATA input module, found through a registry."""
+
+from . import linear  # noqa: F401  (registers the module)
+from .registry import STIMULUS_MODULES, Stimulus, register
+
+__all__ = ["STIMULUS_MODULES", "Stimulus", "register"]

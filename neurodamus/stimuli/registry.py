@@ -1,0 +1,61 @@
+"""Input module name -> stimulus class. The registry is the only list of valid modules:
+config validation asks it, so adding a module is one class and one `@register`."""
+
+NUMBER = (int, float)
+
+STIMULUS_MODULES: dict[str, type["Stimulus"]] = {}
+
+
+def register(module_name: str):
+    def decorate(cls):
+        cls.module = module_name
+        STIMULUS_MODULES[module_name] = cls
+        return cls
+    return decorate
+
+
+class Stimulus:
+    """Base of all input modules.
+
+    Subclasses declare `input_types`, `required` and `optional` parameters (name -> type)
+    and implement `attach`, which creates the NEURON objects on one cell and returns
+    them (the caller keeps them alive).
+    """
+
+    module = ""
+    input_types: tuple[str, ...] = ()
+    required: dict[str, type] = {}
+    optional: dict[str, type] = {}
+
+    @classmethod
+    def validate(cls, parameters: dict, input_type: str):
+        """Yield (message, parameter name) for every problem with this input's parameters."""
+        if input_type not in cls.input_types:
+            yield (f"module '{cls.module}' takes input_type {' or '.join(cls.input_types)}, "
+                   f"not '{input_type}'", "input_type")
+        known = {**cls.required, **cls.optional}
+        for name in cls.required:
+            if name not in parameters:
+                yield f"missing mandatory parameter of module '{cls.module}'", name
+        for name, value in parameters.items():
+            if name not in known:
+                yield f"unknown parameter of module '{cls.module}'", name
+            elif not _has_type(value, known[name]):
+                yield f"must be {_type_name(known[name])}, got {value!r}", name
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def attach(self, cell, h):
+        raise NotImplementedError
+
+
+def _has_type(value, expected) -> bool:
+    """isinstance, except that JSON booleans are not numbers."""
+    if isinstance(value, bool):
+        return expected is bool
+    return isinstance(value, expected)
+
+
+def _type_name(expected) -> str:
+    return "a number" if expected == NUMBER else f"of type {expected.__name__}"

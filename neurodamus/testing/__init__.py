@@ -1,0 +1,1 @@
+"""Test support: generators of small SONATA circuits, used by the tests and the bundled example."""

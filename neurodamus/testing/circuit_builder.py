@@ -1,0 +1,260 @@
+"""Generate small SONATA circuits (nodes, edges, morphologies, configs) of any size.
+
+Used by the tests and by `python -m neurodamus.testing.example` to (re)create the
+bundled example in configs/. Everything is drawn from one seeded generator, so the
+same arguments always give the same circuit.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import libsonata
+import numpy as np
+
+from .morphologies import MorphologyLayout, write_interneuron, write_pyramidal
+
+SONATA_MAGIC = 0x0A7A
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """A node population: `kind` is 'exc' or 'inh' (biophysical, our templates) or 'virtual'."""
+
+    name: str
+    size: int
+    kind: str
+    threshold_current: float = 0.2
+    holding_current: float = 0.0
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    """Chemical synapses from `source` onto every cell of `target`.
+
+    `per_target` synapses per target cell, sources drawn uniformly (no autapses);
+    `conductance` in nS; delays uniform in `delay` (ms).
+    """
+
+    source: str
+    target: str
+    per_target: int
+    conductance: float
+    delay: tuple[float, float] = (1.0, 3.0)
+    name: str = ""
+
+    @property
+    def population(self) -> str:
+        return self.name or f"{self.source}__{self.target}__chemical"
+
+
+@dataclass
+class CircuitSpec:
+    populations: list[PopulationSpec]
+    edges: list[EdgeSpec] = field(default_factory=list)
+    node_sets: dict = field(default_factory=dict)
+    seed: int = 1
+    morphologies_per_kind: int = 3
+
+
+TEMPLATES = {"exc": "NdExcCell", "inh": "NdFsCell"}
+MORPHOLOGY_WRITERS = {"exc": write_pyramidal, "inh": write_interneuron}
+# Tsodyks-Markram parameters by synapse kind (typical cortical values).
+TM_PARAMETERS = {
+    "exc": dict(syn_type_id=120, u_syn=0.5, depression_time=670.0, facilitation_time=17.0,
+                decay_time=1.7, n_rrp_vesicles=2),
+    "inh": dict(syn_type_id=10, u_syn=0.25, depression_time=700.0, facilitation_time=0.0,
+                decay_time=8.0, n_rrp_vesicles=1),
+}
+
+
+def _string_dataset(group, name, values):
+    group.create_dataset(name, data=np.array(values, dtype=object), dtype=h5py.string_dtype())
+
+
+def _stamp(h5file):
+    h5file.attrs["version"] = np.array([0, 1], dtype=np.uint32)
+    h5file.attrs["magic"] = np.uint32(SONATA_MAGIC)
+
+
+class CircuitBuilder:
+    """Writes one circuit into a directory; see `build_circuit`."""
+
+    def __init__(self, directory: Path, spec: CircuitSpec):
+        self.directory = Path(directory)
+        self.spec = spec
+        self.rng = np.random.default_rng(spec.seed)
+        self.layouts: dict[str, list[MorphologyLayout]] = {}
+        self.node_morphology: dict[str, np.ndarray] = {}  # population -> layout index per node
+
+    def build(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "morphologies").mkdir(exist_ok=True)
+        self._write_morphologies()
+        self._write_nodes()
+        edge_files = [self._write_edges(edge) for edge in self.spec.edges]
+        (self.directory / "node_sets.json").write_text(json.dumps(self._node_sets(), indent=2))
+        return self._write_circuit_config(edge_files)
+
+    def _kinds(self):
+        return sorted({p.kind for p in self.spec.populations if p.kind != "virtual"})
+
+    def _write_morphologies(self):
+        for kind in self._kinds():
+            writer = MORPHOLOGY_WRITERS[kind]
+            self.layouts[kind] = [
+                writer(self.directory / "morphologies" / f"{kind}_morph_{i}.swc", self.rng)
+                for i in range(self.spec.morphologies_per_kind)
+            ]
+
+    def _write_nodes(self):
+        with h5py.File(self.directory / "nodes.h5", "w") as f:
+            _stamp(f)
+            for pop in self.spec.populations:
+                group = f.create_group(f"nodes/{pop.name}")
+                group.create_dataset("node_type_id", data=np.full(pop.size, -1, np.int64))
+                group.create_dataset("node_group_id", data=np.zeros(pop.size, np.int64))
+                group.create_dataset("node_group_index", data=np.arange(pop.size, dtype=np.int64))
+                attrs = group.create_group("0")
+                if pop.kind == "virtual":
+                    _string_dataset(attrs, "model_type", ["virtual"] * pop.size)
+                    continue
+                self._write_biophysical_attributes(attrs, pop)
+
+    def _write_biophysical_attributes(self, attrs, pop: PopulationSpec):
+        n = pop.size
+        morph_index = self.rng.integers(0, self.spec.morphologies_per_kind, n)
+        self.node_morphology[pop.name] = morph_index
+        names = [self.layouts[pop.kind][i].name for i in morph_index]
+        for axis in "xyz":
+            attrs.create_dataset(axis, data=self.rng.uniform(0, 500, n))
+        attrs.create_dataset("orientation_w", data=np.ones(n))
+        for axis in "xyz":
+            attrs.create_dataset(f"orientation_{axis}", data=np.zeros(n))
+        _string_dataset(attrs, "morphology", names)
+        _string_dataset(attrs, "model_template", [f"hoc:{TEMPLATES[pop.kind]}"] * n)
+        _string_dataset(attrs, "model_type", ["biophysical"] * n)
+        _string_dataset(attrs, "etype", ["hh" if pop.kind == "exc" else "fs"] * n)
+        _string_dataset(attrs, "mtype", ["PYR" if pop.kind == "exc" else "BC"] * n)
+        _string_dataset(attrs, "morph_class", ["PYR" if pop.kind == "exc" else "INT"] * n)
+        _string_dataset(attrs, "synapse_class", ["EXC" if pop.kind == "exc" else "INH"] * n)
+        dynamics = attrs.create_group("dynamics_params")
+        dynamics.create_dataset("threshold_current", data=np.full(n, pop.threshold_current))
+        dynamics.create_dataset("holding_current", data=np.full(n, pop.holding_current))
+
+    def _population(self, name) -> PopulationSpec:
+        return next(p for p in self.spec.populations if p.name == name)
+
+    def _write_edges(self, edge: EdgeSpec) -> str:
+        source, target = self._population(edge.source), self._population(edge.target)
+        source_kind = "exc" if source.kind in ("exc", "virtual") else "inh"
+        targets = np.repeat(np.arange(target.size), edge.per_target)
+        sources = self.rng.integers(0, source.size, targets.size)
+        if edge.source == edge.target:  # no autapses: shift self-connections by one
+            same = sources == targets
+            sources[same] = (sources[same] + 1) % source.size
+        section_ids, positions = self._synapse_locations(target, targets, source_kind)
+        order = np.lexsort((sources, targets))
+        filename = f"edges_{edge.population}.h5"
+        n = targets.size
+        with h5py.File(self.directory / filename, "w") as f:
+            _stamp(f)
+            group = f.create_group(f"edges/{edge.population}")
+            group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
+            group["source_node_id"].attrs["node_population"] = edge.source
+            group.create_dataset("target_node_id", data=targets[order].astype(np.uint64))
+            group["target_node_id"].attrs["node_population"] = edge.target
+            group.create_dataset("edge_type_id", data=np.full(n, -1, np.int64))
+            group.create_dataset("edge_group_id", data=np.zeros(n, np.int64))
+            group.create_dataset("edge_group_index", data=np.arange(n, dtype=np.uint64))
+            attrs = group.create_group("0")
+            attrs.create_dataset("afferent_section_id", data=section_ids[order].astype(np.int32))
+            attrs.create_dataset("afferent_section_pos", data=positions[order].astype(np.float32))
+            attrs.create_dataset("conductance", data=(
+                edge.conductance * self.rng.uniform(0.5, 1.5, n))[order].astype(np.float32))
+            delay = self.rng.uniform(*edge.delay, n)
+            attrs.create_dataset("delay", data=delay[order].astype(np.float32))
+            for key, value in TM_PARAMETERS[source_kind].items():
+                dtype = np.int32 if isinstance(value, int) else np.float32
+                attrs.create_dataset(key, data=np.full(n, value, dtype))
+        libsonata.EdgePopulation.write_indices(
+            str(self.directory / filename), edge.population, source.size, target.size)
+        return filename
+
+    def _synapse_locations(self, target: PopulationSpec, targets, source_kind):
+        """Excitatory synapses on dendrites, inhibitory ones on the soma and basal dendrites."""
+        layouts = self.layouts[target.kind]
+        morph_of_target = self.node_morphology[target.name][targets]
+        section_ids = np.empty(targets.size, np.int64)
+        for i, morph in enumerate(morph_of_target):
+            layout = layouts[morph]
+            kinds = ("basal", "apical") if source_kind == "exc" else ("soma", "basal")
+            candidates = np.concatenate([layout.section_ids(k) for k in kinds])
+            section_ids[i] = candidates[self.rng.integers(0, candidates.size)]
+        positions = self.rng.uniform(0.05, 0.95, targets.size)
+        positions[section_ids == 0] = 0.5
+        return section_ids, positions
+
+    def _node_sets(self) -> dict:
+        sets = {p.name: {"population": p.name} for p in self.spec.populations}
+        biophysical = [p.name for p in self.spec.populations if p.kind != "virtual"]
+        sets["All"] = biophysical
+        sets.update(self.spec.node_sets)
+        return sets
+
+    def _write_circuit_config(self, edge_files) -> Path:
+        node_populations = {
+            p.name: {"type": "virtual" if p.kind == "virtual" else "biophysical"}
+            for p in self.spec.populations
+        }
+        for pop in node_populations.values():
+            if pop["type"] == "biophysical":
+                pop["morphologies_dir"] = "$BASE_DIR/morphologies"
+        config = {
+            "version": 2,
+            "manifest": {"$BASE_DIR": "."},
+            "node_sets_file": "$BASE_DIR/node_sets.json",
+            "components": {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
+            "networks": {
+                "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5", "populations": node_populations}],
+                "edges": [
+                    {"edges_file": f"$BASE_DIR/{filename}",
+                     "populations": {edge.population: {"type": "chemical"}}}
+                    for edge, filename in zip(self.spec.edges, edge_files)
+                ],
+            },
+        }
+        (self.directory / "emodels").mkdir(exist_ok=True)
+        path = self.directory / "circuit_config.json"
+        path.write_text(json.dumps(config, indent=2))
+        return path
+
+
+def build_circuit(directory, spec: CircuitSpec) -> Path:
+    """Write the circuit described by `spec` into `directory`; returns the circuit config path."""
+    return CircuitBuilder(Path(directory), spec).build()
+
+
+def write_simulation_config(directory, circuit_config, *, tstop=100.0, dt=0.025, node_set=None,
+                            inputs=None, reports=None, output_dir="output", celsius=6.3,
+                            v_init=-65.0, random_seed=1, extra=None) -> Path:
+    """Write simulation_config.json next to (or away from) the circuit; returns its path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {
+        "version": 2,
+        "network": str(Path(circuit_config).resolve()),
+        "run": {"tstop": tstop, "dt": dt, "random_seed": random_seed, "spike_threshold": -20},
+        "conditions": {"celsius": celsius, "v_init": v_init},
+        "output": {"output_dir": output_dir, "spikes_file": "out.h5"},
+        "inputs": inputs or {},
+        "reports": reports or {},
+    }
+    if node_set:
+        config["node_set"] = node_set
+    for key, value in (extra or {}).items():
+        config[key] = value
+    path = directory / "simulation_config.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
