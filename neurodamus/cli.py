@@ -20,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="neurodamus",
         description="Run a SONATA simulation with NEURON on MPI ranks "
                     "(mpiexec -n N neurodamus simulation_config.json).",
-        epilog="Other commands: `neurodamus export-dynapse --help`.")
+        epilog="Other commands: `neurodamus build-mechanisms --help`, "
+               "`neurodamus export-dynapse --help`.")
     parser.add_argument("config", type=Path, help="the SONATA simulation_config.json")
     parser.add_argument("--output-path", type=Path, metavar="DIR",
                         help="write outputs here instead of the config's output.output_dir")
@@ -68,11 +69,32 @@ def run_simulation(args) -> int:
     return 0
 
 
+def build_mechanisms_command(argv) -> int:
+    """`neurodamus build-mechanisms [DIR ...]`: compile ours (and DIRs') into the cache now,
+    e.g. on a login node before a batch job."""
+    from .mechanisms import build_mechanisms, mechanism_sources
+
+    parser = argparse.ArgumentParser(prog="neurodamus build-mechanisms",
+                                     description=build_mechanisms_command.__doc__)
+    parser.add_argument("directories", nargs="*", type=Path, help="extra mod file directories")
+    parser.add_argument("--mechanisms-cache", type=Path, metavar="DIR")
+    args = parser.parse_args(argv)
+    try:
+        library = build_mechanisms(mechanism_sources(args.directories), args.mechanisms_cache)
+    except NeurodamusError as error:
+        print(f"neurodamus: error: {error}", file=sys.stderr)
+        return 1
+    print(f"mechanisms: {library}")
+    return 0
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export-dynapse":
         from .export.dynapse.cli import main as export_main
         return export_main(argv[1:])
+    if argv and argv[0] == "build-mechanisms":
+        return build_mechanisms_command(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return run_simulation(args)

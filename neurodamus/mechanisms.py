@@ -42,8 +42,14 @@ def mechanism_sources(extra_dirs=()) -> list[Path]:
 
 
 def _tool(name: str) -> str:
-    beside_python = Path(sys.executable).parent / name
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    """A NEURON build tool: beside this Python (a venv), in the neuron wheel, or on PATH."""
+    import neuron
+
+    for candidate in (Path(sys.executable).parent / name,
+                      Path(neuron.__file__).parent / ".data" / "bin" / name):
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
     if not found:
         raise MechanismError(f"'{name}' not found (is the neuron package installed?)")
     return found

@@ -109,6 +109,7 @@ def init_parallel() -> Parallel:
         return _PARALLEL
     from mpi4py import MPI
 
+    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no display on compute nodes
     if not os.environ.get("MPI_LIB_NRN_PATH"):
         library = _loaded_mpi_library()
         if library:

@@ -84,9 +84,9 @@ class Simulation:
         self._phase("distribution", self._check_distribution, circuit)
         self._phase("connections", self._connect, circuit)
         self._phase("stimuli", self._attach_stimuli, circuit)
-        recorder = self._phase("reports", self._prepare_reports)
+        self.spike_recorder = self._phase("reports", self._prepare_reports)
         self._phase("run", self._run)
-        summary = self._phase("outputs", self._write_outputs, circuit, recorder)
+        summary = self._phase("outputs", self._write_outputs, circuit, self.spike_recorder)
         summary.wall_time = time.perf_counter() - start
         self._finish(summary)
         return summary

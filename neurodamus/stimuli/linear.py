@@ -9,18 +9,20 @@ class Linear(Stimulus):
     required = {"amp_start": NUMBER}
     optional = {"amp_end": NUMBER, "represents_physical_electrode": bool}
 
-    def waveform(self):
-        """(times, amplitudes) of the injected current, linearly interpolated between samples."""
-        s = self.settings
-        start = float(s.parameters["amp_start"])
-        end = float(s.parameters.get("amp_end", start))
-        t0, t1 = s.delay, s.delay + s.duration
-        return [t0, t0, t1, t1], [0.0, start, end, 0.0]
+    def amplitudes(self) -> tuple[float, float]:
+        start = float(self.settings.parameters["amp_start"])
+        return start, float(self.settings.parameters.get("amp_end", start))
 
     def attach(self, cell, h):
+        """IClamp switched on for [delay, delay + duration); its amplitude is played linearly
+        from amp_start to amp_end over that window (a constant needs no played vector)."""
         clamp = h.IClamp(cell.soma(0.5))
-        clamp.dur = 1e9  # the played vector decides when the current flows
-        times, amplitudes = self.waveform()
-        tvec, avec = h.Vector(times), h.Vector(amplitudes)
-        avec.play(clamp._ref_amp, tvec, 1)
-        return [clamp, tvec, avec]
+        clamp.delay, clamp.dur = self.settings.delay, self.settings.duration
+        start, end = self.amplitudes()
+        clamp.amp = start
+        if end == start:
+            return [clamp]
+        times = h.Vector([self.settings.delay, self.settings.delay + self.settings.duration])
+        values = h.Vector([start, end])
+        values.play(clamp._ref_amp, times, 1)
+        return [clamp, times, values]

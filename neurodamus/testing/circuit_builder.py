@@ -6,6 +6,7 @@ same arguments always give the same circuit.
 """
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,7 +245,7 @@ def write_simulation_config(directory, circuit_config, *, tstop=100.0, dt=0.025,
     directory.mkdir(parents=True, exist_ok=True)
     config = {
         "version": 2,
-        "network": str(Path(circuit_config).resolve()),
+        "network": os.path.relpath(Path(circuit_config).resolve(), directory.resolve()),
         "run": {"tstop": tstop, "dt": dt, "random_seed": random_seed, "spike_threshold": -20},
         "conditions": {"celsius": celsius, "v_init": v_init},
         "output": {"output_dir": output_dir, "spikes_file": "out.h5"},

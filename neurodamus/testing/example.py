@@ -6,7 +6,6 @@ cross-population synapses, a virtual `thalamus` projecting onto `exc`, node sets
 simulation config of 1 s driven by linear current clamps.
 """
 
-import json
 import sys
 from pathlib import Path
 
@@ -20,8 +19,8 @@ EXAMPLE_SPEC = CircuitSpec(
     ],
     edges=[
         EdgeSpec("exc", "exc", per_target=10, conductance=1.0),
-        EdgeSpec("exc", "inh", per_target=12, conductance=1.5),
-        EdgeSpec("inh", "exc", per_target=8, conductance=3.0),
+        EdgeSpec("exc", "inh", per_target=12, conductance=0.5),
+        EdgeSpec("inh", "exc", per_target=8, conductance=0.5),
         EdgeSpec("inh", "inh", per_target=4, conductance=2.0),
         EdgeSpec("thalamus", "exc", per_target=6, conductance=1.0),
     ],
@@ -35,15 +34,15 @@ EXAMPLE_SPEC = CircuitSpec(
 EXAMPLE_INPUTS = {
     "ramp_first_half": {
         "module": "linear", "input_type": "current_clamp", "node_set": "exc_first_half",
-        "amp_start": 0.05, "amp_end": 0.3, "delay": 50.0, "duration": 900.0,
+        "amp_start": 0.3, "amp_end": 0.5, "delay": 50.0, "duration": 900.0,
     },
     "step_second_half": {
         "module": "linear", "input_type": "current_clamp", "node_set": "exc_second_half",
-        "amp_start": 0.15, "delay": 100.0, "duration": 850.0,
+        "amp_start": 0.3, "delay": 100.0, "duration": 850.0,
     },
     "inh_bias": {
         "module": "linear", "input_type": "current_clamp", "node_set": "inh",
-        "amp_start": 0.02, "delay": 0.0, "duration": 1000.0,
+        "amp_start": 0.005, "delay": 0.0, "duration": 1000.0,
     },
 }
 
@@ -54,10 +53,9 @@ def build_example(directory) -> Path:
     circuit = build_circuit(directory, EXAMPLE_SPEC)
     return write_simulation_config(
         directory, circuit, tstop=1000.0, node_set="All", inputs=EXAMPLE_INPUTS,
-        output_dir="output", extra={"manifest": {"$CURRENT_DIR": "."}})
+        output_dir="output")
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "configs/example")
     print(build_example(target))
-    print(json.dumps({"written": str(target)}))
