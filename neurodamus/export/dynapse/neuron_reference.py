@@ -1,0 +1,137 @@
+"""The same network in plain NEURON (serial, built-in mechanisms only), to compare spike counts.
+
+* IntFire1 neurons are NEURON's IntFire1 (tau, refrac; threshold 1), weights as in the circuit.
+* A LIF with a synaptic time constant has no exact built-in: IntFire2 requires taus > taum
+  and has no refractory period or reset level. So it is built from a one-compartment section
+  whose voltage is the dimensionless u: `pas` with e_pas = 0 and g_pas = cm / tau_mem gives the
+  membrane, an IClamp the bias, an ExpSyn (tau = tau_syn) with its reversal potential 1e9
+  units away the synaptic current (it acts as a current source: the error is u / 1e9), and
+  an SEClamp that holds u at `reset` for the refractory period after each threshold crossing.
+  The section uses NEURON's fixed step, the simulation config's `run.dt`.
+* Edges keep their delays (1 ms where the circuit gives none); replayed input spikes arrive
+  after the delays of their edges. Neither MPI nor mod files are used.
+"""
+
+import math
+
+import numpy as np
+
+from .network import PointNetwork
+
+SYNAPSE_REVERSAL = 1e9                     # in units: far enough for a current source
+AREA_UM2 = 100.0                           # any area: only ratios of currents matter
+CLAMP_RESISTANCE_MOHM = 1e-3
+
+
+class _LifCell:
+    """A dimensionless LIF made from a section, pas, IClamp, ExpSyn and SEClamp."""
+
+    def __init__(self, h, tau_mem, tau_syn, threshold, bias, reset, t_ref):
+        self.h, self.t_ref = h, t_ref
+        self.section = section = h.Section(name="lif")
+        section.L = section.diam = math.sqrt(AREA_UM2 / math.pi)
+        section.cm = 1.0
+        section.insert("pas")
+        section.g_pas = 1e-3 / tau_mem                 # S/cm2: tau = cm / g
+        section.e_pas = 0.0
+        self.conductance_uS = section.g_pas * AREA_UM2 * 1e-8 * 1e6
+        self.bias = h.IClamp(section(0.5))
+        self.bias.dur, self.bias.amp = 1e9, bias * self.conductance_uS   # nA = uS x mV
+        self.synapse = h.ExpSyn(section(0.5))
+        self.synapse.tau, self.synapse.e = tau_syn, SYNAPSE_REVERSAL
+        self.clamp = h.SEClamp(section(0.5))
+        self.clamp.rs, self.clamp.amp1, self.clamp.dur1 = CLAMP_RESISTANCE_MOHM, reset, 0.0
+        self.spikes = []
+        self.detector = h.NetCon(section(0.5)._ref_v, None, sec=section)
+        self.detector.threshold = threshold
+        self.detector.record(self._on_spike)
+
+    def _on_spike(self):
+        self.spikes.append(self.h.t)
+        self.clamp.dur1 = self.h.t + self.t_ref
+
+    def restart(self):
+        self.spikes.clear()
+        self.clamp.dur1 = 0.0
+
+    def connect_from(self, source, **kwargs):
+        """A NetCon from `source` (None: events only) onto this cell's synapse."""
+        return self.h.NetCon(source, self.synapse, **kwargs)
+
+    def weight(self, w: float) -> float:
+        """Synaptic drive jump w as the ExpSyn conductance that injects w·g_pas current."""
+        return w * self.conductance_uS / SYNAPSE_REVERSAL
+
+    def spike_source(self):
+        return self.section(0.5)._ref_v, self.detector.threshold, self.section
+
+    def count(self) -> int:
+        return len(self.spikes)
+
+
+class _IntFire1Cell:
+    def __init__(self, h, tau_mem, t_ref):
+        self.cell = h.IntFire1()
+        self.cell.tau, self.cell.refrac = tau_mem, t_ref
+        self.h, self.times = h, h.Vector()
+        self.recorder = h.NetCon(self.cell, None)
+        self.recorder.record(self.times)
+
+    def restart(self):
+        pass
+
+    def connect_from(self, source, **kwargs):
+        return self.h.NetCon(source, self.cell, **kwargs)
+
+    def weight(self, w: float) -> float:
+        return w
+
+    def spike_source(self):
+        return self.cell, None, None
+
+    def count(self) -> int:
+        return int(self.times.size())
+
+
+def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
+                    dt_ms: float) -> np.ndarray:
+    """Spike count per neuron of the circuit run in NEURON for `duration_ms`."""
+    from neuron import h        # only here: an export without --simulate needs no NEURON
+
+    h.load_file("stdrun.hoc")
+    p = network.params
+    cells = [
+        _IntFire1Cell(h, p.tau_mem_ms[i], p.t_ref_ms[i]) if network.kind[i] == "IntFire1" else
+        _LifCell(h, p.tau_mem_ms[i], p.tau_syn_ms[i], p.threshold[i], p.bias[i], p.reset[i],
+                 p.t_ref_ms[i])
+        for i in range(network.n_neurons)]
+    netcons, events = [], []
+    for s, from_input, t, w, d in zip(network.edge_source, network.edge_from_input,
+                                      network.edge_target, network.edge_weight,
+                                      network.edge_delay_ms):
+        target = cells[t]
+        if from_input:
+            netcon = target.connect_from(None)
+            events += [(netcon, time + d) for time in input_spikes[s] if time + d >= 0]
+        else:
+            source, threshold, section = cells[s].spike_source()
+            netcon = (target.connect_from(source, sec=section) if section is not None
+                      else target.connect_from(source))
+            if threshold is not None:
+                netcon.threshold = threshold
+            netcon.delay = d
+        netcon.weight[0] = target.weight(w)
+        netcons.append(netcon)
+
+    def schedule():
+        for cell in cells:
+            cell.restart()
+        for netcon, time in events:
+            netcon.event(time)
+
+    handler = h.FInitializeHandler(schedule)     # kept, like netcons, until the run is over
+    h.cvode.active(0)
+    h.dt = dt_ms
+    h.finitialize(0.0)
+    h.continuerun(duration_ms)
+    return np.array([cell.count() for cell in cells], dtype=np.int64)
