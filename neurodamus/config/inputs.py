@@ -7,10 +7,15 @@ from .settings import InputSettings
 COMMON_KEYS = {"module", "input_type", "node_set", "compartment_set", "delay", "duration"}
 
 
-def load_inputs(config, raw_inputs: dict, problems: ProblemList) -> list[InputSettings]:
+def load_inputs(raw_inputs: dict, problems: ProblemList) -> list[InputSettings]:
+    """InputSettings for each input; problems (unknown module, bad parameter) go to `problems`."""
     inputs = []
     for name in sorted(raw_inputs):
         raw = raw_inputs[name]
+        problems_before = len(problems.items)
+        if not isinstance(raw, dict):
+            problems.add("must be an object", key=f"inputs.{name}")
+            continue
         key = f"inputs.{name}"
         module = raw.get("module")
         stimulus = STIMULUS_MODULES.get(module)
@@ -23,12 +28,16 @@ def load_inputs(config, raw_inputs: dict, problems: ProblemList) -> list[InputSe
                          key=f"{key}.node_set")
             continue
         for field in ("delay", "duration"):
-            if raw.get(field, 0) < 0:
-                problems.add(f"must not be negative, got {raw[field]}", key=f"{key}.{field}")
+            value = raw.get(field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                problems.add(f"must be a number, got {value!r}", key=f"{key}.{field}")
+            elif value < 0:
+                problems.add(f"must not be negative, got {value}", key=f"{key}.{field}")
         parameters = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
-        for message, parameter in stimulus.validate(parameters, raw["input_type"]):
+        for message, parameter in stimulus.validate(parameters, raw.get("input_type")):
             problems.add(message, key=f"{key}.{parameter}")
-        inputs.append(InputSettings(name=name, module=module, input_type=raw["input_type"],
-                                    node_set=raw["node_set"], delay=float(raw["delay"]),
-                                    duration=float(raw["duration"]), parameters=parameters))
+        if len(problems.items) == problems_before:
+            inputs.append(InputSettings(name=name, module=module, input_type=raw["input_type"],
+                                        node_set=raw["node_set"], delay=float(raw["delay"]),
+                                        duration=float(raw["duration"]), parameters=parameters))
     return inputs

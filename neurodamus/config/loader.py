@@ -25,12 +25,16 @@ def _open_simulation_config(path: Path):
     if not path.is_file():
         raise ConfigError("simulation config not found", file=path)
     try:
-        json.loads(path.read_text())
+        raw = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ConfigError(f"not valid JSON: {error}", file=path) from None
     try:
         return libsonata.SimulationConfig.from_file(str(path))
     except (libsonata.SonataError, RuntimeError) as error:
+        # libsonata's type errors do not name the key: look for the problem ourselves first.
+        problems = ProblemList(path)
+        load_inputs(raw.get("inputs", {}) if isinstance(raw, dict) else {}, problems)
+        problems.raise_if_any()
         raise ConfigError(str(error), file=path) from None
 
 
@@ -67,7 +71,7 @@ def load_settings(config_path, output_dir=None) -> Settings:
     conditions = Conditions(celsius=config.conditions.celsius, v_init=config.conditions.v_init)
     circuit = load_circuit_settings(Path(config.network), problems)
     raw = json.loads(config.expanded_json)
-    inputs = load_inputs(config, raw.get("inputs", {}), problems)
+    inputs = load_inputs(raw.get("inputs", {}), problems)
     node_sets_file, node_sets = load_node_sets(config, circuit, problems)
     node_set = config.node_set or None
     if node_sets is not None:

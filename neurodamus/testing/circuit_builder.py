@@ -227,6 +227,9 @@ class CircuitBuilder:
             },
         }
         (self.directory / "emodels").mkdir(exist_ok=True)
+        (self.directory / "emodels" / "README.txt").write_text(
+            "The circuit's own hoc templates go here; ours (NdExcCell, NdFsCell) are found in\n"
+            "neurodamus' hoc/ directory when a template is not here.\n")
         path = self.directory / "circuit_config.json"
         path.write_text(json.dumps(config, indent=2))
         return path

@@ -23,8 +23,9 @@ def hand_built_spikes(morphology_path) -> np.ndarray:
     reader = h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(str(morphology_path))
+    existing = {s.name() for s in h.allsec()}
     h.Import3d_GUI(reader, 0).instantiate(None)
-    sections = [s for s in h.allsec() if not s.name().startswith("NdExcCell")]
+    sections = [s for s in h.allsec() if s.name() not in existing]
     soma = next(s for s in sections if s.name().startswith("soma"))
     for section in sections:
         section.nseg = 1 + 2 * int(section.L / 40)

@@ -129,7 +129,7 @@ def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
         for netcon, time in events:
             netcon.event(time)
 
-    handler = h.FInitializeHandler(schedule)     # kept, like netcons, until the run is over
+    _handler = h.FInitializeHandler(schedule)    # kept, like netcons, until the run is over
     h.cvode.active(0)
     h.dt = dt_ms
     h.finitialize(0.0)

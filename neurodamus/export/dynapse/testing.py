@@ -156,3 +156,30 @@ def write_network(directory, spec: PointNetworkSpec) -> Path:
     path = directory / "simulation_config.json"
     path.write_text(json.dumps(simulation, indent=2))
     return path
+
+
+def example_spec(seed: int = 7, tstop: float = 200.0) -> PointNetworkSpec:
+    """A small mixed network: 6 IntFire1, 4 LIF in mV (attributes, dynamics_params and a
+    synonym mixed), 5 replayed inputs; excitatory and inhibitory edges, one duplicated edge."""
+    rng = np.random.default_rng(seed)
+    intfire = PointPopulation("exc", 6, "nrn:IntFire1",
+                              dynamics_params={"tau": 20.0, "refrac": 2.0})
+    lif = PointPopulation("lif", 4, "nest:iaf_psc_exp",
+                          attributes={"tau_m": [20.0, 20.0, 18.0, 22.0], "V_th": -50.0,
+                                      "V_rest": -65.0, "C_m": 250.0},
+                          dynamics_params={"tau_syn": 5.0, "V_reset": -65.0, "t_ref": 2.0,
+                                           "I_e": [0.0, 100.0, 150.0, 200.0]})
+    stim_ids = rng.integers(0, 5, 200)
+    spikes = {"stim": (stim_ids, np.sort(rng.uniform(0.0, tstop, 200)))}
+    edges = [
+        Edges("stim", "exc", np.repeat(np.arange(5), 3), rng.integers(0, 6, 15),
+              rng.uniform(0.4, 1.2, 15), rng.uniform(1.0, 3.0, 15)),
+        Edges("stim", "lif", np.arange(5), np.array([0, 1, 2, 3, 0]),
+              rng.uniform(200.0, 400.0, 5)),
+        Edges("exc", "lif", np.array([0, 1, 2, 3, 3]), np.array([0, 1, 2, 3, 3]),
+              np.array([150.0, 150.0, 120.0, 100.0, 50.0]), 1.5),
+        Edges("lif", "exc", np.array([0, 1, 2]), np.array([3, 4, 5]), np.array([-0.5, -0.4, -0.3])),
+        Edges("exc", "exc", np.array([0, 1, 2]), np.array([1, 2, 0]), np.array([0.3, 0.3, 0.3])),
+    ]
+    return PointNetworkSpec([intfire, lif], {"stim": 5}, edges, spikes,
+                            node_sets={"lif_only": {"population": "lif"}}, tstop=tstop)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .chip_config import ChipConfig
+from .errors import ExportConfigError
 from .parameters import CHIP_BIAS_NAMES, CURRENT_NAMES, I_SCALE, PARAMETER_NAMES, chip_biases
 from .routing import DENDRITE_CODES
 
@@ -173,8 +174,24 @@ def to_document(config: ChipConfig, notes=()) -> dict:
     }
 
 
+def _dumps(document: dict) -> str:
+    """JSON with one line per top-level entry, and one per item of a list of objects
+    (a core, a neuron, a channel): readable with a pager, diffable, and still compact."""
+    def dump(value) -> str:
+        return json.dumps(value, allow_nan=False)
+
+    entries = []
+    for key, value in document.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n".join(f"  {dump(item)}" for item in value)
+            entries.append(f" {dump(key)}: [\n{items}\n ]")
+        else:
+            entries.append(f" {dump(key)}: {dump(value)}")
+    return "{\n" + ",\n".join(entries) + "\n}\n"
+
+
 def write_json(config: ChipConfig, path, notes=()) -> None:
-    text = json.dumps(to_document(config, notes), indent=1, allow_nan=False)
+    text = _dumps(to_document(config, notes))
     _replace_atomically(Path(path), lambda stream: stream.write(text.encode()))
 
 
@@ -189,8 +206,8 @@ def write_export(config: ChipConfig, directory, notes=()) -> tuple[Path, Path]:
 def read_json(path) -> ChipConfig:
     """Rebuild the ChipConfig from dynapse.json."""
     document = json.loads(Path(path).read_text())
-    if document.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} file")
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ExportConfigError(f"not a {FORMAT} file", file=path, key="format")
     neurons, cores, inputs = document["neurons"], document["cores"], document["input_map"]
     cams = [(n["index"], c) for n in neurons for c in n["cam"]]
     dests = [(n["index"], d) for n in neurons for d in n["destinations"]]

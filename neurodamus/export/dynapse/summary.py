@@ -1,0 +1,58 @@
+"""What the terminal shows: the export in a few lines, and the check simulation's spike counts."""
+
+import numpy as np
+
+from .chip_config import ChipConfig
+from .cores import MAX_CORES, SPREAD_LIMIT
+from .parameters import CURRENT_NAMES
+from .writer import quantization_errors
+
+
+def export_summary(config: ChipConfig, notes=()) -> str:
+    populations, sizes = np.unique(config.neuron_population, return_counts=True)
+    chips = np.unique(config.core_chip)
+    lines = [
+        f"neurons: {len(config.neuron_node_id)} ("
+        + ", ".join(f"{p} {n}" for p, n in zip(populations, sizes)) + ")",
+        f"cores used: {len(config.core_chip)} of {MAX_CORES}, on chip(s) "
+        + ", ".join(str(c) for c in chips),
+        f"input channels: {len(config.input_node_id)}",
+        f"synapses: {config.n_edges} SONATA edges -> {len(config.cam_neuron)} CAM entries "
+        "(edges of one source and target merged)",
+    ]
+    if len(config.cam_weight):
+        error = np.abs(config.cam_weight - config.cam_weight_quantized)
+        worst = int(np.argmax(error))
+        row = config.neuron_core_row[config.cam_neuron[worst]]
+        relative = quantization_errors(config)[row][2]
+        lines.append(
+            f"worst weight error: {error[worst]:.4g} of {abs(config.cam_weight[worst]):.4g} "
+            f"({100 * relative:.2g}% of its core's largest weight), chip {config.core_chip[row]} "
+            f"core {config.core_index[row]}: {config.cam_source_name(worst)} -> "
+            f"{config.neuron_name(int(config.cam_neuron[worst]))}")
+    else:
+        lines.append("worst weight error: none (no synapses)")
+    spread = [f"chip {config.core_chip[row]} core {config.core_index[row]} {name} "
+              f"{100 * config.core_spread[row, k]:.0f}%"
+              for row in range(len(config.core_chip)) for k, name in enumerate(CURRENT_NAMES)
+              if config.core_spread[row, k] > SPREAD_LIMIT]
+    lines.append(f"averaged over a core with a spread above {100 * SPREAD_LIMIT:.0f}%: "
+                 + ("; ".join(spread) if spread else "none"))
+    lines += [f"note: {note}" for note in notes]
+    return "\n".join(lines)
+
+
+def comparison_table(config: ChipConfig, chip_counts, neuron_counts, duration_ms: float) -> str:
+    header = ("population", "node_id", "chip", "core", "neuron", "chip model", "NEURON")
+    rows = [(str(config.neuron_population[i]), str(config.neuron_node_id[i]),
+             str(config.neuron_chip[i]), str(config.neuron_core[i]),
+             str(config.neuron_address[i]), str(chip_counts[i]), str(neuron_counts[i]))
+            for i in range(len(config.neuron_node_id))]
+    rows.append(("total", "", "", "", "", str(int(np.sum(chip_counts))),
+                 str(int(np.sum(neuron_counts)))))
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    lines = [f"spike counts in {duration_ms:g} ms: the chip model (NumPy) next to NEURON"]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.rjust(width) if k >= 1 else cell.ljust(width)
+                               for k, (cell, width) in enumerate(zip(row, widths))))
+    return "\n".join(lines)
