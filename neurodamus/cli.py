@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mechanisms-cache", type=Path, metavar="DIR",
                         help="where compiled mechanisms are cached "
                              "(default $NEURODAMUS_CACHE_DIR or ~/.cache/neurodamus)")
+    parser.add_argument("--report-buffer-size", type=float, default=8.0, metavar="MB",
+                        help="per-rank memory for each report's recording buffer before it is "
+                             "flushed to disk (default 8)")
     parser.add_argument("--no-progress", action="store_true",
                         help="do not print the progress line during the run")
     parser.add_argument("--verbose", action="store_true", help="log more detail (debug level)")
@@ -51,7 +54,8 @@ def run_simulation(args) -> int:
             log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
         settings = parallel.agree(load_settings, args.config, args.output_path)
         options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
-                                    progress=not args.no_progress)
+                                    progress=not args.no_progress,
+                                    report_buffer_mb=args.report_buffer_size)
         summary = Simulation(settings, parallel, options).run()
     except NeurodamusError as error:
         if parallel.is_root:

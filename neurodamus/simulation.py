@@ -21,9 +21,9 @@ from .circuit import open_circuit
 from .connectivity import connect_chemical, read_afferent_edges
 from .errors import NeurodamusError
 from .mechanisms import build_mechanisms, load_mechanisms, mechanism_sources
-from .reports import SpikeRecorder, write_spikes
+from .reports import setup_reports, write_spikes
 from .run import prepare_run, run_solver
-from .stimuli import STIMULUS_MODULES
+from .stimuli import attach_inputs
 from .timings import PhaseTimings
 
 log = logging.getLogger("neurodamus")
@@ -35,6 +35,7 @@ DISTRIBUTION_FILE = "distribution.json"
 class SimulationOptions:
     mechanisms_cache: Path | None = None
     progress: bool = True
+    report_buffer_mb: float = 8.0  # per rank, per report: recording buffers flushed to disk
 
 
 @dataclass
@@ -84,9 +85,9 @@ class Simulation:
         self._phase("distribution", self._check_distribution, circuit)
         self._phase("connections", self._connect, circuit)
         self._phase("stimuli", self._attach_stimuli, circuit)
-        self.spike_recorder = self._phase("reports", self._prepare_reports)
+        self.reports = self._phase("reports", self._prepare_reports, circuit)
         self._phase("run", self._run)
-        summary = self._phase("outputs", self._write_outputs, circuit, self.spike_recorder)
+        summary = self._phase("outputs", self._write_outputs, circuit)
         summary.wall_time = time.perf_counter() - start
         self._finish(summary)
         return summary
@@ -160,20 +161,10 @@ class Simulation:
                                                    self.parallel.pc)
 
     def _attach_stimuli(self, circuit):
-        cells_by_gid = {cell.gid: cell for cell in self.cells}
-        for input_settings in self.settings.inputs:
-            stimulus = STIMULUS_MODULES[input_settings.module](input_settings)
-            for population in circuit.populations.values():
-                if population.is_virtual:
-                    continue
-                gids = population.gids(circuit.node_set_ids(input_settings.node_set, population))
-                for gid in gids:
-                    cell = cells_by_gid.get(int(gid))
-                    if cell is not None:
-                        cell.keep_alive.extend(stimulus.attach(cell, self.h))
+        attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)
 
-    def _prepare_reports(self):
-        return SpikeRecorder(self.h, self.parallel.pc)
+    def _prepare_reports(self, circuit):
+        return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel, self.options)
 
     def _run(self):
         max_step = prepare_run(self.h, self.parallel.pc, self.settings.run, self.settings.conditions)
@@ -181,10 +172,16 @@ class Simulation:
             log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
                      self.settings.run.tstop, self.parallel.size, max_step)
         run_solver(self.h, self.parallel.pc, self.settings.run, self.settings.conditions,
-                   report_progress=self.options.progress and self.parallel.is_root)
+                   report_progress=self.options.progress and self.parallel.is_root,
+                   hooks=self.reports.hooks)
 
-    def _write_outputs(self, circuit, recorder) -> Summary:
-        times, gids = recorder.local_spikes()
+    @property
+    def spike_recorder(self):
+        return self.reports.spikes
+
+    def _write_outputs(self, circuit) -> Summary:
+        self.reports.finalize()
+        times, gids = self.spike_recorder.local_spikes()
         gathered = self.parallel.gather((times, gids))
         local_gids = [c.gid for c in self.cells]
         distribution = self.parallel.gather(local_gids)

@@ -27,6 +27,7 @@ class LocalNodes:
     morphologies: list[Path]
     threshold_current: np.ndarray
     holding_current: np.ndarray
+    input_resistance: np.ndarray  # NaN where the nodes do not give it
 
 
 class BiophysicalCell:
@@ -41,6 +42,10 @@ class BiophysicalCell:
             self.sections.extend(section_list)
         self.spike_detector = None
         self.keep_alive = []  # synapses, NetCons and stimuli attached to this cell
+        # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given.
+        self.threshold_current = float("nan")
+        self.holding_current = float("nan")
+        self.input_resistance = float("nan")
 
     @property
     def soma(self):
@@ -57,8 +62,9 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
     """Read what the cells need in bulk and check that every template and morphology exists."""
     settings = population.settings
     attributes = population.attributes(node_ids, ["model_template", "morphology"])
-    dynamics = population.dynamics(node_ids, ["threshold_current", "holding_current"],
-                                   defaults={"threshold_current": 0.0, "holding_current": 0.0})
+    dynamics = population.dynamics(
+        node_ids, ["threshold_current", "holding_current", "input_resistance"],
+        defaults={"threshold_current": np.nan, "holding_current": np.nan, "input_resistance": np.nan})
     templates = [template_name(t, population.name) for t in attributes["model_template"]]
     template_files = {name: find_template(name, settings.models_dir, population.name)
                       for name in sorted(set(templates))}
@@ -66,7 +72,8 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
                         for name in sorted(set(attributes["morphology"]))}
     morphologies = [morphology_files[name] for name in attributes["morphology"]]
     return LocalNodes(population, np.asarray(node_ids), templates, template_files, morphologies,
-                      dynamics["threshold_current"], dynamics["holding_current"])
+                      dynamics["threshold_current"], dynamics["holding_current"],
+                      dynamics["input_resistance"])
 
 
 def _load_hoc_helpers(h):
@@ -86,8 +93,12 @@ def build_biophysical_cells(local: LocalNodes, h, pc, spike_threshold: float) ->
         morphology = readable_morphology(local.morphologies[i])
         template = getattr(h, local.templates[i])
         hoc_cell = template(gid, str(morphology.parent), morphology.name)
-        hoc_cell.threshold_current = float(local.threshold_current[i])
         cell = BiophysicalCell(gid, local.population.name, int(node_id), hoc_cell)
+        cell.threshold_current = float(local.threshold_current[i])
+        cell.holding_current = float(local.holding_current[i])
+        cell.input_resistance = float(local.input_resistance[i])
+        if np.isfinite(cell.threshold_current):
+            hoc_cell.threshold_current = cell.threshold_current
         pc.set_gid2node(gid, rank)
         detector = hoc_cell.connect2target(None)
         detector.threshold = spike_threshold

@@ -50,7 +50,9 @@ def _run_settings(config, problems: ProblemList) -> RunSettings:
         problems.add(f"must not be negative, got {run.random_seed}", key="run.random_seed")
     return RunSettings(tstop=run.tstop, dt=run.dt, random_seed=int(run.random_seed),
                        spike_threshold=run.spike_threshold,
-                       integration_method=run.integration_method.name)
+                       integration_method=run.integration_method.name,
+                       stimulus_seed=int(run.stimulus_seed), synapse_seed=int(run.synapse_seed),
+                       minis_seed=int(run.minis_seed), ionchannel_seed=int(run.ionchannel_seed))
 
 
 def _output_settings(config, output_override) -> OutputSettings:

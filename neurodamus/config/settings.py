@@ -15,6 +15,11 @@ class RunSettings:
     random_seed: int
     spike_threshold: float = -30.0
     integration_method: str = "euler"  # euler | crank_nicolson | crank_nicolson_ion
+    # Seeds of the random streams by purpose; each stream is keyed by (seed, gid, index).
+    stimulus_seed: int = 0
+    synapse_seed: int = 0
+    minis_seed: int = 0
+    ionchannel_seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ class Linear(Stimulus):
         start = float(self.settings.parameters["amp_start"])
         return start, float(self.settings.parameters.get("amp_end", start))
 
-    def attach(self, cell, h):
+    def attach(self, cell, h, context):
         """IClamp switched on for [delay, delay + duration); its amplitude is played linearly
         from amp_start to amp_end over that window (a constant needs no played vector)."""
         clamp = h.IClamp(cell.soma(0.5))

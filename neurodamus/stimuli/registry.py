@@ -18,8 +18,8 @@ class Stimulus:
     """Base of all input modules.
 
     Subclasses declare `input_types`, `required` and `optional` parameters (name -> type)
-    and implement `attach`, which creates the NEURON objects on one cell and returns
-    them (the caller keeps them alive).
+    and implement `attach(cell, h, context)`, which creates the NEURON objects on one
+    cell and returns them (the caller keeps them alive); `context` is a StimulusContext.
     """
 
     module = ""
@@ -46,7 +46,7 @@ class Stimulus:
     def __init__(self, settings):
         self.settings = settings
 
-    def attach(self, cell, h):
+    def attach(self, cell, h, context):
         raise NotImplementedError
 
 
