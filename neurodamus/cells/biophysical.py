@@ -41,7 +41,8 @@ class BiophysicalCell:
         for section_list in (hoc_cell.axonal, hoc_cell.basal, hoc_cell.apical):
             self.sections.extend(section_list)
         self.spike_detector = None
-        self.keep_alive = []  # synapses, NetCons and stimuli attached to this cell
+        self.synapses = []  # connectivity.Synapse records, edge order within each edge population
+        self.keep_alive = []  # stimuli and other NEURON objects attached to this cell
         # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given.
         self.threshold_current = float("nan")
         self.holding_current = float("nan")

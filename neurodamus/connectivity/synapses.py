@@ -5,11 +5,24 @@ syn_type_id < 100 is inhibitory (NdTmInh, GABA_A), otherwise excitatory (NdTmExc
 AMPA + NMDA). The NetCon weight is the conductance in nS (see the mod files).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import CircuitError
 
 INHIBITORY_BELOW = 100
+
+
+@dataclass
+class Synapse:
+    """One afferent synapse of a local cell, in SONATA edge order per edge population."""
+
+    edge_population: str
+    edge_id: int
+    source_gid: int
+    point_process: object
+    netcon: object
 
 
 def segment_position(section, segment_id: int, offset: float, h) -> float:
@@ -55,6 +68,7 @@ def connect_chemical(edges, cells_by_node_id: dict, source_offset: int, h, pc) -
         netcon = pc.gid_connect(int(source_offset + edges.source_node_ids[i]), synapse)
         netcon.weight[0] = float(weights[i])
         netcon.delay = float(attributes["delay"][i])
-        cell.keep_alive.extend((synapse, netcon))
+        cell.synapses.append(Synapse(edges.population, int(edges.edge_ids[i]),
+                                     int(source_offset + edges.source_node_ids[i]), synapse, netcon))
         cell.hoc.synlist.append(synapse)
     return len(edges)
