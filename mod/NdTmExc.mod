@@ -1,14 +1,23 @@
 COMMENT
 Excitatory synapse of neurodamus: AMPA + NMDA conductances with dual-exponential
-kinetics, NMDA magnesium block, and Tsodyks-Markram short-term plasticity
-(deterministic: each presynaptic event releases the expected fraction u*R of the
-resources).
+kinetics, NMDA magnesium block 1 / (1 + exp(-0.062 v) mg / 3.57), and Tsodyks-Markram
+short-term plasticity with a pool of Nrrp release sites.
+
+Release (per presynaptic event, spikes and minis alike):
+- u (utilisation) relaxes to 0 with Fac, then jumps by Use (1 - u); u = Use if Fac = 0.
+- stochastic (deterministic = 0): each empty site has recovered since the last event
+  with probability 1 - exp(-dt/Dep); each occupied site then releases with
+  probability u. The released fraction is (released sites) / Nrrp.
+- deterministic (deterministic = 1): the expected values, i.e. the classic TM
+  recurrence on the fraction R of occupied sites: released = u R.
+Random numbers come from the Random123 stream `release_rng`, whose ids the driver sets
+from (synapse_seed, gid, synapse index), so results do not depend on the rank count.
 
 Conventions
-- NetCon weight[0] is the peak conductance of the AMPA component in nS for a full
-  release (u*R = 1); the NMDA peak is NMDA_ratio times it.
-- tau_d_AMPA is set from the edge attribute decay_time.
-- Use, Dep, Fac come from u_syn, depression_time, facilitation_time.
+- NetCon weight[0] is the peak AMPA conductance in nS for a full release; the NMDA
+  peak is NMDA_ratio times it.
+- tau_d_AMPA is set from the edge attribute decay_time; Use, Dep, Fac, Nrrp from
+  u_syn, depression_time, facilitation_time, n_rrp_vesicles.
 ENDCOMMENT
 
 NEURON {
@@ -16,7 +25,9 @@ NEURON {
     RANGE tau_r_AMPA, tau_d_AMPA, tau_r_NMDA, tau_d_NMDA, NMDA_ratio
     RANGE Use, Dep, Fac, Nrrp, e, mg
     RANGE g, g_AMPA, g_NMDA, i, i_AMPA, i_NMDA, mgblock, last_release
+    GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
+    RANDOM release_rng
 }
 
 UNITS {
@@ -35,9 +46,11 @@ PARAMETER {
     Use = 0.5 (1)        : utilisation of synaptic efficacy
     Dep = 670 (ms)       : recovery from depression
     Fac = 17 (ms)        : relaxation of facilitation
-    Nrrp = 1 (1)         : release sites (used by the stochastic mode, issue 3)
+    Nrrp = 1 (1)         : release sites
     e = 0 (mV)
     mg = 1 (mM)
+    deterministic = 0 (1)
+    init_depleted = 0 (1)
 }
 
 ASSIGNED {
@@ -52,6 +65,10 @@ ASSIGNED {
     factor_AMPA (1)
     factor_NMDA (1)
     last_release (1)
+    u (1)            : utilisation at the last event
+    R (1)            : fraction of occupied sites (deterministic mode)
+    occupied (1)     : occupied sites (stochastic mode)
+    t_last (ms)      : time of the last event
 }
 
 STATE {
@@ -68,6 +85,15 @@ INITIAL {
     B_NMDA = 0
     factor_AMPA = peak_normaliser(tau_r_AMPA, tau_d_AMPA)
     factor_NMDA = peak_normaliser(tau_r_NMDA, tau_d_NMDA)
+    u = 0
+    t_last = -1e9
+    if (init_depleted) {
+        R = 0
+        occupied = 0
+    } else {
+        R = 1
+        occupied = Nrrp
+    }
     last_release = 0
 }
 
@@ -96,24 +122,47 @@ FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
     peak_normaliser = 1 / (exp(-t_peak / tau_d) - exp(-t_peak / tau_r))
 }
 
-NET_RECEIVE (weight (nS), R (1), u (1), t_last (ms)) {
-    LOCAL released, amp_AMPA
-    INITIAL {
-        R = 1
-        u = 0
-        t_last = -1e9
+FUNCTION recovered_fraction(elapsed (ms)) (1) {
+    if (Dep > 0) {
+        recovered_fraction = 1 - exp(-elapsed / Dep)
+    } else {
+        recovered_fraction = 1
     }
-    : Tsodyks-Markram: facilitation relaxes to 0, then jumps by Use*(1-u);
-    : resources recover towards 1 with Dep.
+}
+
+NET_RECEIVE (weight (nS)) {
+    LOCAL released, amp_AMPA, p_recover, empty, n_released, k
     if (Fac > 0) {
         u = u * exp(-(t - t_last) / Fac)
     } else {
         u = 0
     }
     u = u + Use * (1 - u)
-    R = 1 - (1 - R) * exp(-(t - t_last) / Dep)
-    released = u * R
-    R = R - released
+    p_recover = recovered_fraction(t - t_last)
+    if (deterministic) {
+        R = R + (1 - R) * p_recover
+        released = u * R
+        R = R - released
+    } else {
+        empty = Nrrp - occupied
+        k = 0
+        while (k < empty) {
+            if (random_uniform(release_rng) < p_recover) {
+                occupied = occupied + 1
+            }
+            k = k + 1
+        }
+        n_released = 0
+        k = 0
+        while (k < occupied) {
+            if (random_uniform(release_rng) < u) {
+                n_released = n_released + 1
+            }
+            k = k + 1
+        }
+        occupied = occupied - n_released
+        released = n_released / Nrrp
+    }
     t_last = t
     last_release = released
     amp_AMPA = 0.001 * weight * released

@@ -1,19 +1,23 @@
 COMMENT
-Inhibitory synapse of neurodamus: GABA_A conductance with dual-exponential kinetics
-and Tsodyks-Markram short-term plasticity (deterministic: each presynaptic event
-releases the expected fraction u*R of the resources).
+Inhibitory synapse of neurodamus: GABA_A (and, when GABAB_ratio > 0, GABA_B)
+conductances with dual-exponential kinetics, and Tsodyks-Markram short-term plasticity
+with a pool of Nrrp release sites: the same release model as NdTmExc (stochastic by
+default, expected values when deterministic = 1), Random123 stream `release_rng`.
 
 Conventions
-- NetCon weight[0] is the peak conductance in nS for a full release (u*R = 1).
+- NetCon weight[0] is the peak GABA_A conductance in nS for a full release; the GABA_B
+  peak is GABAB_ratio times it.
 - tau_d_GABAA is set from the edge attribute decay_time.
 ENDCOMMENT
 
 NEURON {
     POINT_PROCESS NdTmInh
-    RANGE tau_r_GABAA, tau_d_GABAA
-    RANGE Use, Dep, Fac, Nrrp, e
-    RANGE g, g_GABAA, i, last_release
+    RANGE tau_r_GABAA, tau_d_GABAA, tau_r_GABAB, tau_d_GABAB, GABAB_ratio
+    RANGE Use, Dep, Fac, Nrrp, e_GABAA, e_GABAB
+    RANGE g, g_GABAA, g_GABAB, i, i_GABAA, i_GABAB, last_release
+    GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
+    RANDOM release_rng
 }
 
 UNITS {
@@ -25,44 +29,77 @@ UNITS {
 PARAMETER {
     tau_r_GABAA = 0.2 (ms)
     tau_d_GABAA = 8 (ms)
+    tau_r_GABAB = 3.5 (ms)
+    tau_d_GABAB = 260.9 (ms)
+    GABAB_ratio = 0 (1)
     Use = 0.25 (1)
     Dep = 700 (ms)
     Fac = 0 (ms)
     Nrrp = 1 (1)
-    e = -80 (mV)
+    e_GABAA = -80 (mV)
+    e_GABAB = -97 (mV)
+    deterministic = 0 (1)
+    init_depleted = 0 (1)
 }
 
 ASSIGNED {
     v (mV)
     i (nA)
+    i_GABAA (nA)
+    i_GABAB (nA)
     g (uS)
     g_GABAA (uS)
-    factor (1)
+    g_GABAB (uS)
+    factor_GABAA (1)
+    factor_GABAB (1)
     last_release (1)
+    u (1)
+    R (1)
+    occupied (1)
+    t_last (ms)
 }
 
 STATE {
-    A (uS)
-    B (uS)
+    A_GABAA (uS)
+    B_GABAA (uS)
+    A_GABAB (uS)
+    B_GABAB (uS)
 }
 
 INITIAL {
-    A = 0
-    B = 0
-    factor = peak_normaliser(tau_r_GABAA, tau_d_GABAA)
+    A_GABAA = 0
+    B_GABAA = 0
+    A_GABAB = 0
+    B_GABAB = 0
+    factor_GABAA = peak_normaliser(tau_r_GABAA, tau_d_GABAA)
+    factor_GABAB = peak_normaliser(tau_r_GABAB, tau_d_GABAB)
+    u = 0
+    t_last = -1e9
+    if (init_depleted) {
+        R = 0
+        occupied = 0
+    } else {
+        R = 1
+        occupied = Nrrp
+    }
     last_release = 0
 }
 
 BREAKPOINT {
     SOLVE kinetics METHOD cnexp
-    g_GABAA = B - A
-    g = g_GABAA
-    i = g * (v - e)
+    g_GABAA = B_GABAA - A_GABAA
+    g_GABAB = B_GABAB - A_GABAB
+    g = g_GABAA + g_GABAB
+    i_GABAA = g_GABAA * (v - e_GABAA)
+    i_GABAB = g_GABAB * (v - e_GABAB)
+    i = i_GABAA + i_GABAB
 }
 
 DERIVATIVE kinetics {
-    A' = -A / tau_r_GABAA
-    B' = -B / tau_d_GABAA
+    A_GABAA' = -A_GABAA / tau_r_GABAA
+    B_GABAA' = -B_GABAA / tau_d_GABAA
+    A_GABAB' = -A_GABAB / tau_r_GABAB
+    B_GABAB' = -B_GABAB / tau_d_GABAB
 }
 
 FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
@@ -71,25 +108,52 @@ FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
     peak_normaliser = 1 / (exp(-t_peak / tau_d) - exp(-t_peak / tau_r))
 }
 
-NET_RECEIVE (weight (nS), R (1), u (1), t_last (ms)) {
-    LOCAL released, amp
-    INITIAL {
-        R = 1
-        u = 0
-        t_last = -1e9
+FUNCTION recovered_fraction(elapsed (ms)) (1) {
+    if (Dep > 0) {
+        recovered_fraction = 1 - exp(-elapsed / Dep)
+    } else {
+        recovered_fraction = 1
     }
+}
+
+NET_RECEIVE (weight (nS)) {
+    LOCAL released, amp, p_recover, empty, n_released, k
     if (Fac > 0) {
         u = u * exp(-(t - t_last) / Fac)
     } else {
         u = 0
     }
     u = u + Use * (1 - u)
-    R = 1 - (1 - R) * exp(-(t - t_last) / Dep)
-    released = u * R
-    R = R - released
+    p_recover = recovered_fraction(t - t_last)
+    if (deterministic) {
+        R = R + (1 - R) * p_recover
+        released = u * R
+        R = R - released
+    } else {
+        empty = Nrrp - occupied
+        k = 0
+        while (k < empty) {
+            if (random_uniform(release_rng) < p_recover) {
+                occupied = occupied + 1
+            }
+            k = k + 1
+        }
+        n_released = 0
+        k = 0
+        while (k < occupied) {
+            if (random_uniform(release_rng) < u) {
+                n_released = n_released + 1
+            }
+            k = k + 1
+        }
+        occupied = occupied - n_released
+        released = n_released / Nrrp
+    }
     t_last = t
     last_release = released
     amp = 0.001 * weight * released
-    A = A + amp * factor
-    B = B + amp * factor
+    A_GABAA = A_GABAA + amp * factor_GABAA
+    B_GABAA = B_GABAA + amp * factor_GABAA
+    A_GABAB = A_GABAB + amp * GABAB_ratio * factor_GABAB
+    B_GABAB = B_GABAB + amp * GABAB_ratio * factor_GABAB
 }

@@ -125,3 +125,23 @@ def load_mechanisms(h, library: Path):
     if not h.nrn_load_dll(key):
         raise MechanismError(f"NEURON could not load the mechanism library {key}")
     _LOADED.add(key)
+
+
+def set_mechanism_globals(h, values: dict, config_file=None):
+    """conditions.mechanisms: {SUFFIX: {name: value}} sets NEURON's global `name_SUFFIX`.
+
+    Unknown mechanisms or globals are config errors (after loading, since only the
+    compiled mechanisms know their globals)."""
+    from .errors import ConfigError
+
+    problems = []
+    for suffix, variables in values.items():
+        for name, value in variables.items():
+            global_name = f"{name}_{suffix}"
+            if not hasattr(h, global_name):
+                problems.append(f"key 'conditions.mechanisms.{suffix}.{name}': mechanism '{suffix}' "
+                                f"has no global '{name}'")
+                continue
+            setattr(h, global_name, value)
+    if problems:
+        raise ConfigError("; ".join(problems), file=config_file)

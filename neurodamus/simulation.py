@@ -18,7 +18,7 @@ import numpy as np
 from .balance import round_robin
 from .cells import build_biophysical_cells, check_biophysical_cells
 from .circuit import open_circuit
-from .connectivity import connect_chemical, read_afferent_edges
+from .connectivity import connect_all
 from .errors import NeurodamusError
 from .mechanisms import build_mechanisms, load_mechanisms, mechanism_sources
 from .reports import setup_reports, write_spikes
@@ -143,22 +143,9 @@ class Simulation:
                 f"for {self.target_count} targets (are the ranks sharing one MPI?)")
 
     def _connect(self, circuit):
-        cells_by_population = {}
-        for cell in self.cells:
-            cells_by_population.setdefault(cell.population, {})[cell.node_id] = cell
-        for edge_settings in self.settings.circuit.edge_populations:
-            local = cells_by_population.get(edge_settings.target)
-            if not local:
-                continue
-            if edge_settings.type != "chemical":
-                if self.parallel.is_root:
-                    log.warning("edge population '%s' of type '%s' is not simulated yet",
-                                edge_settings.name, edge_settings.type)
-                continue
-            edges = read_afferent_edges(edge_settings, sorted(local))
-            source = circuit.populations[edge_settings.source]
-            self.synapse_count += connect_chemical(edges, local, source.offset, self.h,
-                                                   self.parallel.pc)
+        self.connections = connect_all(self.settings, circuit, self.cells, self.h,
+                                       self.parallel.pc)
+        self.synapse_count = self.connections.synapses
 
     def _attach_stimuli(self, circuit):
         attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)

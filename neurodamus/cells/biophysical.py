@@ -16,6 +16,9 @@ from .morphology import find_morphology, readable_morphology
 from .templates import find_template, load_template, template_name
 
 
+MINI_FREQUENCIES = ("exc-mini_frequency", "inh-mini_frequency")
+
+
 @dataclass
 class LocalNodes:
     """The cells of one population that this rank builds, with what building them needs."""
@@ -28,6 +31,7 @@ class LocalNodes:
     threshold_current: np.ndarray
     holding_current: np.ndarray
     input_resistance: np.ndarray  # NaN where the nodes do not give it
+    mini_frequencies: dict  # "exc-mini_frequency"/"inh-mini_frequency" -> array (NaN: absent)
 
 
 class BiophysicalCell:
@@ -47,6 +51,9 @@ class BiophysicalCell:
         self.threshold_current = float("nan")
         self.holding_current = float("nan")
         self.input_resistance = float("nan")
+        # Spontaneous release rates (Hz) of excitatory / inhibitory synapses; NaN: none.
+        self.exc_mini_frequency = float("nan")
+        self.inh_mini_frequency = float("nan")
 
     @property
     def soma(self):
@@ -66,6 +73,10 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
     dynamics = population.dynamics(
         node_ids, ["threshold_current", "holding_current", "input_resistance"],
         defaults={"threshold_current": np.nan, "holding_current": np.nan, "input_resistance": np.nan})
+    optional = [name for name in MINI_FREQUENCIES if name in population.storage.attribute_names]
+    minis = population.attributes(node_ids, optional) if optional else {}
+    mini_frequencies = {name: np.asarray(minis[name], float) if name in minis
+                        else np.full(len(node_ids), np.nan) for name in MINI_FREQUENCIES}
     templates = [template_name(t, population.name) for t in attributes["model_template"]]
     template_files = {name: find_template(name, settings.models_dir, population.name)
                       for name in sorted(set(templates))}
@@ -74,7 +85,7 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
     morphologies = [morphology_files[name] for name in attributes["morphology"]]
     return LocalNodes(population, np.asarray(node_ids), templates, template_files, morphologies,
                       dynamics["threshold_current"], dynamics["holding_current"],
-                      dynamics["input_resistance"])
+                      dynamics["input_resistance"], mini_frequencies)
 
 
 def _load_hoc_helpers(h):
@@ -98,6 +109,8 @@ def build_biophysical_cells(local: LocalNodes, h, pc, spike_threshold: float) ->
         cell.threshold_current = float(local.threshold_current[i])
         cell.holding_current = float(local.holding_current[i])
         cell.input_resistance = float(local.input_resistance[i])
+        cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
+        cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
         if np.isfinite(cell.threshold_current):
             hoc_cell.threshold_current = cell.threshold_current
         pc.set_gid2node(gid, rank)

@@ -16,6 +16,7 @@ from .checks import ProblemList
 from .circuit import load_circuit_settings
 from .inputs import load_inputs
 from .node_sets import check_node_sets, load_node_sets
+from .overrides import load_overrides
 from .settings import Conditions, OutputSettings, RunSettings, Settings
 
 SORT_ORDERS = {"none", "by_id", "by_time"}
@@ -55,6 +56,27 @@ def _run_settings(config, problems: ProblemList) -> RunSettings:
                        minis_seed=int(run.minis_seed), ionchannel_seed=int(run.ionchannel_seed))
 
 
+def _conditions(conditions, problems: ProblemList) -> Conditions:
+    calcium = conditions.extracellular_calcium
+    if calcium is not None and not calcium > 0:
+        problems.add(f"must be positive, got {calcium}", key="conditions.extracellular_calcium")
+    mechanisms = {}
+    for suffix, values in (conditions.mechanisms or {}).items():
+        mechanisms[suffix] = {}
+        for name, value in values.items():
+            if isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, (int, float)):
+                problems.add(f"must be a number, got {value!r}",
+                             key=f"conditions.mechanisms.{suffix}.{name}")
+                continue
+            mechanisms[suffix][name] = float(value)
+    return Conditions(celsius=conditions.celsius, v_init=conditions.v_init,
+                      extracellular_calcium=calcium,
+                      randomize_gaba_rise_time=bool(conditions.randomize_gaba_rise_time),
+                      mechanisms=mechanisms)
+
+
 def _output_settings(config, output_override) -> OutputSettings:
     output = config.output
     output_dir = Path(output_override).resolve() if output_override else Path(output.output_dir)
@@ -70,19 +92,23 @@ def load_settings(config_path, output_dir=None) -> Settings:
     config = _open_simulation_config(path)
     problems = ProblemList(path)
     run = _run_settings(config, problems)
-    conditions = Conditions(celsius=config.conditions.celsius, v_init=config.conditions.v_init)
+    conditions = _conditions(config.conditions, problems)
     circuit = load_circuit_settings(Path(config.network), problems)
     raw = json.loads(config.expanded_json)
     inputs = load_inputs(raw.get("inputs", {}), problems)
+    overrides = load_overrides(raw.get("connection_overrides", []), problems)
     node_sets_file, node_sets = load_node_sets(config, circuit, problems)
     node_set = config.node_set or None
     if node_sets is not None:
         used = {"node_set": node_set} if node_set else {}
         used.update({f"inputs.{i.name}.node_set": i.node_set for i in inputs})
+        for index, override in enumerate(overrides):
+            used[f"connection_overrides[{index}].source"] = override.source
+            used[f"connection_overrides[{index}].target"] = override.target
         check_node_sets(node_sets, node_sets_file, used, circuit, problems)
     problems.raise_if_any()
     return Settings(config_file=path, run=run, conditions=conditions,
                     output=_output_settings(config, output_dir), circuit=circuit,
                     node_sets_file=node_sets_file,
                     node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
-                    node_set=node_set, inputs=tuple(inputs))
+                    node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides))

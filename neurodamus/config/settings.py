@@ -26,6 +26,9 @@ class RunSettings:
 class Conditions:
     celsius: float = 34.0
     v_init: float = -80.0
+    extracellular_calcium: float | None = None  # mM; scales u_syn through u_hill_coefficient
+    randomize_gaba_rise_time: bool = False
+    mechanisms: dict = field(default_factory=dict)  # SUFFIX -> {global name: value}
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,4 @@ class Settings:
     node_sets_json: str  # the merged node sets (circuit's, then the simulation's)
     node_set: str | None
     inputs: tuple[InputSettings, ...]
+    connection_overrides: tuple = ()  # config.overrides.ConnectionOverride, in order

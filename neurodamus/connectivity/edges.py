@@ -9,7 +9,8 @@ from ..errors import CircuitError
 
 # Optional synapse attributes and the value used when a population lacks them.
 OPTIONAL_DEFAULTS = {"n_rrp_vesicles": 1, "facilitation_time": 0.0, "decay_time": np.nan,
-                     "u_syn": 0.5, "depression_time": 0.0, "conductance_scale_factor": 1.0}
+                     "u_syn": 0.5, "depression_time": 0.0, "conductance_scale_factor": 1.0,
+                     "u_hill_coefficient": np.nan}
 REQUIRED = ("conductance", "delay", "syn_type_id")
 
 

@@ -28,6 +28,7 @@ class PopulationSpec:
     kind: str
     threshold_current: float = 0.2
     holding_current: float = 0.0
+    mini_frequencies: tuple[float, float] | None = None  # (exc, inh) Hz, as node attributes
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,25 @@ class EdgeSpec:
         return self.name or f"{self.source}__{self.target}__chemical"
 
 
+@dataclass(frozen=True)
+class GapJunctionSpec:
+    """`pairs` random soma-to-soma junctions within `population`, each written as two
+    electrical edges (one per direction) with `conductance` nS."""
+
+    population: str
+    pairs: int
+    conductance: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.population}__{self.population}__electrical"
+
+
 @dataclass
 class CircuitSpec:
     populations: list[PopulationSpec]
     edges: list[EdgeSpec] = field(default_factory=list)
+    gap_junctions: list[GapJunctionSpec] = field(default_factory=list)
     node_sets: dict = field(default_factory=dict)
     seed: int = 1
     morphologies_per_kind: int = 3
@@ -94,7 +110,10 @@ class CircuitBuilder:
         (self.directory / "morphologies").mkdir(exist_ok=True)
         self._write_morphologies()
         self._write_nodes()
-        edge_files = [self._write_edges(edge) for edge in self.spec.edges]
+        edge_files = [(edge.population, "chemical", self._write_edges(edge))
+                      for edge in self.spec.edges]
+        edge_files += [(gap.name, "electrical", self._write_gap_junctions(gap))
+                       for gap in self.spec.gap_junctions]
         (self.directory / "node_sets.json").write_text(json.dumps(self._node_sets(), indent=2))
         return self._write_circuit_config(edge_files)
 
@@ -140,6 +159,9 @@ class CircuitBuilder:
         _string_dataset(attrs, "mtype", ["PYR" if pop.kind == "exc" else "BC"] * n)
         _string_dataset(attrs, "morph_class", ["PYR" if pop.kind == "exc" else "INT"] * n)
         _string_dataset(attrs, "synapse_class", ["EXC" if pop.kind == "exc" else "INH"] * n)
+        if pop.mini_frequencies is not None:
+            attrs.create_dataset("exc-mini_frequency", data=np.full(n, pop.mini_frequencies[0]))
+            attrs.create_dataset("inh-mini_frequency", data=np.full(n, pop.mini_frequencies[1]))
         dynamics = attrs.create_group("dynamics_params")
         dynamics.create_dataset("threshold_current", data=np.full(n, pop.threshold_current))
         dynamics.create_dataset("holding_current", data=np.full(n, pop.holding_current))
@@ -183,6 +205,33 @@ class CircuitBuilder:
             str(self.directory / filename), edge.population, source.size, target.size)
         return filename
 
+    def _write_gap_junctions(self, gap: GapJunctionSpec) -> str:
+        size = self._population(gap.population).size
+        first = self.rng.integers(0, size, gap.pairs)
+        second = (first + self.rng.integers(1, size, gap.pairs)) % size  # never a self-junction
+        sources = np.concatenate([first, second])
+        targets = np.concatenate([second, first])
+        order = np.lexsort((sources, targets))
+        n = sources.size
+        filename = f"edges_{gap.name}.h5"
+        with h5py.File(self.directory / filename, "w") as f:
+            _stamp(f)
+            group = f.create_group(f"edges/{gap.name}")
+            group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
+            group["source_node_id"].attrs["node_population"] = gap.population
+            group.create_dataset("target_node_id", data=targets[order].astype(np.uint64))
+            group["target_node_id"].attrs["node_population"] = gap.population
+            group.create_dataset("edge_type_id", data=np.full(n, -1, np.int64))
+            group.create_dataset("edge_group_id", data=np.zeros(n, np.int64))
+            group.create_dataset("edge_group_index", data=np.arange(n, dtype=np.uint64))
+            attrs = group.create_group("0")
+            for end in ("afferent", "efferent"):
+                attrs.create_dataset(f"{end}_section_id", data=np.zeros(n, np.int32))
+                attrs.create_dataset(f"{end}_section_pos", data=np.full(n, 0.5, np.float32))
+            attrs.create_dataset("conductance", data=np.full(n, gap.conductance, np.float32))
+        libsonata.EdgePopulation.write_indices(str(self.directory / filename), gap.name, size, size)
+        return filename
+
     def _synapse_locations(self, target: PopulationSpec, targets, source_kind):
         """Excitatory synapses on dendrites, inhibitory ones on the soma and basal dendrites."""
         layouts = self.layouts[target.kind]
@@ -220,9 +269,8 @@ class CircuitBuilder:
             "networks": {
                 "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5", "populations": node_populations}],
                 "edges": [
-                    {"edges_file": f"$BASE_DIR/{filename}",
-                     "populations": {edge.population: {"type": "chemical"}}}
-                    for edge, filename in zip(self.spec.edges, edge_files)
+                    {"edges_file": f"$BASE_DIR/{filename}", "populations": {name: {"type": kind}}}
+                    for name, kind, filename in edge_files
                 ],
             },
         }
@@ -238,6 +286,21 @@ class CircuitBuilder:
 def build_circuit(directory, spec: CircuitSpec) -> Path:
     """Write the circuit described by `spec` into `directory`; returns the circuit config path."""
     return CircuitBuilder(Path(directory), spec).build()
+
+
+def write_poisson_spikes(path, population: str, node_ids, rate: float, tstop: float,
+                         seed: int = 0) -> Path:
+    """A SONATA spike file of independent Poisson trains (rate in Hz) for replay inputs."""
+    from ..reports.spikes import write_spikes
+
+    rng = np.random.default_rng(seed)
+    times, ids = [], []
+    for node_id in node_ids:
+        count = rng.poisson(rate * tstop / 1000.0)
+        times.append(np.round(np.sort(rng.uniform(0, tstop, count)), 3))
+        ids.append(np.full(count, node_id))
+    write_spikes(path, {population: (np.concatenate(times), np.concatenate(ids))}, "by_time")
+    return Path(path)
 
 
 def write_simulation_config(directory, circuit_config, *, tstop=100.0, dt=0.025, node_set=None,

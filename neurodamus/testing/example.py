@@ -2,18 +2,21 @@
 `python -m neurodamus.testing.example [DIR]`.
 
 Two biophysical populations (pyramidal `exc`, fast-spiking `inh`) with recurrent and
-cross-population synapses, a virtual `thalamus` projecting onto `exc`, node sets, and a
-simulation config of 1 s driven by linear current clamps.
+cross-population stochastic synapses, gap junctions between `inh` cells, minis on `exc`,
+a virtual `thalamus` projecting onto `exc` whose Poisson spikes are replayed, a
+connection override, node sets, and a simulation config of 1 s driven by linear current
+clamps.
 """
 
 import sys
 from pathlib import Path
 
-from .circuit_builder import CircuitSpec, EdgeSpec, PopulationSpec, build_circuit, write_simulation_config
+from .circuit_builder import (CircuitSpec, EdgeSpec, GapJunctionSpec, PopulationSpec,
+                              build_circuit, write_poisson_spikes, write_simulation_config)
 
 EXAMPLE_SPEC = CircuitSpec(
     populations=[
-        PopulationSpec("exc", 40, "exc", threshold_current=0.25),
+        PopulationSpec("exc", 40, "exc", threshold_current=0.25, mini_frequencies=(0.5, 0.5)),
         PopulationSpec("inh", 12, "inh", threshold_current=0.1),
         PopulationSpec("thalamus", 20, "virtual"),
     ],
@@ -24,6 +27,7 @@ EXAMPLE_SPEC = CircuitSpec(
         EdgeSpec("inh", "inh", per_target=4, conductance=2.0),
         EdgeSpec("thalamus", "exc", per_target=6, conductance=1.0),
     ],
+    gap_junctions=[GapJunctionSpec("inh", pairs=8, conductance=0.5)],
     node_sets={
         "exc_first_half": {"population": "exc", "node_id": list(range(20))},
         "exc_second_half": {"population": "exc", "node_id": list(range(20, 40))},
@@ -44,16 +48,26 @@ EXAMPLE_INPUTS = {
         "module": "linear", "input_type": "current_clamp", "node_set": "inh",
         "amp_start": 0.005, "delay": 0.0, "duration": 1000.0,
     },
+    "thalamic_replay": {
+        "module": "synapse_replay", "input_type": "spikes", "node_set": "exc",
+        "spike_file": "thalamus_spikes.h5", "delay": 0.0, "duration": 1000.0,
+    },
 }
+
+EXAMPLE_OVERRIDES = [
+    {"name": "stronger_inhibition", "source": "inh", "target": "exc", "weight": 1.5},
+]
 
 
 def build_example(directory) -> Path:
     """Write the example circuit and its simulation config; returns the simulation config path."""
     directory = Path(directory)
     circuit = build_circuit(directory, EXAMPLE_SPEC)
+    write_poisson_spikes(directory / "thalamus_spikes.h5", "thalamus", range(20), rate=8.0,
+                         tstop=1000.0, seed=7)
     return write_simulation_config(
         directory, circuit, tstop=1000.0, node_set="All", inputs=EXAMPLE_INPUTS,
-        output_dir="output")
+        output_dir="output", extra={"connection_overrides": EXAMPLE_OVERRIDES})
 
 
 if __name__ == "__main__":

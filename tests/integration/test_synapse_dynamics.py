@@ -56,6 +56,7 @@ def two_cell_run(mechanisms_library, tmp_path_factory):
         100, -80, 100, -20, 100, 20)
     synapse = h.NdTmExc(post.soma[0](0.5))
     synapse.Use, synapse.Dep, synapse.Fac = USE, DEP, FAC
+    h.deterministic_NdTmExc = 1  # expected values: the TM recurrence exactly
     netcon = h.NetCon(pre.soma[0](0.5)._ref_v, synapse, sec=pre.soma[0])
     netcon.threshold, netcon.delay, netcon.weight[0] = -20, DELAY, WEIGHT_NS
     spikes = h.Vector()
