@@ -25,6 +25,7 @@ NEURON {
     RANGE tau_r_AMPA, tau_d_AMPA, tau_r_NMDA, tau_d_NMDA, NMDA_ratio
     RANGE Use, Dep, Fac, Nrrp, e, mg
     RANGE g, g_AMPA, g_NMDA, i, i_AMPA, i_NMDA, mgblock, last_release
+    RANGE u, R, occupied, t_last
     GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
     RANDOM release_rng

@@ -15,6 +15,7 @@ NEURON {
     RANGE tau_r_GABAA, tau_d_GABAA, tau_r_GABAB, tau_d_GABAB, GABAB_ratio
     RANGE Use, Dep, Fac, Nrrp, e_GABAA, e_GABAB
     RANGE g, g_GABAA, g_GABAB, i, i_GABAA, i_GABAB, last_release
+    RANGE u, R, occupied, t_last
     GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
     RANDOM release_rng

@@ -76,7 +76,7 @@ class Simulation:
     def run(self) -> Summary:
         start = time.perf_counter()
         settings, parallel = self.settings, self.parallel
-        circuit = self._phase("circuit", self._open_circuit)
+        circuit = self.circuit = self._phase("circuit", self._open_circuit)
         local_gids = self._phase("balance", self._balance, circuit)
         library = self._phase("mechanisms", self._build_mechanisms)
         local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)

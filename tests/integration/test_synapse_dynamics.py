@@ -111,3 +111,50 @@ def test_nmda_conductance_and_magnesium_block(two_cell_run):
     np.testing.assert_allclose(lagged(run["block"]), block[:-1], rtol=1e-9)
     expected = unblocked[:-1] * block[:-1]
     np.testing.assert_allclose(lagged(run["g_nmda"]), expected, rtol=0, atol=1e-9 * expected.max())
+
+
+def stochastic_releases(h, seed, n_synapses=1500, nrrp=3, interval=20.0, n_spikes=8):
+    """Release fractions of many independent stochastic synapses on one regular train,
+    sampled right after each event (t_last and last_release are set in NET_RECEIVE)."""
+    from neurodamus.random_streams import Purpose, stream_ids
+
+    section = h.Section(name="stochastic_host")
+    train = h.NetStim()
+    train.start, train.interval, train.number, train.noise = 5.0, interval, n_spikes, 0
+    synapses, netcons, samples = [], [], []
+    sample_times = h.Vector([5.0 + k * interval + 1.5 for k in range(n_spikes)])  # after arrival
+    for index in range(n_synapses):
+        synapse = h.NdTmExc(section(0.5))
+        synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = USE, DEP, FAC, nrrp
+        synapse.release_rng.set_ids(*stream_ids(Purpose.SYNAPSE_RELEASE, seed, 7, index))
+        synapse.release_rng.set_seq(0)
+        netcon = h.NetCon(train, synapse)
+        netcon.delay, netcon.weight[0] = 1.0, 0.0  # no conductance needed, only the release
+        samples.append(h.Vector().record(synapse._ref_last_release, sample_times))
+        synapses.append(synapse)
+        netcons.append(netcon)
+    h.deterministic_NdTmExc = 0
+    h.dt = DT
+    h.finitialize(-65)
+    h.continuerun(5.0 + n_spikes * interval + 1)
+    arrivals = 5.0 + np.arange(n_spikes) * interval + 1.0
+    return np.array([np.array(v) for v in samples]), arrivals
+
+
+def test_stochastic_release_matches_expectation_and_seeds(two_cell_run):
+    from neuron import h
+
+    releases, arrivals = stochastic_releases(h, seed=1)
+    expected = tsodyks_markram_release(arrivals, USE, DEP, FAC)
+    mean = releases.mean(axis=0)
+    standard_error = releases.std(axis=0, ddof=1) / np.sqrt(releases.shape[0])
+    # Each synapse is an independent trial: the mean release is within 5 standard errors of
+    # the expected value (a false failure has probability below 1e-5 per spike).
+    assert np.all(np.abs(mean - expected) < 5 * standard_error), (mean, expected)
+    assert np.all(standard_error > 0)  # really stochastic
+    # Releases are multiples of 1/Nrrp (whole vesicles).
+    np.testing.assert_allclose(releases * 3, np.round(releases * 3), atol=1e-12)
+    again, _ = stochastic_releases(h, seed=1, n_synapses=50)
+    np.testing.assert_array_equal(again, releases[:50])  # same seed, same releases
+    other, _ = stochastic_releases(h, seed=2, n_synapses=50)
+    assert not np.array_equal(other, releases[:50])
