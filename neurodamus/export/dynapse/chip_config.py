@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cores import CoreAssignment, assign_cores
+from .cores import CORES_PER_CHIP, CoreAssignment, assign_cores
 from .network import PointNetwork
-from .parameters import (I_SCALE, check_representable, core_average, lif_to_currents)
-from .quantize import MASK_BITS, quantize_weights
+from .parameters import I_SCALE, check_representable, core_average, lif_to_currents
+from .quantize import MASK_BITS, N_BASE_WEIGHTS, quantize_weights
 from .routing import merge_connections, route
 
 
@@ -24,8 +24,7 @@ class ChipConfig:
     neuron_chip: np.ndarray
     neuron_core: np.ndarray            # core on its chip, 0..3
     neuron_address: np.ndarray         # neuron on its core, 0..255
-    neuron_tag: np.ndarray             # recurrent tag, in the CAMs of its targets
-    neuron_monitor_tag: np.ndarray     # the output map: the tag the host sees
+    neuron_tag: np.ndarray             # in its targets' CAMs; with chip, the output map
     neuron_parameters: np.ndarray      # [n, 6] dimensionless, parameters.PARAMETER_NAMES
     core_chip: np.ndarray
     core_index: np.ndarray
@@ -63,8 +62,23 @@ class ChipConfig:
     @property
     def neuron_core_row(self) -> np.ndarray:
         """Row of the core arrays for each neuron."""
-        keys = self.core_chip * 4 + self.core_index
-        return np.searchsorted(keys, self.neuron_chip * 4 + self.neuron_core)
+        keys = self.core_chip * CORES_PER_CHIP + self.core_index
+        return np.searchsorted(keys, self.neuron_chip * CORES_PER_CHIP + self.neuron_core)
+
+    def quantization_errors(self) -> list[tuple[float, float, float]]:
+        """Per core: (rms error, max |error|, max |error| / max |weight|), dimensionless."""
+        rows = self.neuron_core_row[self.cam_neuron]
+        errors = np.abs(self.cam_weight - self.cam_weight_quantized)
+        result = []
+        for row in range(len(self.core_chip)):
+            on_core = rows == row
+            if not on_core.any():
+                result.append((0.0, 0.0, 0.0))
+                continue
+            largest, worst = np.abs(self.cam_weight[on_core]).max(), errors[on_core].max()
+            result.append((float(np.sqrt(np.mean(errors[on_core] ** 2))), float(worst),
+                           float(worst / largest) if largest > 0 else 0.0))
+        return result
 
     def neuron_name(self, i: int) -> str:
         return f"{self.neuron_population[i]}[{self.neuron_node_id[i]}]"
@@ -79,7 +93,8 @@ class ChipConfig:
 
 
 def build_chip_config(network: PointNetwork, cores: CoreAssignment | None = None):
-    """(ChipConfig, notes): checks parameters, assigns cores (auto unless given), routes, quantizes."""
+    """(ChipConfig, notes): checks parameters, assigns cores (auto unless given), routes and
+    quantizes."""
     names = [network.neuron_name(i) for i in range(network.n_neurons)]
     check_representable(network.params, names)
     p = network.params
@@ -95,7 +110,7 @@ def build_chip_config(network: PointNetwork, cores: CoreAssignment | None = None
     neuron_row = np.searchsorted(used, global_core)
     core_currents, core_spread = core_average(neuron_currents, neuron_row, len(used))
     cam_row = neuron_row[connections.target]
-    base = np.zeros((len(used), 4))
+    base = np.zeros((len(used), N_BASE_WEIGHTS))
     masks = np.zeros(len(cam_row), dtype=np.int64)
     for row in range(len(used)):
         on_core = cam_row == row
@@ -106,8 +121,9 @@ def build_chip_config(network: PointNetwork, cores: CoreAssignment | None = None
         neuron_population=network.population, neuron_node_id=network.node_id,
         neuron_kind=network.kind, neuron_chip=cores.neuron_chip, neuron_core=cores.neuron_core,
         neuron_address=cores.neuron_address, neuron_tag=routing.neuron_tag,
-        neuron_monitor_tag=routing.neuron_monitor_tag, neuron_parameters=p.as_matrix(),
-        core_chip=used // 4, core_index=used % 4, core_currents=core_currents,
+        neuron_parameters=p.as_matrix(),
+        core_chip=used // CORES_PER_CHIP, core_index=used % CORES_PER_CHIP,
+        core_currents=core_currents,
         core_spread=core_spread, core_base_weights=base * I_SCALE,
         cam_neuron=connections.target, cam_slot=routing.cam_slot,
         cam_dendrite=routing.cam_dendrite, cam_mask=masks, cam_tag=routing.cam_tag,

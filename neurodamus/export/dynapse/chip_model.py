@@ -43,7 +43,8 @@ def _currents(config: ChipConfig) -> dict:
 def simulate_chip(config: ChipConfig, input_spikes, duration_ms: float,
                   dt_ms: float = DEFAULT_DT_MS) -> np.ndarray:
     """Spike count of each neuron over `duration_ms`; `input_spikes[k]`: times (ms) of channel k."""
-    n_neurons, n_steps, dt = len(config.neuron_node_id), int(round(duration_ms / dt_ms)), dt_ms * 1e-3
+    n_neurons, dt = len(config.neuron_node_id), dt_ms * 1e-3
+    n_steps = int(round(duration_ms / dt_ms))
     i = _currents(config)
     # The synapse: AMPA and GABA share the core's time constant and gain (parameters.py scales
     # their biases by capacitance so that both give the LIF's tau_syn).

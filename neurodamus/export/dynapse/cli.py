@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         export(args)
     except DynapseError as error:
-        print(f"neurodamus export-dynapse: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())       # one line, whatever the library said
+        print(f"neurodamus export-dynapse: error: {message}", file=sys.stderr)
         return 1
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CoreCapacityError, ExportConfigError, NetworkTooBigError
+from .parameters import current_spread
 
 NEURONS_PER_CORE = 256
 CORES_PER_CHIP = 4
@@ -48,13 +49,6 @@ def _check_total(n_neurons: int) -> None:
             excess=n_neurons - capacity)
 
 
-def _spread(currents: np.ndarray) -> np.ndarray:
-    """Per current: max |I - mean| / mean over the rows (0 where the mean is 0)."""
-    mean = currents.mean(axis=0)
-    deviation = np.abs(currents - mean).max(axis=0)
-    return np.divide(deviation, mean, out=np.zeros_like(mean), where=mean > 0)
-
-
 def _sorted_chunks(indices: np.ndarray, currents: np.ndarray) -> list[np.ndarray]:
     """Neurons sorted by their currents (first column first), cut into equal cores of <= 256."""
     order = np.lexsort(currents[indices].T[::-1])
@@ -64,7 +58,7 @@ def _sorted_chunks(indices: np.ndarray, currents: np.ndarray) -> list[np.ndarray
 
 def _split_at_largest_gap(segment: np.ndarray, currents: np.ndarray) -> list[np.ndarray]:
     """Two cores from one: along its worst-spread current, cut where neighbours differ most."""
-    column = int(np.argmax(_spread(currents[segment])))
+    column = int(np.argmax(current_spread(currents[segment])))
     order = np.argsort(currents[segment, column], kind="stable")
     values = currents[segment[order], column]
     cut = int(np.argmax(np.diff(values))) + 1
@@ -90,7 +84,7 @@ def assign_cores(population: np.ndarray, neuron_currents: np.ndarray) -> CoreAss
         segments = _sorted_chunks(np.arange(len(population)), neuron_currents)
     free_cores = CORES_PER_CHIP * math.ceil(len(segments) / CORES_PER_CHIP) - len(segments)
     for _ in range(free_cores):
-        spreads = [_spread(neuron_currents[s]).max() for s in segments]
+        spreads = [current_spread(neuron_currents[s]).max() for s in segments]
         worst = int(np.argmax(spreads))
         if spreads[worst] <= SPREAD_LIMIT:
             break
@@ -162,7 +156,8 @@ def read_cores_file(path, population: np.ndarray, node_id: np.ndarray) -> CoreAs
     try:
         positions = np.array(positions, dtype=np.int64).reshape(-1, 2)
     except (TypeError, ValueError):
-        raise ExportConfigError("expected [x, y] per chip", file=path, key="chip_positions") from None
+        raise ExportConfigError("expected [x, y] per chip", file=path,
+                                key="chip_positions") from None
     if len(positions) < MAX_CHIPS:
         raise ExportConfigError(f"expected {MAX_CHIPS} [x, y] pairs, got {len(positions)}",
                                 file=path, key="chip_positions")

@@ -1,32 +1,23 @@
 """Errors of the Dynap-SE export: one class per hardware limit, each naming what and by how much.
 
 Every class derives from DynapseError, itself a NeurodamusError, so the CLI treats them as
-user errors (one line, non-zero exit). Anything else raised here is a bug.
+user errors (one line, non-zero exit); the config and data errors are also the project's
+ConfigError and CircuitError. Anything else raised here is a bug.
 """
 
-from neurodamus.errors import NeurodamusError
+from neurodamus.errors import CircuitError, ConfigError, NeurodamusError
 
 
 class DynapseError(NeurodamusError):
     """Base of the export's user errors."""
 
 
-class ExportConfigError(DynapseError):
+class ExportConfigError(DynapseError, ConfigError):
     """A config, node set, cores file or option that cannot be used; names the file and key."""
 
-    def __init__(self, message: str, file=None, key: str | None = None):
-        self.file, self.key = file, key
-        where = ", ".join(p for p in (f"file {file}" if file else "",
-                                      f"key '{key}'" if key else "") if p)
-        super().__init__(f"{where}: {message}" if where else message)
 
-
-class NetworkDataError(DynapseError):
-    """Node or edge data that is missing or not a point neuron we can export; names the population."""
-
-    def __init__(self, message: str, population: str | None = None):
-        self.population = population
-        super().__init__(f"population '{population}': {message}" if population else message)
+class NetworkDataError(DynapseError, CircuitError):
+    """Node or edge data that is missing or not a point neuron we can export."""
 
 
 class HardwareLimitError(DynapseError):
@@ -38,7 +29,7 @@ class HardwareLimitError(DynapseError):
 
 
 class UnrepresentableParameterError(HardwareLimitError):
-    """A LIF parameter that no bias current can express (negative, zero where it must not be, NaN)."""
+    """A LIF parameter no bias current can express (negative, zero where it must not be, NaN)."""
 
     def __init__(self, parameter: str, value: float, neuron: str, reason: str,
                  excess: float | None = None):

@@ -29,7 +29,7 @@ import libsonata
 import numpy as np
 
 from .errors import ExportConfigError, NetworkDataError
-from .parameters import DEFAULT_T_REF_MS, LifParameters
+from .parameters import DEFAULT_T_REF_MS, PARAMETER_NAMES, LifParameters
 
 POINT_MODEL_TYPES = ("point_neuron", "point_process")
 INTFIRE1_TAU_SYN_MS = 1.0
@@ -136,7 +136,7 @@ def model_type(configs: SonataConfigs, name: str) -> str:
         values = np.unique(population.get_attribute("model_type", population.select_all()))
         if len(values) == 1:
             return str(values[0])
-        raise NetworkDataError(f"mixes model types {sorted(values)}; split it", name)
+        raise NetworkDataError(f"mixes model types {sorted(map(str, values))}; split it", name)
     return declared
 
 
@@ -186,7 +186,8 @@ class _AttributeReader:
         try:
             return np.asarray(values, dtype=float)
         except (TypeError, ValueError):
-            raise NetworkDataError(f"attribute '{name}' is not numeric", self.population.name) from None
+            raise NetworkDataError(f"attribute '{name}' is not numeric",
+                                   self.population.name) from None
 
 
 def _empty_columns(size: int) -> dict:
@@ -202,8 +203,9 @@ def _read_population(population: libsonata.NodePopulation, ids: np.ndarray, note
         templates = np.asarray(population.get_attribute("model_template", libsonata.Selection(ids)))
     else:
         templates = np.full(len(ids), "")
-    resource = np.array([t.rsplit(":", 1)[-1].lower() for t in np.unique(templates)])
-    intfire = np.isin(templates, np.unique(templates)[resource == "intfire1"])
+    unique, inverse = np.unique(templates, return_inverse=True)
+    intfire = np.array([t.rsplit(":", 1)[-1].lower() == "intfire1" for t in unique],
+                       dtype=bool)[inverse.ravel()]
     columns = _empty_columns(len(ids))
     columns["kind"] = np.where(intfire, "IntFire1", "LIF")
     columns["physical"] = np.zeros(len(ids), dtype=bool)
@@ -239,7 +241,10 @@ def _read_population(population: libsonata.NodePopulation, ids: np.ndarray, note
             columns["bias"][lif] = reader.read("bias", 0.0)
             columns["reset"][lif] = reader.read("reset", 0.0)
         else:
-            reader.read("V_th")      # raises, naming what a LIF needs
+            raise NetworkDataError(
+                f"a LIF ({templates[lif][0] or 'no model_template'}) needs 'V_th' (mV, with E_L "
+                f"and C_m) or a dimensionless 'threshold'; it has {sorted(reader.plain.values())}"
+                f" and dynamics_params {sorted(reader.dynamics.values())}", name)
     return columns
 
 
@@ -268,6 +273,14 @@ def _normalise_physical(columns: dict, mv_per_unit: float | None, notes: list):
 def read_network(configs: SonataConfigs, node_set: str | None = None,
                  mv_per_unit: float | None = None) -> PointNetwork:
     """The point neurons of `node_set` (default: the simulation's, else all) and what feeds them."""
+    try:
+        return _read_network(configs, node_set, mv_per_unit)
+    except libsonata.SonataError as error:
+        raise NetworkDataError(f"cannot read the circuit of {configs.path}: {error}") from None
+
+
+def _read_network(configs: SonataConfigs, node_set: str | None,
+                  mv_per_unit: float | None) -> PointNetwork:
     circuit, notes = configs.circuit, []
     node_set = node_set or configs.simulation.node_set or None
     virtual, parts = set(), []
@@ -296,8 +309,7 @@ def read_network(configs: SonataConfigs, node_set: str | None = None,
     if (columns["reset"] != 0).any():
         count = int((columns["reset"] != 0).sum())
         notes.append(f"{count} neuron(s) reset away from rest: the chip resets to rest")
-    params = LifParameters(*(columns[key] for key in ("tau_mem_ms", "tau_syn_ms", "threshold",
-                                                      "bias", "reset", "t_ref_ms")))
+    params = LifParameters(**{key: columns[key] for key in PARAMETER_NAMES})
     edges = _read_edges(configs, population, columns["node_id"], virtual, notes)
     source, from_input, target, weight, delay, input_population, input_node_id = edges
     return PointNetwork(
@@ -308,8 +320,8 @@ def read_network(configs: SonataConfigs, node_set: str | None = None,
         mv_per_unit=mv_per_unit, notes=tuple(notes))
 
 
-class _IndexLookup:
-    """(population, node id) -> neuron index, -1 where that node is not exported."""
+class IndexLookup:
+    """(population, node id) -> row (neuron or input channel), -1 where the node has none."""
 
     def __init__(self, population: np.ndarray, node_id: np.ndarray):
         self.tables = {}
@@ -342,7 +354,7 @@ def _edge_attribute(edges: libsonata.EdgePopulation, names, selection, default=N
 
 
 def _read_edges(configs: SonataConfigs, population, node_id, virtual: set, notes: list):
-    circuit, lookup = configs.circuit, _IndexLookup(population, node_id)
+    circuit, lookup = configs.circuit, IndexLookup(population, node_id)
     chunks, dropped = [], {}
     for name in sorted(circuit.edge_populations):
         if circuit.edge_population_properties(name).type in SKIPPED_EDGE_TYPES:
@@ -351,7 +363,8 @@ def _read_edges(configs: SonataConfigs, population, node_id, virtual: set, notes
         if edges.target not in lookup:
             continue
         selection = edges.select_all()
-        target = lookup.find(edges.target, np.asarray(edges.target_nodes(selection), dtype=np.int64))
+        target_ids = np.asarray(edges.target_nodes(selection), dtype=np.int64)
+        target = lookup.find(edges.target, target_ids)
         keep = target >= 0
         if not keep.any():
             continue

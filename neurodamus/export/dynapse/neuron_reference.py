@@ -13,6 +13,7 @@
 """
 
 import math
+import os
 
 import numpy as np
 
@@ -37,8 +38,8 @@ class _LifCell:
         self.conductance_uS = section.g_pas * AREA_UM2 * 1e-8 * 1e6
         self.bias = h.IClamp(section(0.5))
         self.bias.dur, self.bias.amp = 1e9, bias * self.conductance_uS   # nA = uS x mV
-        self.synapse = h.ExpSyn(section(0.5))
-        self.synapse.tau, self.synapse.e = tau_syn, SYNAPSE_REVERSAL
+        self.receiver = h.ExpSyn(section(0.5))
+        self.receiver.tau, self.receiver.e = tau_syn, SYNAPSE_REVERSAL
         self.clamp = h.SEClamp(section(0.5))
         self.clamp.rs, self.clamp.amp1, self.clamp.dur1 = CLAMP_RESISTANCE_MOHM, reset, 0.0
         self.spikes = []
@@ -54,16 +55,14 @@ class _LifCell:
         self.spikes.clear()
         self.clamp.dur1 = 0.0
 
-    def connect_from(self, source, **kwargs):
-        """A NetCon from `source` (None: events only) onto this cell's synapse."""
-        return self.h.NetCon(source, self.synapse, **kwargs)
+    def netcon_to(self, receiver):
+        netcon = self.h.NetCon(self.section(0.5)._ref_v, receiver, sec=self.section)
+        netcon.threshold = self.detector.threshold
+        return netcon
 
     def weight(self, w: float) -> float:
         """Synaptic drive jump w as the ExpSyn conductance that injects w·g_pas current."""
         return w * self.conductance_uS / SYNAPSE_REVERSAL
-
-    def spike_source(self):
-        return self.section(0.5)._ref_v, self.detector.threshold, self.section
 
     def count(self) -> int:
         return len(self.spikes)
@@ -71,23 +70,20 @@ class _LifCell:
 
 class _IntFire1Cell:
     def __init__(self, h, tau_mem, t_ref):
-        self.cell = h.IntFire1()
-        self.cell.tau, self.cell.refrac = tau_mem, t_ref
+        self.receiver = h.IntFire1()
+        self.receiver.tau, self.receiver.refrac = tau_mem, t_ref
         self.h, self.times = h, h.Vector()
-        self.recorder = h.NetCon(self.cell, None)
+        self.recorder = h.NetCon(self.receiver, None)
         self.recorder.record(self.times)
 
     def restart(self):
         pass
 
-    def connect_from(self, source, **kwargs):
-        return self.h.NetCon(source, self.cell, **kwargs)
+    def netcon_to(self, receiver):
+        return self.h.NetCon(self.receiver, receiver)
 
     def weight(self, w: float) -> float:
         return w
-
-    def spike_source(self):
-        return self.cell, None, None
 
     def count(self) -> int:
         return int(self.times.size())
@@ -96,6 +92,7 @@ class _IntFire1Cell:
 def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
                     dt_ms: float) -> np.ndarray:
     """Spike count per neuron of the circuit run in NEURON for `duration_ms`."""
+    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")   # no "no DISPLAY" warning
     from neuron import h        # only here: an export without --simulate needs no NEURON
 
     h.load_file("stdrun.hoc")
@@ -111,14 +108,10 @@ def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
                                       network.edge_delay_ms):
         target = cells[t]
         if from_input:
-            netcon = target.connect_from(None)
+            netcon = h.NetCon(None, target.receiver)
             events += [(netcon, time + d) for time in input_spikes[s] if time + d >= 0]
         else:
-            source, threshold, section = cells[s].spike_source()
-            netcon = (target.connect_from(source, sec=section) if section is not None
-                      else target.connect_from(source))
-            if threshold is not None:
-                netcon.threshold = threshold
+            netcon = cells[s].netcon_to(target.receiver)
             netcon.delay = d
         netcon.weight[0] = target.weight(w)
         netcons.append(netcon)

@@ -74,7 +74,7 @@ class LifParameters:
 
 
 def tau_to_current(tau_s, capacitance):
-    """Itau = U_T·C / (κ·τ): the leak current that gives a time constant τ (s) on capacitance C."""
+    """Itau = U_T·C / (κ·τ): the leak current giving a time constant τ (s) on capacitance C."""
     return U_T * capacitance / (KAPPA * np.asarray(tau_s, dtype=float))
 
 
@@ -157,23 +157,25 @@ def _and_others(count: int) -> str:
     return f"; {count - 1} more neuron(s) likewise" if count > 1 else ""
 
 
+def current_spread(currents: np.ndarray) -> np.ndarray:
+    """Per current (column): max |I_neuron - mean| / mean over the rows (0 where the mean is 0),
+    i.e. how far the worst neuron's own value is from the mean a core is programmed with."""
+    mean = currents.mean(axis=0)
+    deviation = np.abs(currents - mean).max(axis=0)
+    return np.divide(deviation, mean, out=np.zeros_like(mean), where=mean > 0)
+
+
 def core_average(neuron_currents: np.ndarray, neuron_core: np.ndarray, n_cores: int):
     """Mean current per core (the chip has one set per core) and the spread that hides.
 
-    Spread = max |I_neuron - I_core| / I_core over the core's neurons (0 where the mean is 0),
-    i.e. how far the worst neuron's own value is from what the core is programmed with.
-    Returns ([n_cores, 13] means, [n_cores, 13] spreads).
+    Returns ([n_cores, 13] means, [n_cores, 13] spreads, see current_spread).
     """
     means = np.zeros((n_cores, neuron_currents.shape[1]))
     spreads = np.zeros_like(means)
     for core in range(n_cores):
         currents = neuron_currents[neuron_core == core]
-        if not len(currents):
-            continue
-        mean = currents.mean(axis=0)
-        deviation = np.abs(currents - mean).max(axis=0)
-        means[core] = mean
-        spreads[core] = np.divide(deviation, mean, out=np.zeros_like(mean), where=mean > 0)
+        if len(currents):
+            means[core], spreads[core] = currents.mean(axis=0), current_spread(currents)
     return means, spreads
 
 

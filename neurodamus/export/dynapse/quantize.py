@@ -35,18 +35,23 @@ def squared_error(magnitudes: np.ndarray, base: np.ndarray, masks: np.ndarray) -
 
 
 def _non_negative_least_squares(bits: np.ndarray, magnitudes: np.ndarray) -> np.ndarray:
-    """min |bits·x - magnitudes|² with x >= 0, exactly: 4 unknowns, so try every support."""
-    best, best_error = np.zeros(N_BASE_WEIGHTS), float(np.sum(magnitudes ** 2))
+    """min |bits·x - magnitudes|² with x >= 0, exactly: 4 unknowns, so try every support.
+
+    Works on the 4x4 normal equations, so each try costs nothing however many weights.
+    """
+    gram, projection = bits.T @ bits, bits.T @ magnitudes
+    best, best_error = np.zeros(N_BASE_WEIGHTS), float(magnitudes @ magnitudes)
     for size in range(1, N_BASE_WEIGHTS + 1):
         for support in itertools.combinations(range(N_BASE_WEIGHTS), size):
-            columns = bits[:, support]
-            solution = np.linalg.lstsq(columns, magnitudes, rcond=None)[0]
+            s = list(support)
+            solution = np.linalg.lstsq(gram[np.ix_(s, s)], projection[s], rcond=None)[0]
             if (solution < 0).any():
                 continue
-            error = float(np.sum((columns @ solution - magnitudes) ** 2))
+            error = (float(magnitudes @ magnitudes) - 2 * float(solution @ projection[s])
+                     + float(solution @ gram[np.ix_(s, s)] @ solution))
             if error < best_error:
                 best = np.zeros(N_BASE_WEIGHTS)
-                best[list(support)] = solution
+                best[s] = solution
                 best_error = error
     return best
 
@@ -83,7 +88,7 @@ def quantize_weights(magnitudes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def evenly_spaced_rounding_error(magnitudes) -> float:
-    """Squared error of rounding each weight to the nearest of 0, max/15, ..., max (the baseline)."""
+    """Squared error of rounding each weight to the nearest of 0, max/15, ..., max (baseline)."""
     magnitudes = np.asarray(magnitudes, dtype=float)
     if not magnitudes.size or magnitudes.max() <= 0:
         return 0.0

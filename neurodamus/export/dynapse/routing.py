@@ -7,11 +7,14 @@
   position on the board grid, at most 7 each way.
 * Tags: the CAM of a receiving neuron matches the 11-bit tag only, so every source arriving
   at a chip needs a tag of its own on that chip. Each input channel gets one tag, valid on
-  every chip it feeds; each neuron a recurrent tag, valid on its own chip and every chip it
-  feeds, and a monitor tag on its own chip, by which the host recognises its spikes
-  (chip, monitor tag). That is n_inputs + 2·n_neurons tags on a one-chip network.
-  The monitor destination is written with an empty core mask and zero hops: no core on the
-  board receives it; how the host taps it depends on the board's host link.
+  every chip it feeds; each neuron one tag, valid on its own chip and every chip it feeds.
+  A chip therefore needs: its input channels + its neurons + the neurons of other chips
+  sending to it, at most 2048. The monitor route carries the neuron's own tag: its empty core
+  mask means no CAM ever compares it, so it needs no tag of its own, and the host recognises
+  the neuron by (chip, tag) -- the output map. (Rockpool reserves a second tag per neuron for
+  this, n_inputs + 2·n_neurons <= 2048, which leaves a full chip of 1024 neurons no tag for
+  any input.) The monitor destination is written with zero hops; how the host taps it
+  depends on the board's host link.
 """
 
 from dataclasses import dataclass
@@ -66,14 +69,13 @@ def check_cam_capacity(target: np.ndarray, neuron_names) -> None:
             f"(over by {counts[worst] - CAM_SLOTS}){others}", excess=int(counts[worst] - CAM_SLOTS))
 
 
-def cam_slots(target: np.ndarray) -> np.ndarray:
-    """Each entry's slot 0..63 on its target: its rank among the entries of that target."""
-    order = np.argsort(target, kind="stable")
-    sorted_target = target[order]
-    first = np.searchsorted(sorted_target, sorted_target)
-    slots = np.empty(len(target), dtype=np.int64)
-    slots[order] = np.arange(len(target)) - first
-    return slots
+def rank_within(owner: np.ndarray) -> np.ndarray:
+    """Each row's rank among the rows of the same owner, in row order (a CAM or SRAM slot)."""
+    order = np.argsort(owner, kind="stable")
+    sorted_owner = owner[order]
+    ranks = np.empty(len(owner), dtype=np.int64)
+    ranks[order] = np.arange(len(owner)) - np.searchsorted(sorted_owner, sorted_owner)
+    return ranks
 
 
 def destinations_by_chip(source: np.ndarray, target_chip: np.ndarray, target_core: np.ndarray):
@@ -112,10 +114,10 @@ def hops(chip_position: np.ndarray, source: np.ndarray, source_chip: np.ndarray,
         i = int(bad[0])
         axis = int(np.argmax(np.abs(delta[i])))
         hop = int(delta[i, axis])
+        (x0, y0), (x1, y1) = chip_position[source_chip[i]], chip_position[target_chip[i]]
         raise HopOutOfRangeError(
-            f"neuron {neuron_names[source[i]]} on chip {source_chip[i]} at "
-            f"{tuple(chip_position[source_chip[i]])} -> chip {target_chip[i]} at "
-            f"{tuple(chip_position[target_chip[i]])}: {'xy'[axis]} hop {hop} is beyond "
+            f"neuron {neuron_names[source[i]]} on chip {source_chip[i]} at ({x0}, {y0}) -> "
+            f"chip {target_chip[i]} at ({x1}, {y1}): {'xy'[axis]} hop {hop} is beyond "
             f"±{MAX_HOP} (over by {abs(hop) - MAX_HOP})", excess=abs(hop) - MAX_HOP)
     return delta[:, 0], delta[:, 1]
 
@@ -132,15 +134,16 @@ def check_tag_demand(input_needs: np.ndarray, recurrent_needs: np.ndarray,
     """TagsExhaustedError where a chip's sources need more than 2048 tags."""
     own = np.bincount(neuron_chip, minlength=MAX_CHIPS)
     inputs = input_needs.sum(axis=0)
-    recurrent = recurrent_needs.sum(axis=0)
-    demand = inputs + recurrent + own                  # + own: the monitor tags
-    for chip in np.flatnonzero(demand > TAGS_PER_CHIP):
-        foreign = recurrent[chip] - own[chip]
+    recurrent = recurrent_needs.sum(axis=0)           # own neurons and other chips' senders
+    demand = inputs + recurrent
+    over = np.flatnonzero(demand > TAGS_PER_CHIP)
+    if over.size:
+        chip = over[0]
         raise TagsExhaustedError(
             f"chip {chip} needs {demand[chip]} routing tags ({inputs[chip]} input channels, "
-            f"{own[chip]} x 2 for its own neurons, {foreign} for neurons of other chips sending "
-            f"to it); a chip has {TAGS_PER_CHIP} (over by {demand[chip] - TAGS_PER_CHIP})",
-            excess=int(demand[chip] - TAGS_PER_CHIP))
+            f"{own[chip]} neurons of its own, {recurrent[chip] - own[chip]} neurons of other "
+            f"chips sending to it); a chip has {TAGS_PER_CHIP} "
+            f"(over by {demand[chip] - TAGS_PER_CHIP})", excess=int(demand[chip] - TAGS_PER_CHIP))
 
 
 def allocate_tags(needs: np.ndarray, names) -> np.ndarray:
@@ -162,7 +165,6 @@ def allocate_tags(needs: np.ndarray, names) -> np.ndarray:
 @dataclass(frozen=True)
 class Routing:
     neuron_tag: np.ndarray
-    neuron_monitor_tag: np.ndarray
     input_tag: np.ndarray
     cam_slot: np.ndarray
     cam_dendrite: np.ndarray
@@ -201,33 +203,26 @@ def route(connections: Connections, cores: CoreAssignment, n_inputs: int,
     recurrent_needs = _chip_sets(n_neurons, dest_source, dest_chip)
     recurrent_needs[np.arange(n_neurons), chip] = True
     check_tag_demand(input_needs, recurrent_needs, chip)
-    monitor_needs = _chip_sets(n_neurons, np.arange(n_neurons), chip)
-    tags = allocate_tags(np.concatenate([input_needs, recurrent_needs, monitor_needs]),
-                         [f"input {n}" for n in input_names]
-                         + [f"neuron {n}" for n in neuron_names]
-                         + [f"neuron {n} (monitor)" for n in neuron_names])
-    input_tag = tags[:n_inputs]
-    neuron_tag, monitor_tag = tags[n_inputs:n_inputs + n_neurons], tags[n_inputs + n_neurons:]
+    source_names = [f"input {n}" for n in input_names] + [f"neuron {n}" for n in neuron_names]
+    tags = allocate_tags(np.concatenate([input_needs, recurrent_needs]), source_names)
+    input_tag, neuron_tag = tags[:n_inputs], tags[n_inputs:]
 
     # Destinations: the monitor route in slot 0, then one per target chip.
-    neurons = np.arange(n_neurons)
-    first = np.searchsorted(dest_source, dest_source)
-    rows = [(neurons, np.full(n_neurons, MONITOR_SLOT), chip, np.zeros(n_neurons, np.int64),
-             np.zeros(n_neurons, np.int64), np.zeros(n_neurons, np.int64), monitor_tag,
-             np.ones(n_neurons, bool)),
-            (dest_source, 1 + np.arange(len(dest_source)) - first, dest_chip, dest_mask, x_hop,
-             y_hop, neuron_tag[dest_source], np.zeros(len(dest_source), bool))]
-    order = np.lexsort((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows])))
-    dest = [np.concatenate([r[column] for r in rows])[order] for column in range(8)]
+    zeros = np.zeros(n_neurons, dtype=np.int64)
+    monitor = {"neuron": np.arange(n_neurons), "slot": zeros + MONITOR_SLOT, "chip": chip,
+               "core_mask": zeros, "x_hop": zeros, "y_hop": zeros, "tag": neuron_tag,
+               "monitor": np.ones(n_neurons, bool)}
+    routes = {"neuron": dest_source, "slot": 1 + rank_within(dest_source), "chip": dest_chip,
+              "core_mask": dest_mask, "x_hop": x_hop, "y_hop": y_hop,
+              "tag": neuron_tag[dest_source], "monitor": np.zeros(len(dest_source), bool)}
+    dest = {key: np.concatenate([monitor[key], routes[key]]) for key in monitor}
+    order = np.lexsort((dest["slot"], dest["neuron"]))
     cam_tag = np.empty(len(c.target), dtype=np.int64)
     cam_tag[c.from_input] = input_tag[c.source[c.from_input]]
     cam_tag[recurrent] = neuron_tag[c.source[recurrent]]
     return Routing(
-        neuron_tag=neuron_tag, neuron_monitor_tag=monitor_tag, input_tag=input_tag,
-        cam_slot=cam_slots(c.target),
+        neuron_tag=neuron_tag, input_tag=input_tag, cam_slot=rank_within(c.target),
         cam_dendrite=np.where(c.weight > 0, DENDRITE_CODES["AMPA"], DENDRITE_CODES["GABA"]),
-        cam_tag=cam_tag,
-        dest_neuron=dest[0], dest_slot=dest[1], dest_chip=dest[2], dest_core_mask=dest[3],
-        dest_x_hop=dest[4], dest_y_hop=dest[5], dest_tag=dest[6], dest_monitor=dest[7],
+        cam_tag=cam_tag, **{f"dest_{key}": value[order] for key, value in dest.items()},
         input_dest_channel=in_channel, input_dest_chip=in_chip, input_dest_core_mask=in_mask,
         input_dest_tag=input_tag[in_channel])

@@ -5,7 +5,6 @@ import numpy as np
 from .chip_config import ChipConfig
 from .cores import MAX_CORES, SPREAD_LIMIT
 from .parameters import CURRENT_NAMES
-from .writer import quantization_errors
 
 
 def export_summary(config: ChipConfig, notes=()) -> str:
@@ -24,20 +23,23 @@ def export_summary(config: ChipConfig, notes=()) -> str:
         error = np.abs(config.cam_weight - config.cam_weight_quantized)
         worst = int(np.argmax(error))
         row = config.neuron_core_row[config.cam_neuron[worst]]
-        relative = quantization_errors(config)[row][2]
+        relative = config.quantization_errors()[row][2]
         lines.append(
-            f"worst weight error: {error[worst]:.4g} of {abs(config.cam_weight[worst]):.4g} "
-            f"({100 * relative:.2g}% of its core's largest weight), chip {config.core_chip[row]} "
+            f"worst weight error: {error[worst]:.4g} on a weight of "
+            f"{abs(config.cam_weight[worst]):.4g} "
+            f"({100 * relative:.1f}% of its core's largest weight), chip {config.core_chip[row]} "
             f"core {config.core_index[row]}: {config.cam_source_name(worst)} -> "
             f"{config.neuron_name(int(config.cam_neuron[worst]))}")
     else:
         lines.append("worst weight error: none (no synapses)")
-    spread = [f"chip {config.core_chip[row]} core {config.core_index[row]} {name} "
-              f"{100 * config.core_spread[row, k]:.0f}%"
-              for row in range(len(config.core_chip)) for k, name in enumerate(CURRENT_NAMES)
-              if config.core_spread[row, k] > SPREAD_LIMIT]
-    lines.append(f"averaged over a core with a spread above {100 * SPREAD_LIMIT:.0f}%: "
-                 + ("; ".join(spread) if spread else "none"))
+    lines.append(f"averaged over a core with a spread above {100 * SPREAD_LIMIT:.0f}%:"
+                 + ("" if (config.core_spread > SPREAD_LIMIT).any() else " none"))
+    for row, spreads in enumerate(config.core_spread):
+        wide = [f"{name} {100 * value:.0f}%" for name, value in zip(CURRENT_NAMES, spreads)
+                if value > SPREAD_LIMIT]
+        if wide:
+            lines.append(f"  chip {config.core_chip[row]} core {config.core_index[row]}: "
+                         + ", ".join(wide))
     lines += [f"note: {note}" for note in notes]
     return "\n".join(lines)
 

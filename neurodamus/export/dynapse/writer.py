@@ -63,23 +63,6 @@ def read_npz(path) -> ChipConfig:
     return ChipConfig(**values)
 
 
-def quantization_errors(config: ChipConfig):
-    """Per core: (rms error, max |error|, max |error| / max |weight|), dimensionless."""
-    rows = config.neuron_core_row[config.cam_neuron]
-    errors = np.abs(config.cam_weight - config.cam_weight_quantized)
-    result = []
-    for row in range(len(config.core_chip)):
-        on_core = rows == row
-        if not on_core.any():
-            result.append((0.0, 0.0, 0.0))
-            continue
-        largest = np.abs(config.cam_weight[on_core]).max()
-        worst = errors[on_core].max()
-        result.append((float(np.sqrt(np.mean(errors[on_core] ** 2))), float(worst),
-                       float(worst / largest) if largest > 0 else 0.0))
-    return result
-
-
 def _core_document(config: ChipConfig, row: int, neuron_row: np.ndarray, error) -> dict:
     currents = config.core_currents[row]
     return {
@@ -100,7 +83,6 @@ def _neuron_document(config: ChipConfig, i: int, cam: np.ndarray, dest: np.ndarr
         "node_id": int(config.neuron_node_id[i]), "kind": str(config.neuron_kind[i]),
         "chip": int(config.neuron_chip[i]), "core": int(config.neuron_core[i]),
         "neuron": int(config.neuron_address[i]), "tag": int(config.neuron_tag[i]),
-        "monitor_tag": int(config.neuron_monitor_tag[i]),
         "parameters": dict(zip(PARAMETER_NAMES, config.neuron_parameters[i].tolist())),
         "cam": [{
             "slot": int(config.cam_slot[s]),
@@ -131,7 +113,7 @@ def _rows_by(owner: np.ndarray, count: int) -> list[np.ndarray]:
 def to_document(config: ChipConfig, notes=()) -> dict:
     n_neurons, n_inputs = len(config.neuron_node_id), len(config.input_node_id)
     neuron_row = config.neuron_core_row
-    errors = quantization_errors(config)
+    errors = config.quantization_errors()
     cams = _rows_by(config.cam_neuron, n_neurons)
     dests = _rows_by(config.dest_neuron, n_neurons)
     input_dests = _rows_by(config.input_dest_channel, n_inputs)
@@ -161,7 +143,7 @@ def to_document(config: ChipConfig, notes=()) -> dict:
             "neuron": i, "population": str(config.neuron_population[i]),
             "node_id": int(config.neuron_node_id[i]), "chip": int(config.neuron_chip[i]),
             "core": int(config.neuron_core[i]), "neuron_address": int(config.neuron_address[i]),
-            "monitor_tag": int(config.neuron_monitor_tag[i]),
+            "monitor_tag": int(config.neuron_tag[i]),
         } for i in range(n_neurons)],
         "quantization": None if worst is None else {
             "worst_abs_error": float(abs(config.cam_weight[worst]
@@ -221,7 +203,6 @@ def read_json(path) -> ChipConfig:
         "neuron_core": [n["core"] for n in neurons],
         "neuron_address": [n["neuron"] for n in neurons],
         "neuron_tag": [n["tag"] for n in neurons],
-        "neuron_monitor_tag": [n["monitor_tag"] for n in neurons],
         "neuron_parameters": np.reshape([[n["parameters"][p] for p in PARAMETER_NAMES]
                                          for n in neurons], (-1, len(PARAMETER_NAMES))),
         "core_chip": [c["chip"] for c in cores],
