@@ -10,8 +10,11 @@ Release (per presynaptic event, spikes and minis alike):
   probability u. The released fraction is (released sites) / Nrrp.
 - deterministic (deterministic = 1): the expected values, i.e. the classic TM
   recurrence on the fraction R of occupied sites: released = u R.
-Random numbers come from the Random123 stream `release_rng`, whose ids the driver sets
-from (synapse_seed, gid, synapse index), so results do not depend on the rank count.
+Spontaneous releases (minis) are self-events of the synapse at Poisson times of rate
+minis_rate (Hz) with weight minis_weight, going through the same release model.
+Random numbers come from the Random123 streams `release_rng` and `minis_rng`, whose ids
+the driver sets from (synapse_seed or minis_seed, gid, synapse index), so results do not
+depend on the rank count; being part of the synapse, minis are saved with its state.
 
 Conventions
 - NetCon weight[0] is the peak AMPA conductance in nS for a full release; the NMDA
@@ -25,10 +28,10 @@ NEURON {
     RANGE tau_r_AMPA, tau_d_AMPA, tau_r_NMDA, tau_d_NMDA, NMDA_ratio
     RANGE Use, Dep, Fac, Nrrp, e, mg
     RANGE g, g_AMPA, g_NMDA, i, i_AMPA, i_NMDA, mgblock, last_release
-    RANGE u, R, occupied, t_last
+    RANGE u, R, occupied, t_last, minis_rate, minis_weight
     GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
-    RANDOM release_rng
+    RANDOM release_rng, minis_rng
 }
 
 UNITS {
@@ -52,6 +55,8 @@ PARAMETER {
     mg = 1 (mM)
     deterministic = 0 (1)
     init_depleted = 0 (1)
+    minis_rate = 0 (/s)      : spontaneous releases per second (Poisson)
+    minis_weight = 0 (nS)    : weight of a spontaneous release (the NetCon weight)
 }
 
 ASSIGNED {
@@ -96,6 +101,9 @@ INITIAL {
         occupied = Nrrp
     }
     last_release = 0
+    if (minis_rate > 0) {
+        net_send(next_mini_interval(), 1)
+    }
 }
 
 BREAKPOINT {
@@ -123,6 +131,10 @@ FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
     peak_normaliser = 1 / (exp(-t_peak / tau_d) - exp(-t_peak / tau_r))
 }
 
+FUNCTION next_mini_interval() (ms) {
+    next_mini_interval = random_negexp(minis_rng) * 1000 / minis_rate
+}
+
 FUNCTION recovered_fraction(elapsed (ms)) (1) {
     if (Dep > 0) {
         recovered_fraction = 1 - exp(-elapsed / Dep)
@@ -132,11 +144,18 @@ FUNCTION recovered_fraction(elapsed (ms)) (1) {
 }
 
 NET_RECEIVE (weight (nS)) {
-    LOCAL released, amp_AMPA, p_recover, empty, n_released, k
+    LOCAL w, released, amp_AMPA, p_recover, empty, n_released, k
     if (Fac > 0) {
         u = u * exp(-(t - t_last) / Fac)
     } else {
         u = 0
+    }
+    if (flag == 1) {
+        : a spontaneous release (self-event), then schedule the next one
+        w = minis_weight
+        net_send(next_mini_interval(), 1)
+    } else {
+        w = weight
     }
     u = u + Use * (1 - u)
     p_recover = recovered_fraction(t - t_last)
@@ -166,7 +185,7 @@ NET_RECEIVE (weight (nS)) {
     }
     t_last = t
     last_release = released
-    amp_AMPA = 0.001 * weight * released
+    amp_AMPA = 0.001 * w * released
     A_AMPA = A_AMPA + amp_AMPA * factor_AMPA
     B_AMPA = B_AMPA + amp_AMPA * factor_AMPA
     A_NMDA = A_NMDA + amp_AMPA * NMDA_ratio * factor_NMDA

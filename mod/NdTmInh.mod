@@ -2,7 +2,8 @@ COMMENT
 Inhibitory synapse of neurodamus: GABA_A (and, when GABAB_ratio > 0, GABA_B)
 conductances with dual-exponential kinetics, and Tsodyks-Markram short-term plasticity
 with a pool of Nrrp release sites: the same release model as NdTmExc (stochastic by
-default, expected values when deterministic = 1), Random123 stream `release_rng`.
+default, expected values when deterministic = 1), Random123 stream `release_rng`, and
+spontaneous releases (minis) at minis_rate from the stream `minis_rng`.
 
 Conventions
 - NetCon weight[0] is the peak GABA_A conductance in nS for a full release; the GABA_B
@@ -15,10 +16,10 @@ NEURON {
     RANGE tau_r_GABAA, tau_d_GABAA, tau_r_GABAB, tau_d_GABAB, GABAB_ratio
     RANGE Use, Dep, Fac, Nrrp, e_GABAA, e_GABAB
     RANGE g, g_GABAA, g_GABAB, i, i_GABAA, i_GABAB, last_release
-    RANGE u, R, occupied, t_last
+    RANGE u, R, occupied, t_last, minis_rate, minis_weight
     GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
-    RANDOM release_rng
+    RANDOM release_rng, minis_rng
 }
 
 UNITS {
@@ -41,6 +42,8 @@ PARAMETER {
     e_GABAB = -97 (mV)
     deterministic = 0 (1)
     init_depleted = 0 (1)
+    minis_rate = 0 (/s)      : spontaneous releases per second (Poisson)
+    minis_weight = 0 (nS)    : weight of a spontaneous release (the NetCon weight)
 }
 
 ASSIGNED {
@@ -84,6 +87,9 @@ INITIAL {
         occupied = Nrrp
     }
     last_release = 0
+    if (minis_rate > 0) {
+        net_send(next_mini_interval(), 1)
+    }
 }
 
 BREAKPOINT {
@@ -109,6 +115,10 @@ FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
     peak_normaliser = 1 / (exp(-t_peak / tau_d) - exp(-t_peak / tau_r))
 }
 
+FUNCTION next_mini_interval() (ms) {
+    next_mini_interval = random_negexp(minis_rng) * 1000 / minis_rate
+}
+
 FUNCTION recovered_fraction(elapsed (ms)) (1) {
     if (Dep > 0) {
         recovered_fraction = 1 - exp(-elapsed / Dep)
@@ -118,11 +128,18 @@ FUNCTION recovered_fraction(elapsed (ms)) (1) {
 }
 
 NET_RECEIVE (weight (nS)) {
-    LOCAL released, amp, p_recover, empty, n_released, k
+    LOCAL w, released, amp, p_recover, empty, n_released, k
     if (Fac > 0) {
         u = u * exp(-(t - t_last) / Fac)
     } else {
         u = 0
+    }
+    if (flag == 1) {
+        : a spontaneous release (self-event), then schedule the next one
+        w = minis_weight
+        net_send(next_mini_interval(), 1)
+    } else {
+        w = weight
     }
     u = u + Use * (1 - u)
     p_recover = recovered_fraction(t - t_last)
@@ -152,7 +169,7 @@ NET_RECEIVE (weight (nS)) {
     }
     t_last = t
     last_release = released
-    amp = 0.001 * weight * released
+    amp = 0.001 * w * released
     A_GABAA = A_GABAA + amp * factor_GABAA
     B_GABAA = B_GABAA + amp * factor_GABAA
     A_GABAB = A_GABAB + amp * GABAB_ratio * factor_GABAB

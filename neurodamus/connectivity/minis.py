@@ -1,16 +1,15 @@
-"""Spontaneous miniature release: a Poisson source per synapse driving the same synapse
-(so release goes through its Tsodyks-Markram pool), at `spont_minis` Hz from the
-connection overrides, else at the target node's exc-/inh-mini_frequency.
+"""Spontaneous miniature release at `spont_minis` Hz from the connection overrides, else at the
+target node's exc-/inh-mini_frequency.
 
-Each source is a NetStim whose Random123 stream is keyed by (minis_seed, gid, synapse
-index), so minis do not depend on the rank count.
+Minis are generated inside each synapse mechanism (Poisson self-events, see the mod
+files), so they go through its Tsodyks-Markram pool and are saved with its state. Their
+Random123 stream is keyed by (minis_seed, gid, synapse index), so minis do not depend on
+the rank count.
 """
 
 import math
 
 from ..random_streams import Purpose, stream_ids
-
-MINI_DELAY = 0.1  # ms, local connection from the Poisson source to its synapse
 
 
 def minis_rate(cell, synapse) -> float:
@@ -21,24 +20,18 @@ def minis_rate(cell, synapse) -> float:
     return rate if math.isfinite(rate) else 0.0
 
 
-def add_minis(cells, h, minis_seed: int) -> int:
-    """Create the Poisson sources; returns how many synapses have minis."""
+def add_minis(cells, minis_seed: int) -> int:
+    """Switch minis on in the synapses that have a rate; returns how many."""
     count = 0
     for cell in cells:
         for index, synapse in enumerate(cell.synapses):
             rate = minis_rate(cell, synapse)
             if rate <= 0:
                 continue
-            source = h.NetStim()
-            source.interval = 1000.0 / rate
-            source.noise = 1
-            source.start = 0
-            source.number = 1e9
-            source.noiseFromRandom123(*stream_ids(Purpose.MINIS, minis_seed, cell.gid, index))
-            netcon = h.NetCon(source, synapse.point_process)
-            netcon.delay = MINI_DELAY
-            netcon.weight[0] = synapse.netcon.weight[0]
-            synapse.extra_netcons.append(netcon)
-            cell.keep_alive.append(source)
+            mechanism = synapse.point_process
+            mechanism.minis_rate = rate
+            mechanism.minis_weight = synapse.netcon.weight[0]
+            mechanism.minis_rng.set_ids(*stream_ids(Purpose.MINIS, minis_seed, cell.gid, index))
+            mechanism.minis_rng.set_seq(0)
             count += 1
     return count

@@ -7,7 +7,7 @@ AMPA + NMDA). The NetCon weight is the conductance in nS times conductance_scale
 synapse index on the cell).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,12 +33,12 @@ class Synapse:
     netcon: object
     weight: float  # nS, before overrides
     inhibitory: bool
-    extra_netcons: list = field(default_factory=list)  # minis: follow the weight of `netcon`
     minis_rate: float | None = None  # Hz, from connection overrides (None: node attributes)
 
     def set_weight(self, weight: float):
-        for netcon in [self.netcon, *self.extra_netcons]:
-            netcon.weight[0] = weight
+        """The weight of presynaptic and of spontaneous releases."""
+        self.netcon.weight[0] = weight
+        self.point_process.minis_weight = weight
 
 
 def hill_scaling(calcium: float, coefficient: float) -> float:

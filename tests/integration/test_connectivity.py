@@ -155,7 +155,7 @@ def test_overrides_change_exactly_the_named_connections(override_circuit, tmp_pa
         edge_delay = float(edges[s["edge_population"]]["delay"][s["edge_id"]])
         if pair == ("exc", "exc"):
             assert weights_before[key] == pytest.approx(2.0 * s["base_weight"], rel=1e-12)
-            assert s["delay"] == pytest.approx(edge_delay, rel=1e-6) and s["minis"] == 1
+            assert s["delay"] == pytest.approx(edge_delay, rel=1e-6) and s["minis"] == 2.0
         elif pair == ("inh", "exc"):  # the later override wins
             assert weights_before[key] == pytest.approx(3.0 * s["base_weight"], rel=1e-12)
             assert s["delay"] == 4.5 and s["minis"] == 0

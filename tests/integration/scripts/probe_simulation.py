@@ -53,7 +53,7 @@ def synapse_table(cells):
                          "edge_id": synapse.edge_id, "source_gid": synapse.source_gid,
                          "weight": synapse.netcon.weight[0], "base_weight": synapse.weight,
                          "delay": synapse.netcon.delay, "Use": pp.Use,
-                         "minis": len(synapse.extra_netcons), "inhibitory": synapse.inhibitory})
+                         "minis": pp.minis_rate, "inhibitory": synapse.inhibitory})
     return rows
 
 
