@@ -31,6 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report-buffer-size", type=float, default=8.0, metavar="MB",
                         help="per-rank memory for each report's recording buffer before it is "
                              "flushed to disk (default 8)")
+    parser.add_argument("--save", type=Path, metavar="DIR",
+                        help="save a checkpoint into DIR at the end of the run (or at --save-time)")
+    parser.add_argument("--save-time", type=float, metavar="T",
+                        help="stop at T ms (before run.tstop) and save there")
+    parser.add_argument("--checkpoint-every", type=float, metavar="T",
+                        help="also save every T ms of simulated time (the newest is kept)")
+    parser.add_argument("--checkpoint-on-term", action="store_true",
+                        help="on SIGTERM, save a checkpoint and stop cleanly (needs --save)")
+    parser.add_argument("--restore", type=Path, metavar="DIR",
+                        help="continue from the checkpoint in DIR to this config's run.tstop")
     parser.add_argument("--no-progress", action="store_true",
                         help="do not print the progress line during the run")
     parser.add_argument("--verbose", action="store_true", help="log more detail (debug level)")
@@ -45,9 +55,12 @@ def _setup_logging(is_root: bool, verbose: bool):
 def run_simulation(args) -> int:
     from .config import load_settings
     from .parallel import init_parallel
+    from .run import RunInterrupted
     from .simulation import Simulation, SimulationOptions
+    from .termination import install_termination_handler
 
     parallel = init_parallel()
+    install_termination_handler()
     _setup_logging(parallel.is_root, args.verbose)
     try:
         if parallel.is_root:
@@ -55,8 +68,18 @@ def run_simulation(args) -> int:
         settings = parallel.agree(load_settings, args.config, args.output_path)
         options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
                                     progress=not args.no_progress,
-                                    report_buffer_mb=args.report_buffer_size)
+                                    report_buffer_mb=args.report_buffer_size,
+                                    save_dir=args.save, save_time=args.save_time,
+                                    checkpoint_every=args.checkpoint_every,
+                                    checkpoint_on_term=args.checkpoint_on_term,
+                                    restore_dir=args.restore)
         summary = Simulation(settings, parallel, options).run()
+    except RunInterrupted as stop:
+        if parallel.is_root:
+            saved = f"; checkpoint in {args.save}, continue with --restore {args.save}" \
+                if stop.saved else " (no checkpoint: give --save DIR --checkpoint-on-term)"
+            print(f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}", flush=True)
+        return 0 if stop.saved else 1
     except NeurodamusError as error:
         if parallel.is_root:
             print(f"neurodamus: error: {error}", file=sys.stderr, flush=True)

@@ -2,6 +2,8 @@
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 log = logging.getLogger("neurodamus")
 
@@ -39,24 +41,67 @@ def _call(hooks, name, h):
             method(h)
 
 
+@dataclass
+class RunControl:
+    """What else than the window length decides where the solver stops.
+
+    - restore(): called right after finitialize, to load a checkpoint (sets h.t).
+    - save_times: times at which save(h) writes a checkpoint.
+    - stop_requested(): asked after every window on every rank (a collective); when true,
+      the run saves (if save_on_stop) and raises RunInterrupted.
+    """
+
+    restore: Callable | None = None
+    save_times: tuple[float, ...] = ()
+    save: Callable | None = None
+    stop_requested: Callable | None = None
+    save_on_stop: bool = False
+
+
+class RunInterrupted(Exception):
+    """The run stopped early on request (e.g. SIGTERM from the batch system)."""
+
+    def __init__(self, time: float, saved: bool):
+        self.time, self.saved = time, saved
+        super().__init__(f"run stopped at t = {time:.3f} ms")
+
+
+def _next_stop(t, window, tstop, save_times, dt):
+    later = [s for s in save_times if s > t + 0.5 * dt]
+    return min([t + window, tstop, *later])
+
+
+def _reached(t, target, dt) -> bool:
+    return abs(t - target) < 0.5 * dt
+
+
 def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: float = 100.0,
-               hooks=()):
-    """finitialize, then psolve to tstop in windows, logging progress on rank 0."""
+               hooks=(), control: RunControl | None = None):
+    """finitialize (and restore), then psolve to tstop in windows, logging progress on rank 0."""
+    control = control or RunControl()
+    dt, tstop = run_settings.dt, run_settings.tstop
     h.finitialize(conditions.v_init)
+    if control.restore is not None:
+        control.restore()
     _call(hooks, "before_run", h)
     for hook in hooks:
         wanted = getattr(hook, "window", lambda _h: None)(h)
         if wanted:
             window = min(window, wanted)
-    tstop = run_settings.tstop
-    start = time.perf_counter()
-    while h.t < tstop - 0.5 * run_settings.dt:
-        pc.psolve(min(h.t + window, tstop))
+    start_time, start = h.t, time.perf_counter()
+    while h.t < tstop - 0.5 * dt:
+        pc.psolve(_next_stop(h.t, window, tstop, control.save_times, dt))
         _call(hooks, "after_window", h)
+        if control.save and any(_reached(h.t, s, dt) for s in control.save_times):
+            control.save(h)
+        if control.stop_requested is not None and control.stop_requested():
+            if control.save_on_stop and control.save:
+                control.save(h)
+            raise RunInterrupted(h.t, saved=control.save_on_stop)
         if report_progress:
             elapsed = time.perf_counter() - start
-            fraction = h.t / tstop
+            fraction = (h.t - start_time) / (tstop - start_time)
             left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
             log.info("  t = %.1f ms (%.0f%%), wall %.1f s, about %.1f s left",
-                     h.t, 100 * fraction, elapsed, left)
+                     h.t, 100 * h.t / tstop, elapsed, left)
     _call(hooks, "after_run", h)

@@ -9,20 +9,24 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libsonata
 import numpy as np
 
 from .balance import round_robin
+from .checkpoint import Checkpointer
+from .checkpoint import resolve as resolve_checkpoint
 from .cells import build_biophysical_cells, check_biophysical_cells
 from .circuit import open_circuit
 from .connectivity import connect_all
 from .errors import NeurodamusError
 from .mechanisms import build_mechanisms, load_mechanisms, mechanism_sources
 from .reports import setup_reports, write_spikes
-from .run import prepare_run, run_solver
+from .run import RunControl, prepare_run, run_solver
+from .faults import inject
+from .termination import termination_requested
 from .stimuli import attach_inputs
 from .timings import PhaseTimings
 
@@ -36,6 +40,11 @@ class SimulationOptions:
     mechanisms_cache: Path | None = None
     progress: bool = True
     report_buffer_mb: float = 8.0  # per rank, per report: recording buffers flushed to disk
+    save_dir: Path | None = None  # checkpoint at the end (or at save_time) into this directory
+    save_time: float | None = None  # stop and save here instead of at tstop
+    checkpoint_every: float | None = None  # also save periodically (needs save_dir)
+    checkpoint_on_term: bool = False  # on SIGTERM, save (needs save_dir) and stop cleanly
+    restore_dir: Path | None = None  # continue from this checkpoint
 
 
 @dataclass
@@ -76,6 +85,7 @@ class Simulation:
     def run(self) -> Summary:
         start = time.perf_counter()
         settings, parallel = self.settings, self.parallel
+        self._phase("options", self._check_options)
         circuit = self.circuit = self._phase("circuit", self._open_circuit)
         local_gids = self._phase("balance", self._balance, circuit)
         library = self._phase("mechanisms", self._build_mechanisms)
@@ -86,6 +96,7 @@ class Simulation:
         self._phase("connections", self._connect, circuit)
         self._phase("stimuli", self._attach_stimuli, circuit)
         self.reports = self._phase("reports", self._prepare_reports, circuit)
+        self._phase("checkpoint", self._prepare_checkpoints, circuit)
         self._phase("run", self._run)
         summary = self._phase("outputs", self._write_outputs, circuit)
         summary.wall_time = time.perf_counter() - start
@@ -93,6 +104,22 @@ class Simulation:
         return summary
 
     # -- phases ---------------------------------------------------------------------------
+
+    def _check_options(self):
+        options, run = self.options, self.settings.run
+        needs_save = [name for name, value in (("--save-time", options.save_time),
+                                               ("--checkpoint-every", options.checkpoint_every),
+                                               ("--checkpoint-on-term", options.checkpoint_on_term))
+                      if value and options.save_dir is None]
+        if needs_save:
+            raise NeurodamusError(f"{', '.join(needs_save)} need(s) --save DIR")
+        if options.save_time is not None and not 0 < options.save_time <= run.tstop:
+            raise NeurodamusError(f"--save-time {options.save_time} must be in (0, run.tstop = "
+                                  f"{run.tstop}]")
+        if options.checkpoint_every is not None and not options.checkpoint_every > 0:
+            raise NeurodamusError(f"--checkpoint-every {options.checkpoint_every} must be positive")
+        if options.restore_dir is not None and not Path(options.restore_dir).exists():
+            raise NeurodamusError(f"--restore: {options.restore_dir} not found")
 
     def _open_circuit(self):
         node_sets = libsonata.NodeSets(self.settings.node_sets_json)
@@ -153,14 +180,80 @@ class Simulation:
     def _prepare_reports(self, circuit):
         return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel, self.options)
 
+    def _prepare_checkpoints(self, circuit):
+        """Check a checkpoint to restore before running anything; prepare saving."""
+        self.checkpointer = Checkpointer(self.h, self.parallel, self.settings, circuit, self.cells)
+        self.restore_from = None
+        self.spikes_before = (np.zeros(0), np.zeros(0, np.int64))
+        if self.options.restore_dir is not None:
+            checkpoint = resolve_checkpoint(self.options.restore_dir)
+            manifest = self.checkpointer.check(checkpoint)
+            if self.parallel.is_root:
+                self.checkpointer.verify_files(checkpoint, manifest)
+            self.restore_from = checkpoint
+
+    def _run_control(self) -> RunControl:
+        options, tstop = self.options, self.run_settings.tstop
+        control = RunControl(stop_requested=self._stop_requested,
+                             save_on_stop=options.checkpoint_on_term)
+        if self.restore_from is not None:
+            control.restore = self._restore
+            for handler in self.connections.keep_alive:
+                if hasattr(handler, "skip_initial"):
+                    handler.skip_initial = True
+        if options.save_dir is not None:
+            times = {tstop}
+            if options.checkpoint_every:
+                every = options.checkpoint_every
+                times.update(every * k for k in range(1, int(tstop / every) + 1))
+            control.save_times = tuple(sorted(times))
+            control.save = self._save
+        return control
+
+    def _restore(self):
+        times, gids = self.checkpointer.restore(self.restore_from)
+        for handler in self.connections.keep_alive:
+            requeue = getattr(handler, "requeue_after", None)
+            if requeue is not None:
+                requeue(self.h.t, self.settings.run.dt)
+        if self.parallel.is_root:
+            self.spikes_before = (times, gids)
+            log.info("Restored %s at t = %.3f ms", self.restore_from, self.h.t)
+
+    def _save(self, h):
+        new_times, new_gids = self.spike_recorder.local_spikes()
+        gathered = self.parallel.gather((new_times, new_gids))
+        so_far = self.spikes_before
+        if self.parallel.is_root:
+            so_far = (np.concatenate([so_far[0]] + [t for t, _ in gathered]),
+                      np.concatenate([so_far[1]] + [g for _, g in gathered]))
+        else:
+            so_far = (np.zeros(0), np.zeros(0, np.int64))
+        path = self.checkpointer.save(self.options.save_dir, so_far)
+        if self.parallel.is_root:
+            log.info("Checkpoint at t = %.3f ms: %s", h.t, path)
+
+    def _stop_requested(self) -> bool:
+        inject("raise-in-run", self.parallel.rank)
+        return bool(self.parallel.allreduce_max(int(termination_requested())))
+
+    @property
+    def run_settings(self):
+        """run.tstop shortened to --save-time when the run is to stop and save there."""
+        run = self.settings.run
+        if self.options.save_time is not None and self.options.save_time < run.tstop:
+            return replace(run, tstop=self.options.save_time)
+        return run
+
     def _run(self):
-        max_step = prepare_run(self.h, self.parallel.pc, self.settings.run, self.settings.conditions)
+        run_settings = self.run_settings
+        max_step = prepare_run(self.h, self.parallel.pc, run_settings, self.settings.conditions)
         if self.parallel.is_root:
             log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
-                     self.settings.run.tstop, self.parallel.size, max_step)
-        run_solver(self.h, self.parallel.pc, self.settings.run, self.settings.conditions,
+                     run_settings.tstop, self.parallel.size, max_step)
+        run_solver(self.h, self.parallel.pc, run_settings, self.settings.conditions,
                    report_progress=self.options.progress and self.parallel.is_root,
-                   hooks=self.reports.hooks)
+                   hooks=self.reports.hooks, control=self._run_control())
 
     @property
     def spike_recorder(self):
@@ -179,8 +272,8 @@ class Simulation:
                           spikes_file=output.output_dir / output.spikes_file)
         if not self.parallel.is_root:
             return summary
-        all_times = np.concatenate([t for t, _ in gathered])
-        all_gids = np.concatenate([g for _, g in gathered])
+        all_times = np.concatenate([self.spikes_before[0]] + [t for t, _ in gathered])
+        all_gids = np.concatenate([self.spikes_before[1]] + [g for _, g in gathered])
         by_population = {}
         for population in circuit.populations.values():
             if population.is_virtual:

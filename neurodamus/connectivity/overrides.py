@@ -36,19 +36,35 @@ def configure(h, statement: str, synapse):
 
 
 class ScheduledChanges:
-    """Weight and configure changes at later times, re-armed at every finitialize."""
+    """Weight and configure changes at later times, re-armed at every finitialize.
+
+    A restore replaces the event queue: `requeue_after(t)` then applies, in order, the
+    changes already due (they are idempotent) and re-arms the later ones."""
 
     def __init__(self, h):
         self.h = h
         self.changes = []  # (time, order, callable)
+        self.skip_initial = False
         self.handler = h.FInitializeHandler(self._arm)
 
     def add(self, time, action):
         self.changes.append((time, len(self.changes), action))
 
+    def _ordered(self):
+        return sorted(self.changes, key=lambda c: (c[0], c[1]))
+
     def _arm(self):
-        for time, _, action in sorted(self.changes, key=lambda c: (c[0], c[1])):
+        if self.skip_initial:
+            return
+        for time, _, action in self._ordered():
             self.h.cvode.event(time, action)
+
+    def requeue_after(self, t, dt):
+        for time, _, action in self._ordered():
+            if time <= t - 0.5 * dt:
+                action()
+            else:
+                self.h.cvode.event(time, action)
 
 
 def apply_overrides(overrides, circuit, cells, h) -> ScheduledChanges:

@@ -46,20 +46,32 @@ def read_spike_file(path: Path, source: str | None, input_name: str) -> dict:
 
 
 class SpikeReplay:
-    """Queues the replayed events at every finitialize (events do not survive it)."""
+    """Queues the replayed events at every finitialize (events do not survive it).
+
+    After a restore, `requeue_after(t)` queues only the events not yet delivered at t (a
+    fixed step delivers the events due up to half a step ahead at its start)."""
 
     def __init__(self, h):
         self.h = h
         self.deliveries = []  # (netcon, times)
+        self.skip_initial = False  # set while restoring: the checkpoint decides the queue
         self.handler = h.FInitializeHandler(1, self._queue)
 
     def add(self, netcon, times):
         self.deliveries.append((netcon, np.asarray(times, float)))
 
-    def _queue(self):
+    def _queue(self, after=None):
+        if self.skip_initial and after is None:
+            return
         for netcon, times in self.deliveries:
-            for time in times + netcon.delay:
+            due = times + netcon.delay
+            if after is not None:
+                due = due[due > after]
+            for time in due:
                 netcon.event(float(time))
+
+    def requeue_after(self, t, dt):
+        self._queue(after=t - 0.5 * dt)
 
     @property
     def event_count(self) -> int:

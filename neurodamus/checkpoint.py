@@ -1,0 +1,214 @@
+"""Save and restore the full state of a run, per cell, so a run can continue on any rank count.
+
+A checkpoint directory holds:
+- `in/tmp` (the time) and `in/tmp.<gid>` per cell: NEURON's BBSaveState files, gathered
+  from every rank and concatenated per gid (each file starts with how many parts follow),
+  the layout BBSaveState.restore_test reads;
+- `extra.npz`: what BBSaveState does not save: positions of the Random123 streams of
+  every synapse, keyed by (gid, synapse index), and the spikes recorded so far;
+- `manifest.json`: circuit config, node set, population offsets, time, rank count and
+  the checksum of every file.
+A checkpoint is written under a temporary name inside the save directory and then made
+current by replacing `LATEST` (an atomic rename), so a run killed while saving leaves the
+previous checkpoint usable.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .errors import NeurodamusError
+from .faults import inject
+
+MANIFEST = "manifest.json"
+LATEST = "LATEST"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(NeurodamusError):
+    """A checkpoint that is missing, damaged, or does not belong to this simulation."""
+
+
+@contextmanager
+def _working_directory(path: Path):
+    """BBSaveState reads and writes relative to the working directory."""
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _edge_counts(settings) -> dict:
+    import libsonata
+
+    return {e.name: libsonata.EdgeStorage(str(e.edges_file)).open_population(e.name).size
+            for e in settings.circuit.edge_populations}
+
+
+def identity(settings, circuit) -> dict:
+    """What a checkpoint must share with the simulation that restores it (cheap to compute:
+    population sizes and edge counts, not file contents)."""
+    return {
+        "circuit_config": str(settings.circuit.config_file),
+        "node_set": settings.node_set,
+        "offsets": circuit.offsets(),
+        "population_sizes": {name: p.size for name, p in circuit.populations.items()},
+        "edge_counts": _edge_counts(settings),
+        "dt": settings.run.dt,
+    }
+
+
+def resolve(directory: Path) -> Path:
+    """The checkpoint to restore: `directory` itself or the one its LATEST names."""
+    directory = Path(directory)
+    if (directory / MANIFEST).is_file():
+        return directory
+    latest = directory / LATEST
+    if not latest.is_file():
+        raise CheckpointError(f"no checkpoint in {directory} (neither {MANIFEST} nor {LATEST})")
+    return directory / latest.read_text().strip()
+
+
+def _synapse_stream_positions(cells):
+    rows = []
+    for cell in cells:
+        for index, synapse in enumerate(cell.synapses):
+            mechanism = synapse.point_process
+            rows.append((cell.gid, index, mechanism.release_rng.get_seq(),
+                         mechanism.minis_rng.get_seq()))
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
+class Checkpointer:
+    """Writes and reads checkpoints for one Simulation (all ranks call each method)."""
+
+    def __init__(self, h, parallel, settings, circuit, cells):
+        self.h, self.parallel = h, parallel
+        self.settings, self.circuit, self.cells = settings, circuit, cells
+        self.state = h.BBSaveState()
+
+    # -- save ------------------------------------------------------------------------------
+
+    def save(self, save_dir: Path, spikes_so_far) -> Path:
+        """Save the state at the current time into a new checkpoint under `save_dir`."""
+        parallel, h = self.parallel, self.h
+        save_dir = Path(save_dir).resolve()
+        name = f"checkpoint-t{h.t:.3f}"
+        staging = save_dir / f".{name}.partial"
+        if parallel.is_root:
+            save_dir.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            (staging / "parts").mkdir(parents=True)
+        parallel.barrier()
+        with _working_directory(staging / "parts"):
+            self.state.save_test()
+        times, gids = spikes_so_far
+        np.savez(staging / "parts" / f"extra.{parallel.rank}.npz",
+                 streams=_synapse_stream_positions(self.cells), spike_times=times, spike_gids=gids)
+        inject("kill-in-save", parallel.rank)
+        parallel.barrier()
+        if parallel.is_root:
+            self._assemble(staging, name)
+            self._make_current(save_dir, staging, name)
+        parallel.barrier()
+        return save_dir / name
+
+    def _assemble(self, staging: Path, name: str):
+        parts = staging / "parts" / "bbss_out"
+        target = staging / "in"
+        target.mkdir()
+        shutil.copy2(parts / "tmp", target / "tmp")
+        by_gid = {}
+        for path in parts.glob("tmp.*.*"):
+            _, gid, _ = path.name.split(".")
+            by_gid.setdefault(int(gid), []).append(path)
+        for gid, files in by_gid.items():
+            with open(target / f"tmp.{gid}", "w") as out:
+                out.write(f"{len(files)}\n")
+                for path in sorted(files):
+                    out.write(path.read_text())
+        extras = [np.load(p) for p in sorted((staging / "parts").glob("extra.*.npz"))]
+        np.savez(staging / "extra.npz",
+                 streams=np.concatenate([e["streams"] for e in extras]),
+                 spike_times=np.concatenate([e["spike_times"] for e in extras]),
+                 spike_gids=np.concatenate([e["spike_gids"] for e in extras]))
+        shutil.rmtree(staging / "parts")
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        manifest = {
+            "format": FORMAT_VERSION, "time": self.h.t, "ranks": self.parallel.size,
+            "identity": identity(self.settings, self.circuit),
+            "checksums": {str(p.relative_to(staging)): _sha256(p) for p in files},
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+
+    @staticmethod
+    def _make_current(save_dir: Path, staging: Path, name: str):
+        final = save_dir / name
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+        pointer = save_dir / f".{LATEST}.partial"
+        pointer.write_text(name + "\n")
+        previous = (save_dir / LATEST).read_text().strip() if (save_dir / LATEST).exists() else None
+        os.replace(pointer, save_dir / LATEST)  # the switch: atomic
+        if previous and previous != name:
+            shutil.rmtree(save_dir / previous, ignore_errors=True)
+
+    # -- restore ---------------------------------------------------------------------------
+
+    def check(self, checkpoint: Path) -> dict:
+        """Read and verify the manifest; refuse a checkpoint of another simulation."""
+        manifest_path = checkpoint / MANIFEST
+        if not manifest_path.is_file():
+            raise CheckpointError(f"{checkpoint} has no {MANIFEST}")
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("format") != FORMAT_VERSION:
+            raise CheckpointError(f"{checkpoint}: format {manifest.get('format')} is not "
+                                  f"{FORMAT_VERSION}")
+        current = identity(self.settings, self.circuit)
+        differences = [f"{key}: checkpoint has {manifest['identity'].get(key)!r}, this run has "
+                       f"{value!r}" for key, value in current.items()
+                       if manifest["identity"].get(key) != value]
+        if differences:
+            raise CheckpointError(f"checkpoint {checkpoint} was made for another simulation: "
+                                  + "; ".join(differences))
+        if manifest["time"] >= self.settings.run.tstop:
+            raise CheckpointError(f"checkpoint {checkpoint} is at t = {manifest['time']} ms, not "
+                                  f"before run.tstop = {self.settings.run.tstop} ms")
+        return manifest
+
+    def verify_files(self, checkpoint: Path, manifest: dict):
+        for relative, checksum in manifest["checksums"].items():
+            path = checkpoint / relative
+            if not path.is_file() or _sha256(path) != checksum:
+                raise CheckpointError(f"checkpoint {checkpoint} is damaged: {relative} "
+                                      "is missing or differs from its checksum")
+
+    def restore(self, checkpoint: Path):
+        """After finitialize: load every local cell's state, the streams and the time."""
+        with _working_directory(checkpoint):
+            self.state.restore_test()
+        self.state.vector_play_init()  # played Vectors (stimulus waveforms) resume at h.t
+        extra = np.load(checkpoint / "extra.npz")
+        positions = {(int(g), int(i)): (r, m) for g, i, r, m in extra["streams"]}
+        for cell in self.cells:
+            for index, synapse in enumerate(cell.synapses):
+                release, minis = positions[(cell.gid, index)]
+                synapse.point_process.release_rng.set_seq(release)
+                synapse.point_process.minis_rng.set_seq(minis)
+        return extra["spike_times"], extra["spike_gids"].astype(np.int64)
