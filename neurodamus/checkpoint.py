@@ -84,6 +84,13 @@ def resolve(directory: Path) -> Path:
     return directory / latest.read_text().strip()
 
 
+def _gap_voltages(cells):
+    """The partner voltage each half-junction holds: NEURON transfers it during a step for
+    the next one, and BBSaveState does not save it."""
+    rows = [(key, gap.vgap) for cell in cells for key, gap in cell.gap_junctions]
+    return np.array(rows, dtype=np.float64).reshape(-1, 2)
+
+
 def _synapse_stream_positions(cells):
     rows = []
     for cell in cells:
@@ -100,7 +107,6 @@ class Checkpointer:
     def __init__(self, h, parallel, settings, circuit, cells):
         self.h, self.parallel = h, parallel
         self.settings, self.circuit, self.cells = settings, circuit, cells
-        self.state = h.BBSaveState()
 
     # -- save ------------------------------------------------------------------------------
 
@@ -116,10 +122,11 @@ class Checkpointer:
             (staging / "parts").mkdir(parents=True)
         parallel.barrier()
         with _working_directory(staging / "parts"):
-            self.state.save_test()
+            h.BBSaveState().save_test()  # a fresh object per save: one cannot save twice
         times, gids = spikes_so_far
         np.savez(staging / "parts" / f"extra.{parallel.rank}.npz",
-                 streams=_synapse_stream_positions(self.cells), spike_times=times, spike_gids=gids)
+                 streams=_synapse_stream_positions(self.cells), gaps=_gap_voltages(self.cells),
+                 spike_times=times, spike_gids=gids)
         inject("kill-in-save", parallel.rank)
         parallel.barrier()
         if parallel.is_root:
@@ -145,6 +152,7 @@ class Checkpointer:
         extras = [np.load(p) for p in sorted((staging / "parts").glob("extra.*.npz"))]
         np.savez(staging / "extra.npz",
                  streams=np.concatenate([e["streams"] for e in extras]),
+                 gaps=np.concatenate([e["gaps"] for e in extras]),
                  spike_times=np.concatenate([e["spike_times"] for e in extras]),
                  spike_gids=np.concatenate([e["spike_gids"] for e in extras]))
         shutil.rmtree(staging / "parts")
@@ -201,9 +209,13 @@ class Checkpointer:
 
     def restore(self, checkpoint: Path):
         """After finitialize: load every local cell's state, the streams and the time."""
+        state = self.h.BBSaveState()
         with _working_directory(checkpoint):
-            self.state.restore_test()
-        self.state.vector_play_init()  # played Vectors (stimulus waveforms) resume at h.t
+            state.restore_test()
+        # BBSaveState writes the time as text with fewer digits than a double holds; the
+        # manifest keeps it exactly (JSON floats round-trip), so spike times stay bit-identical.
+        self.h.t = json.loads((checkpoint / MANIFEST).read_text())["time"]
+        state.vector_play_init()  # played Vectors (stimulus waveforms) resume at h.t
         extra = np.load(checkpoint / "extra.npz")
         positions = {(int(g), int(i)): (r, m) for g, i, r, m in extra["streams"]}
         for cell in self.cells:
@@ -211,4 +223,8 @@ class Checkpointer:
                 release, minis = positions[(cell.gid, index)]
                 synapse.point_process.release_rng.set_seq(release)
                 synapse.point_process.minis_rng.set_seq(minis)
+        partner_voltage = {int(key): v for key, v in extra["gaps"]}
+        for cell in self.cells:
+            for key, gap in cell.gap_junctions:
+                gap.vgap = partner_voltage[key]
         return extra["spike_times"], extra["spike_gids"].astype(np.int64)

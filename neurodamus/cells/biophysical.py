@@ -32,6 +32,8 @@ class LocalNodes:
     holding_current: np.ndarray
     input_resistance: np.ndarray  # NaN where the nodes do not give it
     mini_frequencies: dict  # "exc-mini_frequency"/"inh-mini_frequency" -> array (NaN: absent)
+    positions: np.ndarray | None = None  # [N, 3] um: node x, y, z (0 when absent)
+    rotations: np.ndarray | None = None  # [N, 3, 3]: node orientation (identity when absent)
 
 
 class BiophysicalCell:
@@ -46,6 +48,7 @@ class BiophysicalCell:
             self.sections.extend(section_list)
         self.spike_detector = None
         self.synapses = []  # connectivity.Synapse records, edge order within each edge population
+        self.gap_junctions = []  # (transfer key, NdGap) of the half-junctions on this cell
         self.keep_alive = []  # stimuli and other NEURON objects attached to this cell
         # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given.
         self.threshold_current = float("nan")
@@ -54,6 +57,9 @@ class BiophysicalCell:
         # Spontaneous release rates (Hz) of excitatory / inhibitory synapses; NaN: none.
         self.exc_mini_frequency = float("nan")
         self.inh_mini_frequency = float("nan")
+        # Placement in the circuit (extracellular stimuli): soma centre (um), orientation.
+        self.position = np.zeros(3)
+        self.rotation = np.eye(3)
 
     @property
     def soma(self):
@@ -83,9 +89,51 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
     morphology_files = {name: find_morphology(settings, name)
                         for name in sorted(set(attributes["morphology"]))}
     morphologies = [morphology_files[name] for name in attributes["morphology"]]
+    positions, rotations = _placements(population, node_ids)
     return LocalNodes(population, np.asarray(node_ids), templates, template_files, morphologies,
                       dynamics["threshold_current"], dynamics["holding_current"],
-                      dynamics["input_resistance"], mini_frequencies)
+                      dynamics["input_resistance"], mini_frequencies,
+                      positions=positions, rotations=rotations)
+
+
+def _placements(population, node_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Node positions and rotation matrices, read in bulk: `orientation_w/x/y/z` (a
+    quaternion), else `rotation_angle_{x,y,z}axis` (radians, applied z, then y, then x),
+    else no rotation; no x, y, z puts the nodes at the origin."""
+    available = set(population.storage.attribute_names)
+    count = len(node_ids)
+    positions = np.zeros((count, 3))
+    if {"x", "y", "z"} <= available:
+        values = population.attributes(node_ids, ["x", "y", "z"])
+        positions = np.stack([np.asarray(values[a], float) for a in "xyz"], axis=1)
+    quaternion = [f"orientation_{a}" for a in "wxyz"]
+    angles = [f"rotation_angle_{a}axis" for a in "xyz"]
+    if set(quaternion) <= available:
+        values = population.attributes(node_ids, quaternion)
+        w, x, y, z = (np.asarray(values[name], float) for name in quaternion)
+        norm = np.sqrt(w * w + x * x + y * y + z * z)
+        w, x, y, z = w / norm, x / norm, y / norm, z / norm
+        rotations = np.stack([
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+            np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+            np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
+        ], axis=1)
+    elif available & set(angles):
+        values = population.attributes(node_ids, sorted(available & set(angles)))
+        ax, ay, az = (np.asarray(values.get(name, np.zeros(count)), float) for name in angles)
+        rotations = _axis_rotation(ax, 0) @ _axis_rotation(ay, 1) @ _axis_rotation(az, 2)
+    else:
+        rotations = np.repeat(np.eye(3)[None], count, axis=0)
+    return positions, rotations
+
+
+def _axis_rotation(angles, axis: int) -> np.ndarray:
+    """[N, 3, 3] rotations by `angles` about world axis 0 (x), 1 (y) or 2 (z)."""
+    c, s = np.cos(angles), np.sin(angles)
+    out = np.repeat(np.eye(3)[None], len(angles), axis=0)
+    i, j = (axis + 1) % 3, (axis + 2) % 3  # cyclic order keeps the right-hand rule
+    out[:, i, i], out[:, i, j], out[:, j, i], out[:, j, j] = c, -s, s, c
+    return out
 
 
 def _load_hoc_helpers(h):
@@ -111,6 +159,8 @@ def build_biophysical_cells(local: LocalNodes, h, pc, spike_threshold: float) ->
         cell.input_resistance = float(local.input_resistance[i])
         cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
         cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
+        if local.positions is not None:
+            cell.position, cell.rotation = local.positions[i], local.rotations[i]
         if np.isfinite(cell.threshold_current):
             hoc_cell.threshold_current = cell.threshold_current
         pc.set_gid2node(gid, rank)

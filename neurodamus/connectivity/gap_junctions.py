@@ -56,7 +56,7 @@ def connect_gap_junctions(settings, key_base, cells_by_population, h, pc) -> int
             gap = h.NdGap(_location(cell, data["afferent_section_id"], data["afferent_section_pos"], i))
             gap.g = 0.001 * float(data["conductance"][i])  # nS -> uS
             pc.target_var(gap, gap._ref_vgap, int(key_base + edge_id))
-            cell.keep_alive.append(gap)
+            cell.gap_junctions.append((int(key_base + edge_id), gap))
             count += 1
     sources = cells_by_population.get(settings.source, {})
     if sources:
