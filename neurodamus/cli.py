@@ -41,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="on SIGTERM, save a checkpoint and stop cleanly (needs --save)")
     parser.add_argument("--restore", type=Path, metavar="DIR",
                         help="continue from the checkpoint in DIR to this config's run.tstop")
+    parser.add_argument("--lb-mode", default="RoundRobin", choices=["RoundRobin", "WholeCell"],
+                        help="how cells are spread over ranks: RoundRobin, or WholeCell by NEURON's "
+                             "complexity measure (saved and reused per circuit, node set, ranks)")
+    parser.add_argument("--num-target-ranks", type=int, metavar="N",
+                        help="only compute (and save) a WholeCell assignment for N ranks, "
+                             "or with --dry-run, estimate memory for N ranks")
+    parser.add_argument("--simulator", choices=["NEURON", "CORENEURON"],
+                        help="solver (default: the config's target_simulator, else NEURON)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="instantiate a sample of each cell kind and print the memory each "
+                             "rank would need, without simulating")
     parser.add_argument("--no-progress", action="store_true",
                         help="do not print the progress line during the run")
     parser.add_argument("--verbose", action="store_true", help="log more detail (debug level)")
@@ -72,7 +83,10 @@ def run_simulation(args) -> int:
                                     save_dir=args.save, save_time=args.save_time,
                                     checkpoint_every=args.checkpoint_every,
                                     checkpoint_on_term=args.checkpoint_on_term,
-                                    restore_dir=args.restore)
+                                    restore_dir=args.restore, lb_mode=args.lb_mode,
+                                    num_target_ranks=None if args.dry_run else args.num_target_ranks,
+                                    simulator=args.simulator, dry_run=args.dry_run,
+                                    dry_run_ranks=args.num_target_ranks)
         summary = Simulation(settings, parallel, options).run()
     except RunInterrupted as stop:
         if parallel.is_root:
@@ -89,6 +103,8 @@ def run_simulation(args) -> int:
               file=sys.stderr, flush=True)
         parallel.abort(2)
         return 2
+    if summary.early:
+        return 0
     if parallel.is_root:
         print(f"Outputs in {summary.output_dir} (spikes: {summary.spikes_file.name})")
         print(f"Done: {summary.cells} cells, {summary.synapses} synapses, {summary.spikes} spikes, "

@@ -55,10 +55,10 @@ def _tool(name: str) -> str:
     return found
 
 
-def cache_key(sources: list[Path]) -> str:
+def cache_key(sources: list[Path], coreneuron: bool = False) -> str:
     from neuron import __version__ as neuron_version
 
-    digest = hashlib.sha256(neuron_version.encode())
+    digest = hashlib.sha256(neuron_version.encode() + (b"+coreneuron" if coreneuron else b""))
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
@@ -84,10 +84,12 @@ def _find_broken(sources: list[Path], workdir: Path) -> tuple[Path | None, str]:
     return None, ""
 
 
-def build_mechanisms(sources: list[Path], cache_dir: Path | None = None) -> Path:
-    """Compile `sources` (or reuse the cached build); returns the path of libnrnmech.so."""
+def build_mechanisms(sources: list[Path], cache_dir: Path | None = None,
+                     coreneuron: bool = False) -> Path:
+    """Compile `sources` (or reuse the cached build); returns the path of libnrnmech.so.
+    With `coreneuron`, CoreNEURON's libcorenrnmech.so is built beside it."""
     cache_dir = Path(cache_dir or default_cache_dir())
-    target = cache_dir / cache_key(sources)
+    target = cache_dir / cache_key(sources, coreneuron)
     if (target / LIBRARY).is_file():
         return target / LIBRARY
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -99,8 +101,9 @@ def build_mechanisms(sources: list[Path], cache_dir: Path | None = None) -> Path
             shutil.copy2(path, workdir / "mod" / path.name)
             copies.append(workdir / "mod" / path.name)
         log.info("Compiling %d mod files with nrnivmodl", len(sources))
-        result = subprocess.run([_tool("nrnivmodl"), "mod"], cwd=workdir, capture_output=True,
-                                text=True, env=_environment())
+        command = [_tool("nrnivmodl"), *(["-coreneuron"] if coreneuron else []), "mod"]
+        result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
+                                env=_environment())
         if result.returncode != 0 or not (workdir / LIBRARY).is_file():
             broken, detail = _find_broken(copies, workdir / "mod")
             original = sources[copies.index(broken)] if broken else None
@@ -125,6 +128,9 @@ def load_mechanisms(h, library: Path):
     if not h.nrn_load_dll(key):
         raise MechanismError(f"NEURON could not load the mechanism library {key}")
     _LOADED.add(key)
+    core_library = Path(key).with_name("libcorenrnmech.so")
+    if core_library.is_file():  # CoreNEURON finds the matching mechanisms through this variable
+        os.environ["CORENEURONLIB"] = str(core_library)
 
 
 def set_mechanism_globals(h, values: dict, config_file=None):

@@ -10,9 +10,27 @@ log = logging.getLogger("neurodamus")
 SECOND_ORDER = {"euler": 0, "crank_nicolson": 1, "crank_nicolson_ion": 2}
 
 
-def prepare_run(h, pc, run_settings, conditions):
+def check_coreneuron_support(settings, options):
+    """What runs only in NEURON (Python callbacks and events queued from Python)."""
+    from .errors import NeurodamusError
+
+    reasons = []
+    if any(i.module == "synapse_replay" for i in settings.inputs):
+        reasons.append("synapse_replay inputs")
+    if any(o.delay > 0 for o in settings.connection_overrides):
+        reasons.append("connection_overrides with a delay")
+    if options.save_dir is not None or options.restore_dir is not None:
+        reasons.append("--save/--restore")
+    if reasons:
+        raise NeurodamusError(f"CoreNEURON does not support {', '.join(reasons)} yet: "
+                              "use --simulator NEURON")
+
+
+def prepare_run(h, pc, run_settings, conditions, coreneuron: bool = False):
     """Global NEURON state that the model's initialisation depends on."""
     h.load_file("stdrun.hoc")
+    if coreneuron:
+        h.cvode.cache_efficient(1)  # CoreNEURON takes the model from NEURON's cache-efficient layout
     h.celsius = conditions.celsius
     h.dt = run_settings.dt
     h.steps_per_ms = 1.0 / run_settings.dt
@@ -76,9 +94,15 @@ def _reached(t, target, dt) -> bool:
 
 
 def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: float = 100.0,
-               hooks=(), control: RunControl | None = None):
-    """finitialize (and restore), then psolve to tstop in windows, logging progress on rank 0."""
+               hooks=(), control: RunControl | None = None, coreneuron: bool = False):
+    """finitialize (and restore), then psolve to tstop in windows, logging progress on rank 0.
+    With `coreneuron`, each psolve runs in CoreNEURON (in-memory transfer)."""
     control = control or RunControl()
+    if coreneuron:
+        from neuron import coreneuron as corenrn
+
+        corenrn.enable = True
+        corenrn.verbose = 0
     dt, tstop = run_settings.dt, run_settings.tstop
     h.finitialize(conditions.v_init)
     if control.restore is not None:

@@ -15,16 +15,19 @@ from pathlib import Path
 import libsonata
 import numpy as np
 
-from .balance import round_robin
+from .balance import LB_MODES, imbalance, largest_first, rank_loads, round_robin
+from .balance.assignment_cache import assignment_path, load_assignment, save_assignment
+from .balance.cost import cell_costs
+from .dry_run import estimate_memory
 from .checkpoint import Checkpointer
 from .checkpoint import resolve as resolve_checkpoint
 from .cells import build_biophysical_cells, check_biophysical_cells
 from .circuit import open_circuit
 from .connectivity import connect_all
 from .errors import NeurodamusError
-from .mechanisms import build_mechanisms, load_mechanisms, mechanism_sources
+from .mechanisms import build_mechanisms, default_cache_dir, load_mechanisms, mechanism_sources
 from .reports import setup_reports, write_spikes
-from .run import RunControl, prepare_run, run_solver
+from .run import RunControl, check_coreneuron_support, prepare_run, run_solver
 from .faults import inject
 from .termination import termination_requested
 from .stimuli import attach_inputs
@@ -45,6 +48,11 @@ class SimulationOptions:
     checkpoint_every: float | None = None  # also save periodically (needs save_dir)
     checkpoint_on_term: bool = False  # on SIGTERM, save (needs save_dir) and stop cleanly
     restore_dir: Path | None = None  # continue from this checkpoint
+    lb_mode: str = "RoundRobin"  # RoundRobin | WholeCell
+    num_target_ranks: int | None = None  # only compute a WholeCell assignment for this many
+    simulator: str | None = None  # NEURON | CORENEURON (default: the config's target_simulator)
+    dry_run: bool = False  # estimate memory per rank instead of running
+    dry_run_ranks: int | None = None  # the rank count the dry run estimates for (default: ours)
 
 
 @dataclass
@@ -57,6 +65,7 @@ class Summary:
     output_dir: Path | None = None
     spikes_file: Path | None = None
     cells_per_rank: list = field(default_factory=list)
+    early: bool = False  # stopped after balancing or the dry run: nothing was simulated
 
 
 class Simulation:
@@ -87,10 +96,15 @@ class Simulation:
         settings, parallel = self.settings, self.parallel
         self._phase("options", self._check_options)
         circuit = self.circuit = self._phase("circuit", self._open_circuit)
-        local_gids = self._phase("balance", self._balance, circuit)
         library = self._phase("mechanisms", self._build_mechanisms)
-        local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)
         self._phase("mechanisms-load", load_mechanisms, self.h, library)
+        local_gids = self._phase("balance", self._balance, circuit)
+        if self.options.num_target_ranks is not None:
+            return self._finish_early()
+        local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)
+        if self.options.dry_run:
+            self._phase("dry-run", self._dry_run, circuit, local_nodes)
+            return self._finish_early()
         self._phase("cells", self._build_cells, local_nodes)
         self._phase("distribution", self._check_distribution, circuit)
         self._phase("connections", self._connect, circuit)
@@ -107,6 +121,12 @@ class Simulation:
 
     def _check_options(self):
         options, run = self.options, self.settings.run
+        if options.lb_mode not in LB_MODES:
+            raise NeurodamusError(f"--lb-mode {options.lb_mode}: choose one of {', '.join(LB_MODES)}")
+        if options.num_target_ranks is not None and options.num_target_ranks < 1:
+            raise NeurodamusError("--num-target-ranks must be at least 1")
+        if self.simulator == "CORENEURON":
+            check_coreneuron_support(self.settings, options)
         needs_save = [name for name, value in (("--save-time", options.save_time),
                                                ("--checkpoint-every", options.checkpoint_every),
                                                ("--checkpoint-on-term", options.checkpoint_on_term))
@@ -138,12 +158,54 @@ class Simulation:
             raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to simulate")
         self.target_count = int(gids.size)
         self.target_checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
-        return round_robin(gids, self.parallel.size, self.parallel.rank)
+        self.imbalance = None
+        if self.options.lb_mode == "RoundRobin" and self.options.num_target_ranks is None:
+            return round_robin(gids, self.parallel.size, self.parallel.rank)
+        n_ranks = self.options.num_target_ranks or self.parallel.size
+        ranks, costs = self._whole_cell_assignment(circuit, gids, n_ranks)
+        self.imbalance = imbalance(rank_loads(ranks, costs, n_ranks))
+        if self.parallel.is_root:
+            log.info("WholeCell assignment for %d ranks: imbalance (max/mean load) %.3f",
+                     n_ranks, self.imbalance)
+        return np.sort(gids[ranks == self.parallel.rank])
+
+    def _whole_cell_assignment(self, circuit, gids, n_ranks):
+        """Reuse the saved assignment for (circuit, node set, n_ranks), or measure and save one."""
+        path = assignment_path(self._cache_dir() / "loadbal", self.settings, n_ranks)
+        cached = self.parallel.bcast(load_assignment(path) if self.parallel.is_root else None)
+        if cached is not None and np.array_equal(np.sort(cached[0]), gids):
+            order = np.searchsorted(cached[0], gids) if np.all(np.diff(cached[0]) > 0) else None
+            if order is not None:
+                return cached[1][order], cached[2][order]
+        costs = cell_costs(self.h, self.parallel, self.settings, circuit, gids)
+        ranks = largest_first(gids, costs, n_ranks)
+        if self.parallel.is_root:
+            save_assignment(path, gids, ranks, costs)
+            log.info("Saved the WholeCell assignment in %s", path)
+        return ranks, costs
+
+    def _cache_dir(self) -> Path:
+        return Path(self.options.mechanisms_cache or default_cache_dir()).parent
+
+    @property
+    def simulator(self) -> str:
+        return self.options.simulator or self.settings.target_simulator
 
     def _build_mechanisms(self):
         sources = mechanism_sources(self.settings.circuit.mechanisms_dirs)
         return self.parallel.on_root_then_share(build_mechanisms, sources,
-                                                self.options.mechanisms_cache)
+                                                self.options.mechanisms_cache,
+                                                self.simulator == "CORENEURON")
+
+    def _dry_run(self, circuit, local_nodes):
+        self.dry_run_estimate = estimate_memory(
+            self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks)
+
+    def _finish_early(self) -> Summary:
+        summary = Summary(cells=self.target_count, ranks=self.parallel.size,
+                          output_dir=self.settings.output.output_dir)
+        summary.early = True
+        return summary
 
     def _check_cells(self, circuit, local_gids):
         local = []
@@ -247,13 +309,15 @@ class Simulation:
 
     def _run(self):
         run_settings = self.run_settings
-        max_step = prepare_run(self.h, self.parallel.pc, run_settings, self.settings.conditions)
+        max_step = prepare_run(self.h, self.parallel.pc, run_settings, self.settings.conditions,
+                               coreneuron=self.simulator == "CORENEURON")
         if self.parallel.is_root:
             log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
                      run_settings.tstop, self.parallel.size, max_step)
         run_solver(self.h, self.parallel.pc, run_settings, self.settings.conditions,
                    report_progress=self.options.progress and self.parallel.is_root,
-                   hooks=self.reports.hooks, control=self._run_control())
+                   hooks=self.reports.hooks, control=self._run_control(),
+                   coreneuron=self.simulator == "CORENEURON")
 
     @property
     def spike_recorder(self):
@@ -266,6 +330,7 @@ class Simulation:
         local_gids = [c.gid for c in self.cells]
         distribution = self.parallel.gather(local_gids)
         synapses = self.parallel.allreduce_sum(self.synapse_count)
+        self.synapses_per_rank = self.parallel.gather(self.synapse_count)
         output = self.settings.output
         summary = Summary(cells=self.target_count, synapses=synapses, ranks=self.parallel.size,
                           output_dir=output.output_dir,
@@ -298,6 +363,8 @@ class Simulation:
         record = {
             "cells": summary.cells, "synapses": summary.synapses, "spikes": summary.spikes,
             "ranks": summary.ranks, "cells_per_rank": summary.cells_per_rank,
+            "synapses_per_rank": self.synapses_per_rank, "simulator": self.simulator,
+            "lb_mode": self.options.lb_mode, "imbalance": self.imbalance,
             "wall_time": summary.wall_time, "spikes_file": str(summary.spikes_file),
             "phases": [{"name": name, "wall": walls[i], "peak_memory_mb": max(p[i] for p in peaks)}
                        for i, (name, _, _) in enumerate(self.timings.phases)],

@@ -1,5 +1,10 @@
-"""Phase 3, balance: which rank owns which cell. A pure function of the cells and the rank count."""
+"""Phase 3, balance: which rank owns which cell. The assignment itself is a pure function of
+the cells (and their costs) and the rank count; round-robin, or whole-cell by NEURON's
+complexity measure (saved per circuit, node set and rank count)."""
 
 from .round_robin import round_robin
+from .whole_cell import imbalance, largest_first, rank_loads
 
-__all__ = ["round_robin"]
+LB_MODES = ("RoundRobin", "WholeCell")
+
+__all__ = ["LB_MODES", "imbalance", "largest_first", "rank_loads", "round_robin"]

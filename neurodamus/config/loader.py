@@ -77,6 +77,13 @@ def _conditions(conditions, problems: ProblemList) -> Conditions:
                       mechanisms=mechanisms)
 
 
+def _target_simulator(config, problems: ProblemList) -> str:
+    name = config.target_simulator.name if config.target_simulator is not None else "NEURON"
+    if name not in ("NEURON", "CORENEURON"):
+        problems.add(f"'{name}' is not supported (NEURON or CORENEURON)", key="target_simulator")
+    return name
+
+
 def _output_settings(config, output_override) -> OutputSettings:
     output = config.output
     output_dir = Path(output_override).resolve() if output_override else Path(output.output_dir)
@@ -111,4 +118,5 @@ def load_settings(config_path, output_dir=None) -> Settings:
                     output=_output_settings(config, output_dir), circuit=circuit,
                     node_sets_file=node_sets_file,
                     node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
-                    node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides))
+                    node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides),
+                    target_simulator=_target_simulator(config, problems))

@@ -94,3 +94,4 @@ class Settings:
     node_set: str | None
     inputs: tuple[InputSettings, ...]
     connection_overrides: tuple = ()  # config.overrides.ConnectionOverride, in order
+    target_simulator: str = "NEURON"  # NEURON | CORENEURON (the config's target_simulator)
