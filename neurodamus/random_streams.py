@@ -17,3 +17,8 @@ def stream_ids(purpose: Purpose, seed: int, gid: int, index: int) -> tuple[int, 
     if not 0 <= seed < 1 << 24:
         raise ValueError(f"seed {seed} must be in [0, 2**24)")
     return (int(purpose) << 24 | seed, int(gid), int(index))
+
+
+def purpose_id(purpose: Purpose, seed: int) -> int:
+    """The first Random123 id of every stream of this purpose and seed."""
+    return stream_ids(purpose, seed, 0, 0)[0]

@@ -96,7 +96,8 @@ def _reached(t, target, dt) -> bool:
 def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: float = 100.0,
                hooks=(), control: RunControl | None = None, coreneuron: bool = False):
     """finitialize (and restore), then psolve to tstop in windows, logging progress on rank 0.
-    With `coreneuron`, each psolve runs in CoreNEURON (in-memory transfer)."""
+    With `coreneuron`, each psolve runs in CoreNEURON (in-memory transfer). Returns the
+    wall seconds spent inside psolve (the solver: the floor of any run's time)."""
     control = control or RunControl()
     if coreneuron:
         from neuron import coreneuron as corenrn
@@ -113,8 +114,11 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
         if wanted:
             window = min(window, wanted)
     start_time, start = h.t, time.perf_counter()
+    solver_seconds = 0.0
     while h.t < tstop - 0.5 * dt:
+        before = time.perf_counter()
         pc.psolve(_next_stop(h.t, window, tstop, control.save_times, dt))
+        solver_seconds += time.perf_counter() - before
         _call(hooks, "after_window", h)
         if control.save and any(_reached(h.t, s, dt) for s in control.save_times):
             control.save(h)
@@ -129,3 +133,4 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
             log.info("  t = %.1f ms (%.0f%%), wall %.1f s, about %.1f s left",
                      h.t, 100 * h.t / tstop, elapsed, left)
     _call(hooks, "after_run", h)
+    return solver_seconds

@@ -314,10 +314,11 @@ class Simulation:
         if self.parallel.is_root:
             log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
                      run_settings.tstop, self.parallel.size, max_step)
-        run_solver(self.h, self.parallel.pc, run_settings, self.settings.conditions,
-                   report_progress=self.options.progress and self.parallel.is_root,
-                   hooks=self.reports.hooks, control=self._run_control(),
-                   coreneuron=self.simulator == "CORENEURON")
+        self.solver_seconds = run_solver(
+            self.h, self.parallel.pc, run_settings, self.settings.conditions,
+            report_progress=self.options.progress and self.parallel.is_root,
+            hooks=self.reports.hooks, control=self._run_control(),
+            coreneuron=self.simulator == "CORENEURON")
 
     @property
     def spike_recorder(self):
@@ -356,6 +357,7 @@ class Simulation:
     def _finish(self, summary: Summary):
         peaks = self.parallel.gather([memory for _, _, memory in self.timings.phases])
         walls = [self.parallel.allreduce_max(wall) for _, wall, _ in self.timings.phases]
+        solver = self.parallel.allreduce_max(self.solver_seconds)
         if not self.parallel.is_root:
             return
         table = self.timings.table(peaks, walls)
@@ -365,6 +367,7 @@ class Simulation:
             "ranks": summary.ranks, "cells_per_rank": summary.cells_per_rank,
             "synapses_per_rank": self.synapses_per_rank, "simulator": self.simulator,
             "lb_mode": self.options.lb_mode, "imbalance": self.imbalance,
+            "solver_seconds": solver, "peak_memory_mb_per_rank": [max(p) for p in peaks],
             "wall_time": summary.wall_time, "spikes_file": str(summary.spikes_file),
             "phases": [{"name": name, "wall": walls[i], "peak_memory_mb": max(p[i] for p in peaks)}
                        for i, (name, _, _) in enumerate(self.timings.phases)],

@@ -3,13 +3,11 @@ target node's exc-/inh-mini_frequency.
 
 Minis are generated inside each synapse mechanism (Poisson self-events, see the mod
 files), so they go through its Tsodyks-Markram pool and are saved with its state. Their
-Random123 stream is keyed by (minis_seed, gid, synapse index), so minis do not depend on
-the rank count.
+Random123 stream is keyed by (minis_seed, gid, synapse index) (set by the synapse
+factory), so minis do not depend on the rank count.
 """
 
 import math
-
-from ..random_streams import Purpose, stream_ids
 
 
 def minis_rate(cell, synapse) -> float:
@@ -20,7 +18,7 @@ def minis_rate(cell, synapse) -> float:
     return rate if math.isfinite(rate) else 0.0
 
 
-def add_minis(cells, minis_seed: int) -> int:
+def add_minis(cells) -> int:
     """Switch minis on in the synapses that have a rate; returns how many."""
     count = 0
     for cell in cells:
@@ -31,7 +29,5 @@ def add_minis(cells, minis_seed: int) -> int:
             mechanism = synapse.point_process
             mechanism.minis_rate = rate
             mechanism.minis_weight = synapse.netcon.weight[0]
-            mechanism.minis_rng.set_ids(*stream_ids(Purpose.MINIS, minis_seed, cell.gid, index))
-            mechanism.minis_rng.set_seq(0)
             count += 1
     return count

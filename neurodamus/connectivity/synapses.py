@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import CircuitError
-from ..random_streams import Purpose, stream_ids
+from ..random_streams import Purpose, purpose_id, stream_ids
 
 INHIBITORY_BELOW = 100
 # Extracellular calcium at which u_syn is given (mM): the Hill scaling is 1 there.
@@ -66,38 +66,22 @@ def edge_location(cell, edges, i):
 
 
 class SynapseFactory:
-    """Creates synapses with their parameters and random streams, per the run's conditions."""
+    """Creates synapses with their parameters and random streams, per the run's conditions.
+
+    This loop runs once per synapse (millions per rank): edge attributes are turned into
+    Python lists first, and the Random123 stream ids are set by the mechanism itself in
+    INITIAL from its gid and index, which costs two assignments instead of two calls.
+    """
 
     def __init__(self, h, pc, run_settings, conditions):
         self.h, self.pc = h, pc
         self.synapse_seed = run_settings.synapse_seed
         self.calcium = conditions.extracellular_calcium
         self.randomize_gaba_rise = conditions.randomize_gaba_rise_time
-
-    def _mechanism(self, location, attributes, i, cell, index):
-        h = self.h
-        inhibitory = attributes["syn_type_id"][i] < INHIBITORY_BELOW
-        synapse = (h.NdTmInh if inhibitory else h.NdTmExc)(location)
-        decay = attributes["decay_time"][i]
-        if np.isfinite(decay):
-            if inhibitory:
-                synapse.tau_d_GABAA = decay
-            else:
-                synapse.tau_d_AMPA = decay
-        use = attributes["u_syn"][i]
-        hill = attributes["u_hill_coefficient"][i]
-        if self.calcium is not None and np.isfinite(hill):
-            use *= hill_scaling(self.calcium, hill)
-        synapse.Use = use
-        synapse.Dep = attributes["depression_time"][i]
-        synapse.Fac = attributes["facilitation_time"][i]
-        synapse.Nrrp = attributes["n_rrp_vesicles"][i]
-        synapse.release_rng.set_ids(*stream_ids(Purpose.SYNAPSE_RELEASE, self.synapse_seed,
-                                                cell.gid, index))
-        synapse.release_rng.set_seq(0)
-        if inhibitory and self.randomize_gaba_rise:
-            synapse.tau_r_GABAA = self._gaba_rise_time(cell.gid, index)
-        return synapse, inhibitory
+        for mechanism in ("NdTmExc", "NdTmInh"):
+            setattr(h, f"release_stream_{mechanism}",
+                    purpose_id(Purpose.SYNAPSE_RELEASE, run_settings.synapse_seed))
+            setattr(h, f"minis_stream_{mechanism}", purpose_id(Purpose.MINIS, run_settings.minis_seed))
 
     def _gaba_rise_time(self, gid, index):
         draw = self.h.Random()
@@ -105,22 +89,49 @@ class SynapseFactory:
         draw.lognormal(GABA_RISE_MEAN, GABA_RISE_VARIANCE)
         return draw.repick()
 
+    def _use(self, attributes):
+        use = np.asarray(attributes["u_syn"], float)
+        hill = np.asarray(attributes["u_hill_coefficient"], float)
+        if self.calcium is not None:
+            scaled = np.isfinite(hill)
+            use = use.copy()
+            use[scaled] *= [hill_scaling(self.calcium, k) for k in hill[scaled]]
+        return use
+
     def connect(self, edges, cells_by_node_id: dict, source_offset: int) -> int:
         """Create every synapse of `edges` on the local cells; returns how many were made."""
-        attributes = edges.attributes
-        weights = attributes["conductance"] * attributes["conductance_scale_factor"]
+        h, pc = self.h, self.pc
+        a = edges.attributes
+        weights = (a["conductance"] * a["conductance_scale_factor"]).tolist()
+        inhibitory = (np.asarray(a["syn_type_id"]) < INHIBITORY_BELOW).tolist()
+        decay = np.asarray(a["decay_time"], float).tolist()
+        use, dep = self._use(a).tolist(), np.asarray(a["depression_time"], float).tolist()
+        fac = np.asarray(a["facilitation_time"], float).tolist()
+        nrrp = np.asarray(a["n_rrp_vesicles"], float).tolist()
+        delays = np.asarray(a["delay"], float).tolist()
+        targets, sources = edges.target_node_ids.tolist(), edges.source_node_ids.tolist()
+        edge_ids = edges.edge_ids.tolist()
         for i in range(len(edges)):
-            cell = cells_by_node_id[int(edges.target_node_ids[i])]
+            cell = cells_by_node_id[targets[i]]
             index = len(cell.synapses)
-            synapse, inhibitory = self._mechanism(edge_location(cell, edges, i), attributes, i,
-                                                  cell, index)
-            source_gid = int(source_offset + edges.source_node_ids[i])
-            netcon = self.pc.gid_connect(source_gid, synapse)
-            netcon.weight[0] = float(weights[i])
-            netcon.delay = float(attributes["delay"][i])
-            cell.synapses.append(Synapse(
-                edges.population, int(edges.edge_ids[i]), edges.source_population,
-                int(edges.source_node_ids[i]), source_gid, synapse, netcon, float(weights[i]),
-                bool(inhibitory)))
-            cell.hoc.synlist.append(synapse)
+            location = edge_location(cell, edges, i)
+            if inhibitory[i]:
+                synapse = h.NdTmInh(location)
+                if decay[i] == decay[i]:  # not NaN
+                    synapse.tau_d_GABAA = decay[i]
+                if self.randomize_gaba_rise:
+                    synapse.tau_r_GABAA = self._gaba_rise_time(cell.gid, index)
+            else:
+                synapse = h.NdTmExc(location)
+                if decay[i] == decay[i]:
+                    synapse.tau_d_AMPA = decay[i]
+            synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = use[i], dep[i], fac[i], nrrp[i]
+            synapse.synapse_gid, synapse.synapse_index = cell.gid, index
+            source_gid = source_offset + sources[i]
+            netcon = pc.gid_connect(source_gid, synapse)
+            netcon.weight[0] = weights[i]
+            netcon.delay = delays[i]
+            cell.synapses.append(Synapse(edges.population, edge_ids[i], edges.source_population,
+                                         sources[i], source_gid, synapse, netcon, weights[i],
+                                         inhibitory[i]))
         return len(edges)

@@ -236,12 +236,13 @@ class CircuitBuilder:
         """Excitatory synapses on dendrites, inhibitory ones on the soma and basal dendrites."""
         layouts = self.layouts[target.kind]
         morph_of_target = self.node_morphology[target.name][targets]
+        kinds = ("basal", "apical") if source_kind == "exc" else ("soma", "basal")
         section_ids = np.empty(targets.size, np.int64)
-        for i, morph in enumerate(morph_of_target):
-            layout = layouts[morph]
-            kinds = ("basal", "apical") if source_kind == "exc" else ("soma", "basal")
+        draws = self.rng.random(targets.size)  # vectorised: one uniform draw per synapse
+        for morph, layout in enumerate(layouts):
+            mask = morph_of_target == morph
             candidates = np.concatenate([layout.section_ids(k) for k in kinds])
-            section_ids[i] = candidates[self.rng.integers(0, candidates.size)]
+            section_ids[mask] = candidates[(draws[mask] * candidates.size).astype(np.int64)]
         positions = self.rng.uniform(0.05, 0.95, targets.size)
         positions[section_ids == 0] = 0.5
         return section_ids, positions

@@ -116,7 +116,7 @@ def test_nmda_conductance_and_magnesium_block(two_cell_run):
 def stochastic_releases(h, seed, n_synapses=1500, nrrp=3, interval=20.0, n_spikes=8):
     """Release fractions of many independent stochastic synapses on one regular train,
     sampled right after each event (t_last and last_release are set in NET_RECEIVE)."""
-    from neurodamus.random_streams import Purpose, stream_ids
+    from neurodamus.random_streams import Purpose, purpose_id
 
     section = h.Section(name="stochastic_host")
     train = h.NetStim()
@@ -126,14 +126,14 @@ def stochastic_releases(h, seed, n_synapses=1500, nrrp=3, interval=20.0, n_spike
     for index in range(n_synapses):
         synapse = h.NdTmExc(section(0.5))
         synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = USE, DEP, FAC, nrrp
-        synapse.release_rng.set_ids(*stream_ids(Purpose.SYNAPSE_RELEASE, seed, 7, index))
-        synapse.release_rng.set_seq(0)
+        synapse.synapse_gid, synapse.synapse_index = 7, index  # stream ids set in INITIAL
         netcon = h.NetCon(train, synapse)
         netcon.delay, netcon.weight[0] = 1.0, 0.0  # no conductance needed, only the release
         samples.append(h.Vector().record(synapse._ref_last_release, sample_times))
         synapses.append(synapse)
         netcons.append(netcon)
     h.deterministic_NdTmExc = 0
+    h.release_stream_NdTmExc = purpose_id(Purpose.SYNAPSE_RELEASE, seed)
     h.dt = DT
     h.finitialize(-65)
     h.continuerun(5.0 + n_spikes * interval + 1)
