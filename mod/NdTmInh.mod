@@ -16,8 +16,7 @@ NEURON {
     RANGE tau_r_GABAA, tau_d_GABAA, tau_r_GABAB, tau_d_GABAB, GABAB_ratio
     RANGE Use, Dep, Fac, Nrrp, e_GABAA, e_GABAB
     RANGE g, g_GABAA, g_GABAB, i, i_GABAA, i_GABAB, last_release
-    RANGE u, R, occupied, t_last, minis_rate, minis_weight, synapse_gid, synapse_index
-    GLOBAL release_stream, minis_stream
+    RANGE u, R, occupied, t_last, minis_rate, minis_weight
     GLOBAL deterministic, init_depleted
     NONSPECIFIC_CURRENT i
     RANDOM release_rng, minis_rng
@@ -45,12 +44,6 @@ PARAMETER {
     init_depleted = 0 (1)
     minis_rate = 0 (/s)      : spontaneous releases per second (Poisson)
     minis_weight = 0 (nS)    : weight of a spontaneous release (the NetCon weight)
-    : Random123 stream ids: (release_stream or minis_stream, synapse_gid, synapse_index);
-    : the first id carries the purpose and the seed (see neurodamus/random_streams.py).
-    synapse_gid = 0 (1)
-    synapse_index = 0 (1)
-    release_stream = 0 (1)
-    minis_stream = 0 (1)
 }
 
 ASSIGNED {
@@ -94,10 +87,6 @@ INITIAL {
         occupied = Nrrp
     }
     last_release = 0
-    random_setids(release_rng, release_stream, synapse_gid, synapse_index)
-    random_setseq(release_rng, 0)
-    random_setids(minis_rng, minis_stream, synapse_gid, synapse_index)
-    random_setseq(minis_rng, 0)
     if (minis_rate > 0) {
         net_send(next_mini_interval(), 1)
     }

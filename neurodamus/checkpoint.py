@@ -69,6 +69,8 @@ def identity(settings, circuit) -> dict:
         "offsets": circuit.offsets(),
         "population_sizes": {name: p.size for name, p in circuit.populations.items()},
         "edge_counts": _edge_counts(settings),
+        "inputs": sorted([i.name, i.module, i.node_set or ""] for i in settings.inputs),
+        "connection_overrides": len(settings.connection_overrides),
         "dt": settings.run.dt,
     }
 

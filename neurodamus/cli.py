@@ -7,12 +7,14 @@ ranks with a traceback on a bug, so that no rank is left waiting for another.
 import argparse
 import logging
 import sys
+import time
 import traceback
 from pathlib import Path
 
 from .errors import NeurodamusError
 
 log = logging.getLogger("neurodamus")
+ABORT_GRACE_SECONDS = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +103,7 @@ def run_simulation(args) -> int:
     except BaseException:  # a bug: other ranks may be blocked in a collective
         print(f"neurodamus: internal error on rank {parallel.rank}:\n{traceback.format_exc()}",
               file=sys.stderr, flush=True)
+        time.sleep(ABORT_GRACE_SECONDS)  # let mpiexec forward the message before the kill
         parallel.abort(2)
         return 2
     if summary.early:

@@ -14,6 +14,7 @@ import libsonata
 from ..errors import ConfigError
 from .checks import ProblemList
 from .circuit import load_circuit_settings
+from .compartment_sets import load_compartment_sets
 from .inputs import load_inputs
 from .node_sets import check_node_sets, load_node_sets
 from .overrides import load_overrides
@@ -102,13 +103,14 @@ def load_settings(config_path, output_dir=None) -> Settings:
     conditions = _conditions(config.conditions, problems)
     circuit = load_circuit_settings(Path(config.network), problems)
     raw = json.loads(config.expanded_json)
-    inputs = load_inputs(raw.get("inputs", {}), problems)
+    inputs = load_inputs(raw.get("inputs", {}), problems, load_compartment_sets(config, problems),
+                         circuit)
     overrides = load_overrides(raw.get("connection_overrides", []), problems)
     node_sets_file, node_sets = load_node_sets(config, circuit, problems)
     node_set = config.node_set or None
     if node_sets is not None:
         used = {"node_set": node_set} if node_set else {}
-        used.update({f"inputs.{i.name}.node_set": i.node_set for i in inputs})
+        used.update({f"inputs.{i.name}.node_set": i.node_set for i in inputs if i.node_set})
         for index, override in enumerate(overrides):
             used[f"connection_overrides[{index}].source"] = override.source
             used[f"connection_overrides[{index}].target"] = override.target

@@ -39,16 +39,29 @@ class OutputSettings:
 
 
 @dataclass(frozen=True)
+class CompartmentSetSettings:
+    """A named compartment set: (node_id, section_id, offset) triples of one population,
+    sorted and unique (libsonata checks both when it reads the file)."""
+
+    name: str
+    population: str
+    file: Path
+    locations: tuple[tuple[int, int, float], ...]
+
+
+@dataclass(frozen=True)
 class InputSettings:
-    """One entry of `inputs`: module-specific parameters are kept in `parameters`."""
+    """One entry of `inputs`: module-specific parameters are kept in `parameters`.
+    Exactly one of `node_set` and `compartment_set` is set."""
 
     name: str
     module: str
     input_type: str
-    node_set: str
+    node_set: str | None
     delay: float
     duration: float
     parameters: dict = field(default_factory=dict)
+    compartment_set: CompartmentSetSettings | None = None
 
 
 @dataclass(frozen=True)

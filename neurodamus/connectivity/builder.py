@@ -37,7 +37,7 @@ def connect_all(settings, circuit, cells, h, pc) -> Connections:
         source = circuit.populations[edge_settings.source]
         result.synapses += factory.connect(edges, local, source.offset)
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
-    result.minis = add_minis(cells)
+    result.minis = add_minis(cells, settings.run.minis_seed)
     electrical = [e for e in settings.circuit.edge_populations if e.type == "electrical"]
     if electrical:
         bases = transfer_keys(electrical)

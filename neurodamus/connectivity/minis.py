@@ -3,11 +3,13 @@ target node's exc-/inh-mini_frequency.
 
 Minis are generated inside each synapse mechanism (Poisson self-events, see the mod
 files), so they go through its Tsodyks-Markram pool and are saved with its state. Their
-Random123 stream is keyed by (minis_seed, gid, synapse index) (set by the synapse
-factory), so minis do not depend on the rank count.
+Random123 stream is keyed by (minis_seed, gid, synapse index), so minis do not depend
+on the rank count.
 """
 
 import math
+
+from ..random_streams import Purpose, purpose_id
 
 
 def minis_rate(cell, synapse) -> float:
@@ -18,9 +20,9 @@ def minis_rate(cell, synapse) -> float:
     return rate if math.isfinite(rate) else 0.0
 
 
-def add_minis(cells) -> int:
+def add_minis(cells, minis_seed: int) -> int:
     """Switch minis on in the synapses that have a rate; returns how many."""
-    count = 0
+    count, stream = 0, purpose_id(Purpose.MINIS, minis_seed)
     for cell in cells:
         for index, synapse in enumerate(cell.synapses):
             rate = minis_rate(cell, synapse)
@@ -29,5 +31,7 @@ def add_minis(cells) -> int:
             mechanism = synapse.point_process
             mechanism.minis_rate = rate
             mechanism.minis_weight = synapse.netcon.weight[0]
+            mechanism.minis_rng.set_ids(stream, cell.gid, index)
+            mechanism.minis_rng.set_seq(0)
             count += 1
     return count

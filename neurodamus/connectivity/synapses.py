@@ -69,8 +69,8 @@ class SynapseFactory:
     """Creates synapses with their parameters and random streams, per the run's conditions.
 
     This loop runs once per synapse (millions per rank): edge attributes are turned into
-    Python lists first, and the Random123 stream ids are set by the mechanism itself in
-    INITIAL from its gid and index, which costs two assignments instead of two calls.
+    Python lists first. (Setting the Random123 ids inside the mechanism's INITIAL would be
+    cheaper, but CoreNEURON cannot compile random_setids.)
     """
 
     def __init__(self, h, pc, run_settings, conditions):
@@ -78,10 +78,7 @@ class SynapseFactory:
         self.synapse_seed = run_settings.synapse_seed
         self.calcium = conditions.extracellular_calcium
         self.randomize_gaba_rise = conditions.randomize_gaba_rise_time
-        for mechanism in ("NdTmExc", "NdTmInh"):
-            setattr(h, f"release_stream_{mechanism}",
-                    purpose_id(Purpose.SYNAPSE_RELEASE, run_settings.synapse_seed))
-            setattr(h, f"minis_stream_{mechanism}", purpose_id(Purpose.MINIS, run_settings.minis_seed))
+        self.release_stream = purpose_id(Purpose.SYNAPSE_RELEASE, run_settings.synapse_seed)
 
     def _gaba_rise_time(self, gid, index):
         draw = self.h.Random()
@@ -126,7 +123,8 @@ class SynapseFactory:
                 if decay[i] == decay[i]:
                     synapse.tau_d_AMPA = decay[i]
             synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = use[i], dep[i], fac[i], nrrp[i]
-            synapse.synapse_gid, synapse.synapse_index = cell.gid, index
+            synapse.release_rng.set_ids(self.release_stream, cell.gid, index)
+            synapse.release_rng.set_seq(0)
             source_gid = source_offset + sources[i]
             netcon = pc.gid_connect(source_gid, synapse)
             netcon.weight[0] = weights[i]

@@ -1,6 +1,8 @@
 """Input module name -> stimulus class. The registry is the only list of valid modules:
 config validation asks it, so adding a module is one class and one `@register`."""
 
+import math
+
 NUMBER = (int, float)
 
 STIMULUS_MODULES: dict[str, type["Stimulus"]] = {}
@@ -17,15 +19,21 @@ def register(module_name: str):
 class Stimulus:
     """Base of all input modules.
 
-    Subclasses declare `input_types`, `required` and `optional` parameters (name -> type)
-    and implement `attach(cell, h, context)`, which creates the NEURON objects on one
-    cell and returns them (the caller keeps them alive); `context` is a StimulusContext.
+    Subclasses declare `input_types`, `required` and `optional` parameters (name -> type),
+    `defaults` for optional ones, which numbers must be `positive` or `non_negative`, and
+    may add cross-parameter rules in `check`. They implement `attach(cell, h, context)`,
+    which creates the NEURON objects on one cell and returns them (the caller keeps them
+    alive); `context` is a StimulusContext (seeds, time step, where on the cell).
     """
 
     module = ""
     input_types: tuple[str, ...] = ()
     required: dict[str, type] = {}
     optional: dict[str, type] = {}
+    defaults: dict = {}
+    positive: tuple[str, ...] = ()
+    non_negative: tuple[str, ...] = ()
+    zero_delay = False  # the module acts from t = 0 (SONATA allows no delay)
 
     @classmethod
     def validate(cls, parameters: dict, input_type: str):
@@ -37,14 +45,37 @@ class Stimulus:
         for name in cls.required:
             if name not in parameters:
                 yield f"missing mandatory parameter of module '{cls.module}'", name
+        well_typed = {}
         for name, value in parameters.items():
             if name not in known:
                 yield f"unknown parameter of module '{cls.module}'", name
             elif not _has_type(value, known[name]):
                 yield f"must be {_type_name(known[name])}, got {value!r}", name
+            elif known[name] == NUMBER and not math.isfinite(value):
+                yield f"must be a finite number, got {value!r}", name
+            else:
+                well_typed[name] = value
+        for name in cls.positive:
+            if name in well_typed and not well_typed[name] > 0:
+                yield f"must be positive, got {well_typed[name]}", name
+        for name in cls.non_negative:
+            if name in well_typed and well_typed[name] < 0:
+                yield f"must not be negative, got {well_typed[name]}", name
+        if len(well_typed) == len(parameters) and set(cls.required) <= set(parameters):
+            yield from cls.check({**cls.defaults, **well_typed}, input_type)
+
+    @classmethod
+    def check(cls, parameters: dict, input_type: str):
+        """Rules between parameters, once all mandatory ones are there and all are well
+        typed (defaults filled in)."""
+        return ()
 
     def __init__(self, settings):
         self.settings = settings
+
+    def parameter(self, name: str):
+        """A parameter's value, or its default."""
+        return self.settings.parameters.get(name, self.defaults.get(name))
 
     def attach(self, cell, h, context):
         raise NotImplementedError

@@ -126,14 +126,14 @@ def stochastic_releases(h, seed, n_synapses=1500, nrrp=3, interval=20.0, n_spike
     for index in range(n_synapses):
         synapse = h.NdTmExc(section(0.5))
         synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = USE, DEP, FAC, nrrp
-        synapse.synapse_gid, synapse.synapse_index = 7, index  # stream ids set in INITIAL
+        synapse.release_rng.set_ids(purpose_id(Purpose.SYNAPSE_RELEASE, seed), 7, index)
+        synapse.release_rng.set_seq(0)
         netcon = h.NetCon(train, synapse)
         netcon.delay, netcon.weight[0] = 1.0, 0.0  # no conductance needed, only the release
         samples.append(h.Vector().record(synapse._ref_last_release, sample_times))
         synapses.append(synapse)
         netcons.append(netcon)
     h.deterministic_NdTmExc = 0
-    h.release_stream_NdTmExc = purpose_id(Purpose.SYNAPSE_RELEASE, seed)
     h.dt = DT
     h.finitialize(-65)
     h.continuerun(5.0 + n_spikes * interval + 1)

@@ -1,0 +1,183 @@
+"""`spatially_uniform_e_field`: an extracellular potential whose gradient is a spatially
+uniform field E(t) = sum over `fields` of (Ex, Ey, Ez) cos(2 pi frequency (t - delay) + phase),
+V/m, played into `e_extracellular` of NEURON's extracellular mechanism at every segment.
+
+SONATA defines E as the gradient of the potential (without the minus sign of physics), so
+the potential at a segment at global position r (um) is E(t) . r (um V/m = 1e-3 mV), as
+the reference simulator computes it. r is the segment centre placed in the circuit: the
+morphology turned by the node's orientation, its soma centre moved to the node's x, y, z.
+
+The field lasts ramp_up_time + duration + ramp_down_time from delay; its amplitude grows
+linearly from 0 during the ramp up and falls linearly to 0 during the ramp down. A static
+field (all frequencies 0) is exact with its four corner times; an oscillating one is
+sampled at the simulation's dt, joined linearly. Several field inputs on one cell add up.
+
+With the extracellular mechanism in a model, NEURON solves all the cells of a rank in one
+sparse matrix, so a cell's voltage depends on its rank's other cells at round-off level:
+runs on different rank counts agree to ~1e-11 mV, not bit for bit.
+"""
+
+import math
+
+import numpy as np
+
+from ..errors import CircuitError, ConfigError
+from .registry import NUMBER, Stimulus, register
+from .sources import pinned
+from .waveforms import SampleGrid, Waveform
+
+FIELD_KEYS = {"Ex": True, "Ey": True, "Ez": True, "frequency": False, "phase": False}
+MV_PER_UM_V_PER_M = 1e-3
+
+
+@register("spatially_uniform_e_field")
+class SpatiallyUniformEField(Stimulus):
+    input_types = ("extracellular_stimulation",)
+    required = {"fields": list}
+    optional = {"ramp_up_time": NUMBER, "ramp_down_time": NUMBER}
+    defaults = {"ramp_up_time": 0.0, "ramp_down_time": 0.0}
+    non_negative = ("ramp_up_time", "ramp_down_time")
+
+    @classmethod
+    def check(cls, parameters, input_type):
+        if "fields" not in parameters:
+            return
+        fields = parameters["fields"]
+        if not fields:
+            yield "must list at least one field", "fields"
+        for index, field in enumerate(fields):
+            yield from _check_field(field, f"fields[{index}]")
+
+    def field_course(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """(times, E) with E[i] the field (V/m, 3 components) at times[i]; a repeated time is
+        the jump at a window edge that has no ramp."""
+        start = self.settings.delay
+        ramp_up = float(self.parameter("ramp_up_time"))
+        ramp_down = float(self.parameter("ramp_down_time"))
+        end = start + ramp_up + self.settings.duration + ramp_down
+        fields = self.parameter("fields")
+        corners = [start, start + ramp_up, end - ramp_down, end]
+        if all(field.get("frequency", 0) == 0 for field in fields):
+            times = np.unique(corners)
+        else:
+            times = np.union1d(SampleGrid(start, end, dt).times, corners)
+        envelope = np.ones(times.size)
+        if ramp_up > 0:
+            envelope = np.minimum(envelope, (times - start) / ramp_up)
+        if ramp_down > 0:
+            envelope = np.minimum(envelope, (end - times) / ramp_down)
+        field = np.zeros((times.size, 3))
+        for spec in fields:
+            angular = 2 * math.pi * spec.get("frequency", 0) / 1000.0  # rad / ms
+            angle = angular * (times - start) + spec.get("phase", 0)
+            field += np.outer(np.cos(angle), [spec["Ex"], spec["Ey"], spec["Ez"]])
+        field *= np.maximum(envelope, 0.0)[:, None]
+        zero = np.zeros((1, 3))
+        return (np.concatenate([[start], times, [end]]),
+                np.concatenate([zero, field, zero]))
+
+    def attach(self, cell, h, context):
+        self._check_sampling(context.dt)
+        segments = _segments(cell, context.sites)
+        positions = global_positions(cell, segments)
+        if getattr(self, "_course", None) is None:
+            self._course = self.field_course(context.dt)
+        times, field = self._course
+        potentials = ExtracellularPotentials.of(cell, h)
+        for segment, position in zip(segments, positions):
+            potentials.add(segment, Waveform(times, MV_PER_UM_V_PER_M * field @ position))
+        return [] if potentials.kept else potentials.keep()
+
+    def _check_sampling(self, dt):
+        for index, spec in enumerate(self.parameter("fields")):
+            nyquist = 1000.0 / (2 * dt)
+            if spec.get("frequency", 0) >= nyquist:
+                raise ConfigError(f"frequency {spec['frequency']} Hz is not below the Nyquist "
+                                  f"frequency {nyquist:g} Hz of the simulation's dt {dt} ms",
+                                  key=f"inputs.{self.settings.name}.fields[{index}].frequency")
+
+
+def _check_field(field, key):
+    if not isinstance(field, dict):
+        yield f"must be an object with Ex, Ey, Ez, got {field!r}", key
+        return
+    for name in field:
+        if name not in FIELD_KEYS:
+            yield "unknown key of a field (Ex, Ey, Ez, frequency, phase)", f"{key}.{name}"
+    for name, mandatory in FIELD_KEYS.items():
+        value = field.get(name)
+        if value is None:
+            if mandatory:
+                yield "missing mandatory key of a field", f"{key}.{name}"
+        elif isinstance(value, bool) or not isinstance(value, NUMBER) or not math.isfinite(value):
+            yield f"must be a number, got {value!r}", f"{key}.{name}"
+        elif name == "frequency" and value < 0:
+            yield f"must not be negative, got {value}", f"{key}.{name}"
+        elif name == "phase" and not -math.pi / 2 < value <= math.pi / 2:
+            yield f"must be in (-pi/2, pi/2], got {value}", f"{key}.{name}"
+
+
+def _segments(cell, sites):
+    """Every segment of the cell for a node_set target, else the compartment set's ones."""
+    if sites is None:
+        template = getattr(cell, "hoc", None)
+        sections = list(template.all) if template is not None else cell.sections
+        return [segment for section in sections for segment in section]
+    return [cell.section(section_id)(offset) for section_id, offset in sites]
+
+
+def local_position(segment) -> np.ndarray:
+    """Centre of a segment in the morphology's own coordinates (um), along its 3-D points."""
+    section = segment.sec
+    count = section.n3d()
+    if count == 0:
+        raise CircuitError(f"section {section.name()} has no 3-D points, which the "
+                           "extracellular field needs")
+    arc = np.array([section.arc3d(i) for i in range(count)])
+    points = np.array([[section.x3d(i), section.y3d(i), section.z3d(i)] for i in range(count)])
+    where = segment.x * arc[-1]
+    return np.array([np.interp(where, arc, points[:, axis]) for axis in range(3)])
+
+
+def global_positions(cell, segments) -> np.ndarray:
+    """Segment centres in the circuit: rotated by the node's orientation about the soma
+    centre, which goes to the node's position."""
+    rotation = np.asarray(getattr(cell, "rotation", np.eye(3)), float)
+    position = np.asarray(getattr(cell, "position", np.zeros(3)), float)
+    soma_centre = local_position(cell.soma(0.5))
+    local = np.array([local_position(segment) for segment in segments]).reshape(-1, 3)
+    return (local - soma_centre) @ rotation.T + position
+
+
+class ExtracellularPotentials:
+    """The potential waveforms played into one cell's e_extracellular, summed over inputs."""
+
+    def __init__(self, h):
+        self.h = h
+        self.by_segment = {}  # (section name, x) -> (Waveform, [times, values] hoc Vectors)
+        self.kept = False
+
+    @classmethod
+    def of(cls, cell, h) -> "ExtracellularPotentials":
+        """The cell's existing one (from an earlier input) or a new one."""
+        for item in cell.keep_alive:
+            if isinstance(item, cls):
+                return item
+        return cls(h)
+
+    def keep(self) -> list:
+        self.kept = True
+        return [self]
+
+    def add(self, segment, potential: Waveform):
+        section = segment.sec
+        if not section.has_membrane("extracellular"):
+            section.insert("extracellular")
+        key = (section.name(), segment.x)
+        if key in self.by_segment:
+            previous, (_, old_values) = self.by_segment[key]
+            old_values.play_remove()
+            potential = previous + potential
+        times, values = (self.h.Vector(a) for a in pinned(potential.times, potential.values))
+        values.play(segment._ref_e_extracellular, times, 1)
+        self.by_segment[key] = (potential, (times, values))

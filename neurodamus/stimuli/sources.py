@@ -1,0 +1,78 @@
+"""Where a stimulus's waveform enters NEURON: an electrode or a membrane source, at a segment.
+
+`represents_physical_electrode` picks the mechanism. An electrode (IClamp, SEClamp) injects
+an electrode current, which NEURON leaves out of i_membrane and so out of extracellular
+signals; a membrane source (our NdStimCurrentSource, NdStimConductanceSource) carries the
+same current as a membrane current, the way to stand in for missing synaptic input.
+"""
+
+import numpy as np
+
+from .waveforms import Waveform
+
+ALWAYS_ON = 1e9  # ms: IClamp / SEClamp duration covering any run; the waveform does the timing
+MAX_RESISTANCE = 1e9  # MOhm: the series resistance that stands for a conductance of (almost) 0
+
+
+def site_segments(cell, sites):
+    """NEURON segments of (section id, offset) sites; the soma centre when `sites` is None."""
+    if sites is None:
+        return [cell.soma(0.5)]
+    return [cell.section(section_id)(offset) for section_id, offset in sites]
+
+
+def pinned(times, values) -> tuple[np.ndarray, np.ndarray]:
+    """The waveform's points plus one 1 ms after the last, with the last value: past its
+    last point NEURON plays the mean of the last two values when they share a time (a final
+    jump to 0); the extra point makes it hold the final value."""
+    return np.append(times, times[-1] + 1.0), np.append(values, values[-1])
+
+
+class WaveformPlayer:
+    """Plays waveforms into NEURON variables, sharing one time Vector between waveforms that
+    share their time array (all cells of one noise input do)."""
+
+    def __init__(self, h):
+        self.h = h
+        self._time_vectors = {}  # id(times) -> (times, hoc Vector); the array is kept alive
+
+    def play(self, waveform: Waveform, reference) -> list:
+        times, values = pinned(waveform.times, waveform.values)
+        key = id(waveform.times)
+        if key not in self._time_vectors:
+            self._time_vectors[key] = (waveform.times, self.h.Vector(times))
+        hoc_times, hoc_values = self._time_vectors[key][1], self.h.Vector(values)
+        hoc_values.play(reference, hoc_times, 1)
+        return [hoc_times, hoc_values]
+
+
+def place_current(player: WaveformPlayer, segment, waveform: Waveform,
+                  physical_electrode: bool) -> list:
+    """A current (nA, positive depolarises) following `waveform` at `segment`."""
+    h = player.h
+    if physical_electrode:
+        source = h.IClamp(segment)
+        source.delay, source.dur = 0.0, ALWAYS_ON
+    else:
+        source = h.NdStimCurrentSource(segment)
+    return [source, *player.play(waveform, source._ref_amp)]
+
+
+def place_conductance(player: WaveformPlayer, segment, waveform: Waveform, reversal: float,
+                      physical_electrode: bool) -> list:
+    """A conductance (uS, piecewise constant) towards `reversal` (mV) at `segment`.
+
+    The electrode form is an SEClamp held at the reversal potential through a series
+    resistance of 1/g, which gives the same current g (reversal - v); 1/g of a piecewise
+    constant signal is exact at every time point.
+    """
+    h = player.h
+    if physical_electrode:
+        clamp = h.SEClamp(segment)
+        clamp.dur1, clamp.amp1, clamp.rs = ALWAYS_ON, reversal, MAX_RESISTANCE
+        resistance = waveform.map(lambda g: 1.0 / np.maximum(g, 1.0 / MAX_RESISTANCE))
+        return [clamp, *player.play(resistance, clamp._ref_rs)]
+    source = h.NdStimConductanceSource(segment)
+    source.e = reversal
+    return [source, *player.play(waveform, source._ref_g)]
+

@@ -1,0 +1,131 @@
+"""spatially_uniform_e_field in NEURON: the extracellular potential played at each segment,
+recorded at every step, against E(t) . r with r the segment's position in the circuit,
+computed here from the test cell's straight sections (a soma along x, centred on the
+origin, and a 200 um dendrite along y from x = 10 um), turned and moved like a node.
+
+A played variable recorded at t[k] holds the waveform at t[k]; agreement to 1e-9 of the
+largest potential (round-off of the interpolation is ~1e-15 of it).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from neurodamus.errors import ConfigError
+from test_stimuli_waveforms import DT, Cell, attach, h, make_stimulus, run  # noqa: F401
+
+QUARTER_TURN_Z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+POSITION = np.array([100.0, -50.0, 30.0])
+MV = 1e-3  # um * V/m in mV
+
+
+def segment_positions(cell):
+    """Global centres of every segment, from the geometry the test built."""
+    local = [np.zeros(3)]  # the soma's only segment, at its centre
+    local += [np.array([10.0, 200.0 * segment.x, 0.0]) for segment in cell.sections[1]]
+    return np.array(local) @ cell.rotation.T + cell.position
+
+
+def record_potentials(h, cell):
+    segments = [segment for section in cell.sections for segment in section]
+    return ([h.Vector().record(segment._ref_e_extracellular) for segment in segments],
+            [h.Vector().record(segment._ref_vext[0]) for segment in segments])
+
+
+def envelope(t, start, ramp_up, duration, ramp_down):
+    """0 -> 1 linearly over ramp_up, 1 for duration, 1 -> 0 over ramp_down."""
+    end = start + ramp_up + duration + ramp_down
+    rising = np.clip((t - start) / ramp_up, 0, 1) if ramp_up else (t >= start) * 1.0
+    falling = np.clip((end - t) / ramp_down, 0, 1) if ramp_down else (t < end) * 1.0
+    return np.minimum(rising, falling)
+
+
+def test_static_field_with_ramps(h):
+    cell = Cell(h, position=POSITION, rotation=QUARTER_TURN_Z)
+    field = np.array([10.0, 20.0, -5.0])
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             delay=5.0, duration=10.0, ramp_up_time=2.0, ramp_down_time=3.0,
+                             fields=[{"Ex": field[0], "Ey": field[1], "Ez": field[2]}])
+    attach(h, stimulus, cell)
+    potentials, vext = record_potentials(h, cell)
+    times = h.Vector().record(h._ref_t)
+    run(h, 25.0)
+    times = np.array(times)
+    in_time = envelope(times, 5.0, 2.0, 10.0, 3.0)
+    expected = (MV * segment_positions(cell) @ field)[:, None] * in_time
+    recorded = np.array([np.array(p) for p in potentials])
+    peak = np.abs(expected).max()
+    np.testing.assert_allclose(recorded, expected, rtol=0, atol=1e-9 * peak)
+    assert peak > 1.0  # mV: a field that matters (the dendrite spans ~4 mV)
+    # The cell sees it: vext follows e_extracellular, evaluated at each step's middle
+    # (xg = 1e9 S/cm2 ties them to ~1e-9 mV).
+    middle = (MV * segment_positions(cell) @ field)[:, None] * envelope(
+        times[:-1] + DT / 2, 5.0, 2.0, 10.0, 3.0)
+    np.testing.assert_allclose(np.array([np.array(v) for v in vext])[:, 1:], middle,
+                               rtol=0, atol=1e-6)
+
+
+def test_oscillating_fields_add_up(h):
+    cell = Cell(h, position=POSITION)
+    fields = [{"Ex": 5.0, "Ey": 0.0, "Ez": 2.0, "frequency": 50.0, "phase": 0.3},
+              {"Ex": 0.0, "Ey": -8.0, "Ez": 0.0}]
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             delay=4.0, duration=40.0, fields=fields)
+    attach(h, stimulus, cell)
+    potentials, _ = record_potentials(h, cell)
+    times = h.Vector().record(h._ref_t)
+    run(h, 50.0)
+    times = np.array(times)
+    angle = 2 * math.pi * 50.0 * (times - 4.0) / 1000.0 + 0.3
+    e_of_t = np.outer(np.cos(angle), [5.0, 0.0, 2.0]) + np.array([0.0, -8.0, 0.0])
+    inside = (times > 4.0 + DT / 2) & (times < 44.0 - DT / 2)  # the jumps at the edges aside
+    expected = MV * (e_of_t @ segment_positions(cell).T).T * inside
+    recorded = np.array([np.array(p) for p in potentials])
+    keep = inside | (times < 4.0 - DT / 2) | (times > 44.0 + DT / 2)
+    np.testing.assert_allclose(recorded[:, keep], expected[:, keep], rtol=0,
+                               atol=1e-9 * np.abs(expected).max())
+
+
+def test_two_inputs_on_one_cell_add_up(h):
+    cell = Cell(h, position=POSITION)
+    first = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation", delay=5.0,
+                          duration=10.0, fields=[{"Ex": 10.0, "Ey": 0.0, "Ez": 0.0}])
+    second = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation", delay=10.0,
+                           duration=10.0, ramp_up_time=4.0,
+                           fields=[{"Ex": 0.0, "Ey": 5.0, "Ez": 0.0}])
+    attach(h, first, cell)
+    assert attach(h, second, cell) == []  # added to the cell's existing potentials
+    potentials, _ = record_potentials(h, cell)
+    times = h.Vector().record(h._ref_t)
+    run(h, 30.0)
+    times = np.array(times)
+    positions = segment_positions(cell)
+    expected = (MV * positions[:, 0:1] * 10.0 * envelope(times, 5.0, 0.0, 10.0, 0.0)
+                + MV * positions[:, 1:2] * 5.0 * envelope(times, 10.0, 4.0, 10.0, 0.0))
+    away = np.min(np.abs(times[:, None] - np.array([5.0, 15.0, 24.0])), axis=1) > DT / 2
+    recorded = np.array([np.array(p) for p in potentials])
+    np.testing.assert_allclose(recorded[:, away], expected[:, away], rtol=0,
+                               atol=1e-9 * np.abs(expected).max())
+
+
+def test_compartment_set_gets_the_field_at_its_segments_only(h):
+    cell = Cell(h, position=POSITION)
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             delay=1.0, duration=5.0, fields=[{"Ex": 0.0, "Ey": 10.0, "Ez": 0.0}])
+    attach(h, stimulus, cell, sites=((1, 0.5),))
+    assert not cell.soma.has_membrane("extracellular")
+    dendrite = cell.sections[1]
+    middle, tip = (h.Vector().record(dendrite(x)._ref_e_extracellular) for x in (0.5, 0.9))
+    run(h, 10.0)
+    expected = MV * 10.0 * (POSITION[1] + 100.0)
+    assert np.array(middle)[int(3 / DT)] == pytest.approx(expected, rel=1e-12)
+    assert np.all(np.array(tip) == 0)
+
+
+def test_frequency_must_be_below_nyquist(h):
+    cell = Cell(h)
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             fields=[{"Ex": 1.0, "Ey": 0.0, "Ez": 0.0, "frequency": 25000.0}])
+    with pytest.raises(ConfigError, match=r"inputs.drive.fields\[0\].frequency.*Nyquist"):
+        attach(h, stimulus, cell)
