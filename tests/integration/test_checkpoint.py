@@ -21,7 +21,8 @@ TSTOP = 200.0
 
 
 def build(directory, n_exc=10, tstop=TSTOP):
-    """Stochastic synapses, minis, gap junctions, replay, a delayed override and a ramp."""
+    """Stochastic synapses, minis, gap junctions, replay, noise and shot-noise inputs, a
+    delayed override and a ramp."""
     spec = CircuitSpec(
         populations=[PopulationSpec("exc", n_exc, "exc", mini_frequencies=(1.0, 1.0)),
                      PopulationSpec("inh", 4, "inh"), PopulationSpec("thalamus", 6, "virtual")],
@@ -34,7 +35,12 @@ def build(directory, n_exc=10, tstop=TSTOP):
                        "amp_start": 0.3, "amp_end": 0.4, "delay": 10.0, "duration": tstop - 20,
                        "represents_physical_electrode": True},
               "replay": {"module": "synapse_replay", "input_type": "spikes", "node_set": "exc",
-                         "spike_file": "thalamus.h5", "delay": 0.0, "duration": tstop}}
+                         "spike_file": "thalamus.h5", "delay": 0.0, "duration": tstop},
+              "noise": {"module": "noise", "input_type": "current_clamp", "node_set": "inh",
+                        "mean": 0.05, "variance": 0.002, "delay": 0.0, "duration": tstop},
+              "shots": {"module": "shot_noise", "input_type": "conductance", "node_set": "exc",
+                        "rise_time": 0.5, "decay_time": 5.0, "rate": 200.0, "amp_mean": 0.002,
+                        "amp_var": 1e-6, "reversal": 0.0, "delay": 0.0, "duration": tstop}}
     overrides = [{"name": "early", "source": "exc", "target": "exc", "weight": 1.5, "delay": 60.0,
                   "synapse_configure": "%s.Use = 0.7"},
                  {"name": "late", "source": "exc", "target": "inh", "weight": 1.5, "delay": 150.0}]
