@@ -178,31 +178,40 @@ class CircuitBuilder:
             same = sources == targets
             sources[same] = (sources[same] + 1) % source.size
         section_ids, positions = self._synapse_locations(target, targets, source_kind)
-        order = np.lexsort((sources, targets))
-        filename = f"edges_{edge.population}.h5"
         n = targets.size
+        conductance = edge.conductance * self.rng.uniform(0.5, 1.5, n)
+        attributes = {
+            "afferent_section_id": section_ids.astype(np.int32),
+            "afferent_section_pos": positions.astype(np.float32),
+            "conductance": conductance.astype(np.float32),
+            "delay": self.rng.uniform(*edge.delay, n).astype(np.float32),
+        }
+        for key, value in TM_PARAMETERS[source_kind].items():
+            attributes[key] = np.full(n, value, np.int32 if isinstance(value, int) else np.float32)
+        return self._write_edge_file(edge.population, edge.source, edge.target, sources, targets,
+                                     attributes, source.size, target.size)
+
+    def _write_edge_file(self, name, source_population, target_population, sources, targets,
+                         attributes: dict, n_sources: int, n_targets: int) -> str:
+        """One SONATA edge population, sorted by (target, source), with its indices."""
+        order = np.lexsort((sources, targets))
+        n = sources.size
+        filename = f"edges_{name}.h5"
         with h5py.File(self.directory / filename, "w") as f:
             _stamp(f)
-            group = f.create_group(f"edges/{edge.population}")
+            group = f.create_group(f"edges/{name}")
             group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
-            group["source_node_id"].attrs["node_population"] = edge.source
+            group["source_node_id"].attrs["node_population"] = source_population
             group.create_dataset("target_node_id", data=targets[order].astype(np.uint64))
-            group["target_node_id"].attrs["node_population"] = edge.target
+            group["target_node_id"].attrs["node_population"] = target_population
             group.create_dataset("edge_type_id", data=np.full(n, -1, np.int64))
             group.create_dataset("edge_group_id", data=np.zeros(n, np.int64))
             group.create_dataset("edge_group_index", data=np.arange(n, dtype=np.uint64))
-            attrs = group.create_group("0")
-            attrs.create_dataset("afferent_section_id", data=section_ids[order].astype(np.int32))
-            attrs.create_dataset("afferent_section_pos", data=positions[order].astype(np.float32))
-            attrs.create_dataset("conductance", data=(
-                edge.conductance * self.rng.uniform(0.5, 1.5, n))[order].astype(np.float32))
-            delay = self.rng.uniform(*edge.delay, n)
-            attrs.create_dataset("delay", data=delay[order].astype(np.float32))
-            for key, value in TM_PARAMETERS[source_kind].items():
-                dtype = np.int32 if isinstance(value, int) else np.float32
-                attrs.create_dataset(key, data=np.full(n, value, dtype))
-        libsonata.EdgePopulation.write_indices(
-            str(self.directory / filename), edge.population, source.size, target.size)
+            values = group.create_group("0")
+            for key, data in attributes.items():
+                values.create_dataset(key, data=np.asarray(data)[order])
+        libsonata.EdgePopulation.write_indices(str(self.directory / filename), name, n_sources,
+                                               n_targets)
         return filename
 
     def _write_gap_junctions(self, gap: GapJunctionSpec) -> str:
@@ -211,26 +220,13 @@ class CircuitBuilder:
         second = (first + self.rng.integers(1, size, gap.pairs)) % size  # never a self-junction
         sources = np.concatenate([first, second])
         targets = np.concatenate([second, first])
-        order = np.lexsort((sources, targets))
         n = sources.size
-        filename = f"edges_{gap.name}.h5"
-        with h5py.File(self.directory / filename, "w") as f:
-            _stamp(f)
-            group = f.create_group(f"edges/{gap.name}")
-            group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
-            group["source_node_id"].attrs["node_population"] = gap.population
-            group.create_dataset("target_node_id", data=targets[order].astype(np.uint64))
-            group["target_node_id"].attrs["node_population"] = gap.population
-            group.create_dataset("edge_type_id", data=np.full(n, -1, np.int64))
-            group.create_dataset("edge_group_id", data=np.zeros(n, np.int64))
-            group.create_dataset("edge_group_index", data=np.arange(n, dtype=np.uint64))
-            attrs = group.create_group("0")
-            for end in ("afferent", "efferent"):
-                attrs.create_dataset(f"{end}_section_id", data=np.zeros(n, np.int32))
-                attrs.create_dataset(f"{end}_section_pos", data=np.full(n, 0.5, np.float32))
-            attrs.create_dataset("conductance", data=np.full(n, gap.conductance, np.float32))
-        libsonata.EdgePopulation.write_indices(str(self.directory / filename), gap.name, size, size)
-        return filename
+        attributes = {f"{end}_{field}": values for end in ("afferent", "efferent")
+                      for field, values in (("section_id", np.zeros(n, np.int32)),
+                                            ("section_pos", np.full(n, 0.5, np.float32)))}
+        attributes["conductance"] = np.full(n, gap.conductance, np.float32)
+        return self._write_edge_file(gap.name, gap.population, gap.population, sources, targets,
+                                     attributes, size, size)
 
     def _synapse_locations(self, target: PopulationSpec, targets, source_kind):
         """Excitatory synapses on dendrites, inhibitory ones on the soma and basal dendrites."""
