@@ -68,8 +68,9 @@ def _h5_to_swc(source: Path, target: Path):
                          points[first:end, 3].mean() / 2)
             rows.append((len(rows) + 1, 1, *centre, radius, -1))
         else:
-            # Child sections repeat their parent's last point; skip it in SWC.
-            skip = 1 if parent >= 0 and end - first > 1 else 0
+            # A child of a neurite section repeats its parent's last point; skip it in SWC.
+            # (Sections on the soma start with their own first point.)
+            skip = 1 if parent >= 0 and structure[parent][1] != 1 and end - first > 1 else 0
             for point in points[first + skip:end]:
                 rows.append((len(rows) + 1, int(kind), *point[:3], point[3] / 2,
                              parent_sample if parent_sample > 0 else 1))
