@@ -158,3 +158,36 @@ def test_stochastic_release_matches_expectation_and_seeds(two_cell_run):
     np.testing.assert_array_equal(again, releases[:50])  # same seed, same releases
     other, _ = stochastic_releases(h, seed=2, n_synapses=50)
     assert not np.array_equal(other, releases[:50])
+
+
+def test_minis_are_poisson_at_the_requested_rate(two_cell_run):
+    """Spontaneous releases: counts over many synapses match rate x time (Poisson: the
+    standard deviation of a count N is sqrt(N), bound 5 sd), and the inter-event intervals
+    have the exponential's coefficient of variation 1."""
+    from neuron import h
+
+    from neurodamus.random_streams import Purpose, purpose_id
+
+    rate, duration, n_synapses = 20.0, 1000.0, 200
+    section = h.Section(name="minis_host")
+    synapses, records = [], []
+    for index in range(n_synapses):
+        synapse = h.NdTmExc(section(0.5))
+        synapse.minis_rate, synapse.minis_weight = rate, 0.0
+        synapse.minis_rng.set_ids(purpose_id(Purpose.MINIS, 3), 11, index)
+        synapse.minis_rng.set_seq(0)
+        records.append(h.Vector().record(synapse._ref_t_last))
+        synapses.append(synapse)
+    h.dt = DT
+    h.finitialize(-65)
+    h.continuerun(duration)
+    counts, intervals = [], []
+    for record in records:
+        times = np.unique(np.array(record))
+        times = times[times > 0]
+        counts.append(times.size)
+        intervals.extend(np.diff(times))
+    expected = rate * duration / 1000 * n_synapses
+    assert abs(sum(counts) - expected) < 5 * np.sqrt(expected)
+    intervals = np.array(intervals)
+    assert abs(intervals.std() / intervals.mean() - 1) < 0.05  # 3800 intervals: sd of CV ~0.016
