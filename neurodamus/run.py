@@ -21,6 +21,8 @@ def check_coreneuron_support(settings, options):
         reasons.append("connection_overrides with a delay")
     if options.save_dir is not None or options.restore_dir is not None:
         reasons.append("--save/--restore")
+    if getattr(settings, "reports", ()):
+        reasons.append("frame reports")
     if reasons:
         raise NeurodamusError(f"CoreNEURON does not support {', '.join(reasons)} yet: "
                               "use --simulator NEURON")

@@ -18,6 +18,7 @@ from .compartment_sets import load_compartment_sets
 from .inputs import load_inputs
 from .node_sets import check_node_sets, load_node_sets
 from .overrides import load_overrides
+from .reports import check_raw_reports, load_reports
 from .settings import Conditions, OutputSettings, RunSettings, Settings
 
 SORT_ORDERS = {"none", "by_id", "by_time"}
@@ -36,6 +37,7 @@ def _open_simulation_config(path: Path):
         # libsonata's type errors do not name the key: look for the problem ourselves first.
         problems = ProblemList(path)
         load_inputs(raw.get("inputs", {}) if isinstance(raw, dict) else {}, problems)
+        check_raw_reports(raw.get("reports", {}) if isinstance(raw, dict) else {}, problems)
         problems.raise_if_any()
         raise ConfigError(str(error), file=path) from None
 
@@ -106,6 +108,7 @@ def load_settings(config_path, output_dir=None) -> Settings:
     inputs = load_inputs(raw.get("inputs", {}), problems, load_compartment_sets(config, problems),
                          circuit)
     overrides = load_overrides(raw.get("connection_overrides", []), problems)
+    reports = load_reports(config, raw.get("reports", {}), run, circuit, problems)
     node_sets_file, node_sets = load_node_sets(config, circuit, problems)
     node_set = config.node_set or None
     if node_sets is not None:
@@ -114,6 +117,7 @@ def load_settings(config_path, output_dir=None) -> Settings:
         for index, override in enumerate(overrides):
             used[f"connection_overrides[{index}].source"] = override.source
             used[f"connection_overrides[{index}].target"] = override.target
+        used.update({f"reports.{r.name}.cells": r.cells for r in reports if r.cells})
         check_node_sets(node_sets, node_sets_file, used, circuit, problems)
     problems.raise_if_any()
     return Settings(config_file=path, run=run, conditions=conditions,
@@ -121,4 +125,5 @@ def load_settings(config_path, output_dir=None) -> Settings:
                     node_sets_file=node_sets_file,
                     node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
                     node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides),
-                    target_simulator=_target_simulator(config, problems))
+                    target_simulator=_target_simulator(config, problems),
+                    reports=tuple(reports))

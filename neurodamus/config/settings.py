@@ -108,3 +108,4 @@ class Settings:
     inputs: tuple[InputSettings, ...]
     connection_overrides: tuple = ()  # config.overrides.ConnectionOverride, in order
     target_simulator: str = "NEURON"  # NEURON | CORENEURON (the config's target_simulator)
+    reports: tuple = ()  # config.reports.ReportSettings of the enabled reports, by name

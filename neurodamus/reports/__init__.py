@@ -1,7 +1,9 @@
 """Phase 7, reports: what is recorded during the run and written as SONATA files."""
 
+from . import compartment, compartment_set, summation, synapse  # noqa: F401  (register types)
 from .manager import ReportSet, setup_reports
+from .registry import REPORT_TYPES
 from .spikes import SpikeRecorder, read_spikes_by_population, sort_spikes, write_spikes
 
-__all__ = ["ReportSet", "SpikeRecorder", "read_spikes_by_population", "setup_reports",
-           "sort_spikes", "write_spikes"]
+__all__ = ["REPORT_TYPES", "ReportSet", "SpikeRecorder", "read_spikes_by_population",
+           "setup_reports", "sort_spikes", "write_spikes"]

@@ -1,13 +1,22 @@
 """Everything recorded during the run: spikes always, plus the configured frame reports.
 
-Each report is a run hook (see run.RunHook): it is told when the run starts, after every
-window of the run, and when the run ends, so that it can flush its buffers to disk and
-keep memory bounded whatever the simulated time.
+Each report is a run hook (see run.RunHook): it is told when the run starts, and when the
+run ends; in between it samples its frames and flushes its bounded buffer to disk, so
+memory does not grow with simulated time. `finalize` assembles the final files.
 """
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from .elements import CellElements
+from .recorder import FrameReport
+from .registry import REPORT_TYPES
 from .spikes import SpikeRecorder
+from .table import ElementTable
+
+log = logging.getLogger("neurodamus")
+MEGABYTE = 1 << 20
 
 
 @dataclass
@@ -23,5 +32,48 @@ class ReportSet:
                 finish()
 
 
+def _report_cells(report, circuit, cells) -> list:
+    """The local cells in the report's `cells` node set (all local cells when it has none)."""
+    if report.cells is None:
+        return list(cells)
+    wanted = set()
+    for population in circuit.populations.values():
+        if not population.is_virtual:
+            ids = circuit.node_set_ids(report.cells, population)
+            wanted.update(int(gid) for gid in population.gids(ids))
+    return [cell for cell in cells if cell.gid in wanted]
+
+
+def _remove_stale(path: Path):
+    """A previous run's report (or its leftovers) must never pass for this run's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [path, *path.parent.glob(f".{path.name}.rank*.part"),
+                  path.with_name(f".{path.name}.partial")]:
+        if stale.exists():
+            stale.unlink()
+
+
+def cell_elements(report, cells) -> list[CellElements]:
+    kind = REPORT_TYPES[report.type]
+    found = (kind.cell_elements(cell, report) for cell in cells)
+    return [elements for elements in found if elements is not None]
+
+
 def setup_reports(settings, circuit, cells, h, parallel, options) -> ReportSet:
-    return ReportSet(spikes=SpikeRecorder(h, parallel.pc))
+    """Spike recording plus one FrameReport hook per enabled report (every rank)."""
+    reports = getattr(settings, "reports", ())
+    if any(v.attribute == "i_membrane_" for r in reports for v in r.variables):
+        h.CVode().use_fast_imem(1)  # before any pointer to i_membrane_ is taken
+    population_order = list(circuit.populations)
+    buffer_bytes = int(options.report_buffer_mb * MEGABYTE)
+    hooks = []
+    for report in reports:
+        path = Path(settings.output.output_dir) / report.file_name
+        if parallel.is_root:
+            _remove_stale(path)
+        elements = cell_elements(report, _report_cells(report, circuit, cells))
+        table = ElementTable.from_cells(elements, population_order)
+        if parallel.allreduce_sum(table.column_count) == 0 and parallel.is_root:
+            log.warning("report '%s' has nothing to record in its cells", report.name)
+        hooks.append(FrameReport(report, table, path, h, parallel, buffer_bytes))
+    return ReportSet(spikes=SpikeRecorder(h, parallel.pc), hooks=hooks)

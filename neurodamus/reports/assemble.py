@@ -1,0 +1,136 @@
+"""The final report file, assembled on one rank from every rank's part file.
+
+Strict SONATA frame report layout, one group per population:
+  /report/<pop>/data                    float32 [frames x elements], attribute `units`
+  /report/<pop>/mapping/node_ids        uint64 [N], ascending (attribute `sorted`)
+  /report/<pop>/mapping/index_pointers  uint64 [N + 1]; node i owns data[:, ip[i]:ip[i+1]]
+  /report/<pop>/mapping/element_ids     uint32 [elements]
+  /report/<pop>/mapping/time            float64 [start, end, dt], attribute `units` = ms
+Nodes are sorted by node id whatever rank recorded them, so any number of ranks writes the
+same file. Data is copied a block of frames at a time (about one report buffer), so memory
+stays bounded; the file is written under a temporary name and renamed when complete.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .buffer import frames_per_buffer
+
+SONATA_MAGIC = 0x0A7A
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """What the final file says about the report besides its data."""
+
+    units: str
+    start: float
+    end: float
+    dt: float
+    frame_count: int
+
+
+@dataclass
+class _Share:
+    """One rank's share of one population: where its columns go in the final file."""
+
+    rank: int
+    destination: np.ndarray  # final column of each of the rank's columns
+
+
+def _mapping(parts, population: str):
+    """Sorted nodes, their elements and index pointers, and each rank's column destinations."""
+    node_ids, counts, element_ids, owners = [], [], [], []
+    for rank, part in enumerate(parts):
+        if population not in part:
+            continue
+        group = part[population]
+        ids = np.asarray(group["node_ids"], np.uint64)
+        node_counts = np.asarray(group["element_counts"], np.int64)
+        elements = np.asarray(group["element_ids"], np.uint32)
+        starts = np.concatenate([[0], np.cumsum(node_counts)[:-1]]).astype(np.int64)
+        for i in range(ids.size):
+            node_ids.append(int(ids[i]))
+            counts.append(int(node_counts[i]))
+            element_ids.append(elements[starts[i]:starts[i] + node_counts[i]])
+            owners.append((rank, int(starts[i])))
+    order = sorted(range(len(node_ids)), key=lambda i: node_ids[i])
+    if len(set(node_ids)) != len(node_ids):
+        raise RuntimeError(f"population '{population}': a node was recorded on two ranks")
+    pointers = np.zeros(len(order) + 1, np.uint64)
+    pointers[1:] = np.cumsum([counts[i] for i in order])
+    destinations = {}
+    for position, i in enumerate(order):
+        rank, start = owners[i]
+        destinations.setdefault(rank, []).append(
+            (start, int(pointers[position]), counts[i]))
+    shares = []
+    for rank, pieces in destinations.items():
+        size = sum(count for _, _, count in pieces)
+        destination = np.empty(size, np.int64)
+        for start, final, count in pieces:
+            destination[start:start + count] = np.arange(final, final + count)
+        shares.append(_Share(rank, destination))
+    sorted_ids = np.array([node_ids[i] for i in order], np.uint64)
+    elements = (np.concatenate([element_ids[i] for i in order]) if order
+                else np.zeros(0, np.uint32)).astype(np.uint32)
+    return sorted_ids, pointers, elements, shares
+
+
+def _copy_data(parts, population: str, shares, target, frame_count: int, buffer_bytes: int):
+    columns = target.shape[1]
+    # The block plus the piece read from one part file stay within one buffer.
+    step = frames_per_buffer(buffer_bytes // 2, columns, frame_count)
+    for first in range(0, frame_count, step):
+        last = min(frame_count, first + step)
+        block = np.empty((last - first, columns), np.float32)
+        for share in shares:
+            block[:, share.destination] = parts[share.rank][population]["data"][first:last, :]
+        target[first:last, :] = block
+
+
+def _write_final(parts, path: Path, header: ReportHeader, buffer_bytes: int):
+    for rank, part in enumerate(parts):
+        written = int(part.attrs["frames_written"])
+        if written != header.frame_count:
+            raise RuntimeError(f"rank {rank} wrote {written} of {header.frame_count} frames")
+    populations = sorted({name for part in parts for name in part.keys()})
+    with h5py.File(path, "w") as out:
+        out.attrs["version"] = np.array([0, 1], dtype=np.uint32)
+        out.attrs["magic"] = np.uint32(SONATA_MAGIC)
+        for population in populations:
+            node_ids, pointers, element_ids, shares = _mapping(parts, population)
+            group = out.create_group(f"report/{population}")
+            data = group.create_dataset("data", shape=(header.frame_count, element_ids.size),
+                                        dtype=np.float32)
+            data.attrs["units"] = header.units
+            mapping = group.create_group("mapping")
+            mapping.create_dataset("node_ids", data=node_ids).attrs["sorted"] = np.uint8(1)
+            mapping.create_dataset("index_pointers", data=pointers)
+            mapping.create_dataset("element_ids", data=element_ids)
+            time = mapping.create_dataset(
+                "time", data=np.array([header.start, header.end, header.dt], np.float64))
+            time.attrs["units"] = "ms"
+            _copy_data(parts, population, shares, data, header.frame_count, buffer_bytes)
+
+
+def assemble_report(part_paths: list[Path], path: Path, header: ReportHeader, buffer_bytes: int):
+    """Write the final report from the part files (in rank order), then remove them."""
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    parts = [h5py.File(p, "r") for p in part_paths]
+    try:
+        _write_final(parts, partial, header, buffer_bytes)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        for part in parts:
+            part.close()
+    os.replace(partial, path)
+    for part_path in part_paths:
+        Path(part_path).unlink()

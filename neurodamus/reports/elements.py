@@ -1,0 +1,101 @@
+"""What one cell contributes to a report: its elements (the columns of the report) and the
+NEURON values that make each element.
+
+Compartment numbering (the element ids of compartment, summation and compartment_set
+reports): the cell's sections are taken in SONATA section-id order (soma 0, then the
+axonal, basal and apical sections in morphology order, i.e. `cell.sections`), each
+section's segments from x=0 to x=1, and numbered 0, 1, 2, ... over the whole cell. The
+soma's single compartment is element 0. A compartment of a given section keeps its id
+whichever `sections` the report selects, so ids are comparable between reports.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import CircuitError, ConfigError
+
+SECTION_KINDS = ("soma", "axon", "dend", "apic")
+
+
+@dataclass
+class CellElements:
+    """One cell's columns in a report.
+
+    Element j of the cell is the sum over the terms t with `term_elements[t] == j` of
+    `coefficients[t] * value(refs[t])`; compartment and synapse reports have one term per
+    element with coefficient 1.
+    """
+
+    population: str
+    node_id: int
+    element_ids: np.ndarray  # uint32, one per element
+    refs: list = field(default_factory=list)  # NEURON pointers, one per term
+    term_elements: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    coefficients: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def one_term_each(cls, population, node_id, element_ids, refs):
+        return cls(population, node_id, np.asarray(element_ids, np.uint32), list(refs),
+                   np.arange(len(refs), dtype=np.int64), np.ones(len(refs)))
+
+
+def _count(section_list) -> int:
+    return sum(1 for _ in section_list)
+
+
+class CellCompartments:
+    """The numbered compartments of one cell (see the module docstring)."""
+
+    def __init__(self, cell):
+        self.cell = cell
+        hoc = cell.hoc
+        self.kinds = (["soma"] + ["axon"] * _count(hoc.axonal) + ["dend"] * _count(hoc.basal)
+                      + ["apic"] * _count(hoc.apical))
+        if len(self.kinds) != len(cell.sections):
+            raise CircuitError(f"gid {cell.gid}: {len(cell.sections)} sections but section lists "
+                               f"name {len(self.kinds)}", population=cell.population)
+        counts = [int(section.nseg) for section in cell.sections]
+        self.first_ids = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self.total = int(sum(counts))
+
+    def select(self, sections: str, compartments: str):
+        """(element id, segment) of the compartments a report records: `sections` one of
+        soma/axon/dend/apic/all, `compartments` center (one per section) or all."""
+        chosen = []
+        for index, (section, kind) in enumerate(zip(self.cell.sections, self.kinds)):
+            if sections != "all" and kind != sections:
+                continue
+            nseg = int(section.nseg)
+            indices = [min(nseg // 2, nseg - 1)] if compartments == "center" else range(nseg)
+            for i in indices:
+                chosen.append((int(self.first_ids[index] + i), section((i + 0.5) / nseg)))
+        return chosen
+
+    def at(self, section_id: int, offset: float):
+        """(element id, segment) of the compartment holding `offset` (0..1) of a section."""
+        section = self.cell.section(section_id)
+        nseg = int(section.nseg)
+        i = min(int(offset * nseg), nseg - 1)
+        return int(self.first_ids[section_id] + i), section((i + 0.5) / nseg)
+
+    def all(self):
+        return self.select("all", "all")
+
+
+def segment_ref(segment, attribute: str, report_name: str, population: str):
+    """Pointer to a segment variable, or a clear error naming where it does not exist (the
+    same on every rank, so that ranks report it once)."""
+    try:
+        return getattr(segment, f"_ref_{attribute}")
+    except (AttributeError, NameError, RuntimeError):
+        kind = segment.sec.name().rsplit(".", 1)[-1].split("[", 1)[0]
+        shown = "i_membrane" if attribute == "i_membrane_" else attribute
+        raise ConfigError(f"variable '{shown}' does not exist in the '{kind}' sections of "
+                          f"population '{population}'; record it only in sections that have "
+                          "its mechanism", key=f"reports.{report_name}.variable_name") from None
+
+
+def mechanism_name(point_process) -> str:
+    """`IClamp[3]` -> `IClamp`."""
+    return point_process.hname().split("[", 1)[0]

@@ -1,0 +1,55 @@
+"""Report type (the SONATA `type` enum) -> class. The registry is the only list of valid
+types: config validation asks it, so adding a type is one module and one `@register`."""
+
+REPORT_TYPES: dict[str, type["ReportType"]] = {}
+
+
+def register(type_name: str):
+    def decorate(cls):
+        cls.type_name = type_name
+        REPORT_TYPES[type_name] = cls
+        return cls
+    return decorate
+
+
+class ReportType:
+    """Base of the report types.
+
+    Config phase: `parse_variables(tokens, catalogue)` turns the words of `variable_name`
+    into ReportVariables (or problems), and `default_unit` gives the unit when the config
+    names none. Reports phase: `cell_elements(cell, report)` lists what one local
+    cell contributes (a CellElements), or None when it contributes nothing.
+    """
+
+    type_name = ""
+    uses_sections = True  # whether `sections` / `compartments` select what is recorded
+    several_variables = False  # summation sums several variables; the others record one
+
+    @classmethod
+    def parse_variables(cls, tokens: list[str], catalogue):
+        """Returns (variables, problems)."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls, tokens: list[str], catalogue):
+        if not tokens:
+            return [], ["must name a variable"]
+        if len(tokens) > 1 and not cls.several_variables:
+            return [], [f"a {cls.type_name} report records one variable, got {len(tokens)}: "
+                        f"{', '.join(tokens)}"]
+        return cls.parse_variables(tokens, catalogue)
+
+    @classmethod
+    def default_unit(cls, variables) -> str:
+        return variables[0].unit if variables else ""
+
+    @classmethod
+    def cell_elements(cls, cell, report):
+        raise NotImplementedError
+
+
+def unknown_segment_variable(token: str, catalogue) -> str:
+    hint = ""
+    if "." not in token and token in catalogue.point_processes:
+        hint = f" ('{token}' is a point process: use a summation or synapse report)"
+    return f"unknown variable '{token}'{hint}"
