@@ -133,7 +133,11 @@ def _builtin(name: str, point: bool, variables: set) -> Mechanism:
                          current="i" if "i" in variables else None,
                          electrode=name in BUILTIN_ELECTRODES, units={"i": "nA"})
     if name.endswith("_ion"):
-        return Mechanism(name, False, frozenset(), frozenset(v for v in variables if "_" not in v))
+        # Named from the ion itself: what MechanismStandard lists for ions varies with NEURON's
+        # state (after a run it no longer lists the current), the ion's variables do not.
+        ion = name[:-len("_ion")]
+        names = {f"e{ion}", f"i{ion}", f"{ion}i", f"{ion}o"}
+        return Mechanism(name, False, frozenset(), frozenset(names | {v for v in variables if "_" not in v}))
     if name == "extracellular":  # its i_membrane (mA/cm2) is not the one reports record
         variables = variables - {MEMBRANE_CURRENT}
     return Mechanism(name, False, frozenset(variables),

@@ -23,9 +23,9 @@ def hand_built_spikes(morphology_path) -> np.ndarray:
     reader = h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(str(morphology_path))
-    existing = {s.name() for s in h.allsec()}
+    existing = set(h.allsec())  # by identity: an earlier test may have left same-named sections
     h.Import3d_GUI(reader, 0).instantiate(None)
-    sections = [s for s in h.allsec() if s.name() not in existing]
+    sections = [s for s in h.allsec() if s not in existing]
     soma = next(s for s in sections if s.name().startswith("soma"))
     for section in sections:
         section.nseg = 1 + 2 * int(section.L / 40)

@@ -29,12 +29,12 @@ def test_h5_morphology_loads_with_the_same_tree(tmp_path):
     assert swc.suffix == ".swc" and swc.parent != source.parent
     assert readable_morphology(source, cache_dir=tmp_path / "cache") == swc  # cached
     h.load_file("import3d.hoc")
-    existing = {s.name() for s in h.allsec()}
+    existing = set(h.allsec())  # by identity: an earlier test may have left same-named sections
     reader = h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(str(swc))
     h.Import3d_GUI(reader, 0).instantiate(None)
-    sections = [s for s in h.allsec() if s.name() not in existing]
+    sections = [s for s in h.allsec() if s not in existing]
     dendrites = sorted((s for s in sections if s.name().startswith("dend")), key=lambda s: s.name())
     somas = [s for s in sections if s.name().startswith("soma")]
     assert len(somas) == 1 and len(dendrites) == 3
