@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import NeurodamusError
 from .faults import inject
+from .reports.recorder import snapshot_name
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
@@ -112,8 +113,9 @@ class Checkpointer:
 
     # -- save ------------------------------------------------------------------------------
 
-    def save(self, save_dir: Path, spikes_so_far) -> Path:
-        """Save the state at the current time into a new checkpoint under `save_dir`."""
+    def save(self, save_dir: Path, spikes_so_far, reports=()) -> Path:
+        """Save the state at the current time into a new checkpoint under `save_dir`;
+        `reports` (frame report hooks) add their frames so far."""
         parallel, h = self.parallel, self.h
         save_dir = Path(save_dir).resolve()
         name = f"checkpoint-t{h.t:.3f}"
@@ -129,15 +131,17 @@ class Checkpointer:
         np.savez(staging / "parts" / f"extra.{parallel.rank}.npz",
                  streams=_synapse_stream_positions(self.cells), gaps=_gap_voltages(self.cells),
                  spike_times=times, spike_gids=gids)
+        frames = {report.name: report.snapshot(staging / "parts" / "reports")
+                  for report in reports if hasattr(report, "snapshot")}
         inject("kill-in-save", parallel.rank)
         parallel.barrier()
         if parallel.is_root:
-            self._assemble(staging, name)
+            self._assemble(staging, name, frames)
             self._make_current(save_dir, staging, name)
         parallel.barrier()
         return save_dir / name
 
-    def _assemble(self, staging: Path, name: str):
+    def _assemble(self, staging: Path, name: str, report_frames: dict):
         parts = staging / "parts" / "bbss_out"
         target = staging / "in"
         target.mkdir()
@@ -157,11 +161,14 @@ class Checkpointer:
                  gaps=np.concatenate([e["gaps"] for e in extras]),
                  spike_times=np.concatenate([e["spike_times"] for e in extras]),
                  spike_gids=np.concatenate([e["spike_gids"] for e in extras]))
+        if (staging / "parts" / "reports").is_dir():
+            (staging / "parts" / "reports").rename(staging / "reports")
         shutil.rmtree(staging / "parts")
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         manifest = {
             "format": FORMAT_VERSION, "time": self.h.t, "ranks": self.parallel.size,
             "identity": identity(self.settings, self.circuit),
+            "reports": {name: {"frames": frames} for name, frames in report_frames.items()},
             "checksums": {str(p.relative_to(staging)): _sha256(p) for p in files},
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -208,6 +215,16 @@ class Checkpointer:
             if not path.is_file() or _sha256(path) != checksum:
                 raise CheckpointError(f"checkpoint {checkpoint} is damaged: {relative} "
                                       "is missing or differs from its checksum")
+
+    def resume_reports(self, checkpoint: Path, reports):
+        """Frame reports continue: the frames before the checkpoint come from its copies."""
+        manifest = json.loads((checkpoint / MANIFEST).read_text())
+        ranks = manifest["ranks"]
+        for report in (r for r in reports if hasattr(r, "resume")):
+            saved = manifest.get("reports", {}).get(report.name)
+            if saved is not None:
+                report.resume(saved["frames"], [checkpoint / "reports" / snapshot_name(report.path, r)
+                                                for r in range(ranks)])
 
     def restore(self, checkpoint: Path):
         """After finitialize: load every local cell's state, the streams and the time."""

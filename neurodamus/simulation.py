@@ -274,6 +274,7 @@ class Simulation:
 
     def _restore(self):
         times, gids = self.checkpointer.restore(self.restore_from)
+        self.checkpointer.resume_reports(self.restore_from, self.reports.hooks)
         for handler in self.connections.keep_alive:
             requeue = getattr(handler, "requeue_after", None)
             if requeue is not None:
@@ -291,7 +292,7 @@ class Simulation:
                       np.concatenate([so_far[1]] + [g for _, g in gathered]))
         else:
             so_far = (np.zeros(0), np.zeros(0, np.int64))
-        path = self.checkpointer.save(self.options.save_dir, so_far)
+        path = self.checkpointer.save(self.options.save_dir, so_far, self.reports.hooks)
         if self.parallel.is_root:
             log.info("Checkpoint at t = %.3f ms: %s", h.t, path)
 

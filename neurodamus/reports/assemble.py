@@ -81,23 +81,30 @@ def _mapping(parts, population: str):
     return sorted_ids, pointers, elements, shares
 
 
-def _copy_data(parts, population: str, shares, target, frame_count: int, buffer_bytes: int):
+def _copy_data(parts, population: str, shares, target, frame_count: int, buffer_bytes: int,
+               first: int = 0):
+    """Frames [first, frame_count) of the parts into the final columns."""
     columns = target.shape[1]
     # The block plus the piece read from one part file stay within one buffer.
     step = frames_per_buffer(buffer_bytes // 2, columns, frame_count)
-    for first in range(0, frame_count, step):
-        last = min(frame_count, first + step)
-        block = np.empty((last - first, columns), np.float32)
+    for start in range(first, frame_count, step):
+        last = min(frame_count, start + step)
+        block = np.empty((last - start, columns), np.float32)
         for share in shares:
-            block[:, share.destination] = parts[share.rank][population]["data"][first:last, :]
-        target[first:last, :] = block
+            block[:, share.destination] = parts[share.rank][population]["data"][start:last, :]
+        target[start:last, :] = block
 
 
-def _write_final(parts, path: Path, header: ReportHeader, buffer_bytes: int):
+def _write_final(parts, path: Path, header: ReportHeader, buffer_bytes: int, earlier=(), first=0):
+    """`earlier` parts (from a checkpoint, any rank count) hold frames [0, first); `parts`
+    hold [first, frame_count)."""
     for rank, part in enumerate(parts):
         written = int(part.attrs["frames_written"])
-        if written != header.frame_count:
+        if written < header.frame_count:  # a part may hold one more (see recorder)
             raise RuntimeError(f"rank {rank} wrote {written} of {header.frame_count} frames")
+    for rank, part in enumerate(earlier):
+        if int(part.attrs["frames_written"]) < first:
+            raise RuntimeError(f"checkpoint part {rank} holds fewer than {first} frames")
     populations = sorted({name for part in parts for name in part.keys()})
     with h5py.File(path, "w") as out:
         out.attrs["version"] = np.array([0, 1], dtype=np.uint32)
@@ -115,21 +122,33 @@ def _write_final(parts, path: Path, header: ReportHeader, buffer_bytes: int):
             time = mapping.create_dataset(
                 "time", data=np.array([header.start, header.end, header.dt], np.float64))
             time.attrs["units"] = "ms"
-            _copy_data(parts, population, shares, data, header.frame_count, buffer_bytes)
+            if first:
+                earlier_ids, _, earlier_elements, earlier_shares = _mapping(earlier, population)
+                if not (np.array_equal(earlier_ids, node_ids)
+                        and np.array_equal(earlier_elements, element_ids)):
+                    raise RuntimeError(f"population '{population}': the checkpoint's report "
+                                       "records other elements")
+                _copy_data(earlier, population, earlier_shares, data, first, buffer_bytes)
+            _copy_data(parts, population, shares, data, header.frame_count, buffer_bytes,
+                       first=first)
 
 
-def assemble_report(part_paths: list[Path], path: Path, header: ReportHeader, buffer_bytes: int):
-    """Write the final report from the part files (in rank order), then remove them."""
+def assemble_report(part_paths: list[Path], path: Path, header: ReportHeader, buffer_bytes: int,
+                    earlier=((), 0)):
+    """Write the final report from the part files (in rank order), then remove them.
+    `earlier` = (part files of a checkpoint, frames they hold) for a restored run."""
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
+    earlier_paths, first = earlier
     parts = [h5py.File(p, "r") for p in part_paths]
+    earlier_parts = [h5py.File(p, "r") for p in earlier_paths] if first else []
     try:
-        _write_final(parts, partial, header, buffer_bytes)
+        _write_final(parts, partial, header, buffer_bytes, earlier_parts, first)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     finally:
-        for part in parts:
+        for part in parts + earlier_parts:
             part.close()
     os.replace(partial, path)
     for part_path in part_paths:

@@ -2,6 +2,7 @@
 values at its frame times, keeps them in a bounded buffer flushed to this rank's part file,
 and, once every rank has finished, has rank 0 assemble the final SONATA file."""
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,10 @@ def part_path(final: Path, rank: int) -> Path:
     return final.with_name(f".{final.name}.rank{rank}.part")
 
 
+def snapshot_name(final: Path, rank: int) -> str:
+    return f"{final.name}.rank{rank}.part"
+
+
 class FrameReport:
     def __init__(self, settings, table: ElementTable, path: Path, h, parallel, buffer_bytes: int):
         self.settings = settings
@@ -28,6 +33,8 @@ class FrameReport:
         self.end_time = settings.end_time
         self.frame_count = settings.frame_count
         self.sampler = self.part = self.buffer = None
+        self.first_frame = 0  # a restored run records from here; the checkpoint has the rest
+        self.earlier_parts: list[Path] = []
 
     @property
     def name(self) -> str:
@@ -37,16 +44,25 @@ class FrameReport:
         """Open the part file and schedule the frames. A run that stops early (tstop shortened
         to save a checkpoint) records, and declares in the file, the frames before it stops."""
         settings = self.settings
-        check_can_sample(h, self.name, settings.start_time)
+        check_can_sample(h, self.name, settings.start_time, resumed=bool(self.earlier_parts))
         self.end_time = min(settings.end_time, float(h.tstop))
         self.frame_count = replace(settings, end_time=self.end_time).frame_count
-        self.part = PartFile(part_path(self.path, self.parallel.rank), self.table, self.frame_count)
-        capacity = frames_per_buffer(self.buffer_bytes, self.table.column_count, self.frame_count)
+        # A run cut short (to save) also captures the frame due exactly at its end, which the
+        # restored run cannot compute before stepping; the final file stops before it.
+        self.capture_count = self.frame_count
+        if (self.frame_count < settings.frame_count and abs(
+                settings.start_time + self.frame_count * settings.dt - h.tstop) < 0.5 * h.dt):
+            self.capture_count += 1
+        self.part = PartFile(part_path(self.path, self.parallel.rank), self.table,
+                             self.capture_count)
+        capacity = frames_per_buffer(self.buffer_bytes, self.table.column_count,
+                                     self.capture_count)
         self.buffer = FrameBuffer(self.table, capacity, self.part)
+        self.buffer.first_frame = self.first_frame
         if self.table.refs:
             self.sampler = FrameSampler(h, self.table.refs, settings.start_time, settings.dt,
-                                        self.frame_count, self._on_frame)
-            self.sampler.arm()
+                                        self.capture_count, self._on_frame)
+            self.sampler.arm(self.first_frame)
 
     def _on_frame(self, values):
         self.buffer.append(self.combine(values))
@@ -55,13 +71,34 @@ class FrameReport:
         """Write what is left; a rank without values to sample (no element, or elements that
         sum nothing) has its frames already: zeros, the data's fill value."""
         if self.sampler is None:
-            self.buffer.first_frame = self.frame_count
+            self.buffer.first_frame = self.capture_count
+        else:
+            self.sampler.catch_up()  # the frame due at the very end, if any
         self.buffer.flush()
         self.part.file.attrs["frames_written"] = self.buffer.frames
         self.part.close()
-        if self.buffer.frames != self.frame_count:
+        if self.buffer.frames != self.capture_count:
             raise NeurodamusError(f"report '{self.name}': {self.buffer.frames} of "
-                                  f"{self.frame_count} frames were recorded")
+                                  f"{self.capture_count} frames were recorded")
+
+    def snapshot(self, directory: Path) -> int:
+        """For a checkpoint: this rank's frames so far, copied into `directory`; returns
+        how many frames that is. Collective: a rank with nothing to sample agrees with the
+        others (its columns, if any, are zeros)."""
+        if self.sampler is not None:
+            self.sampler.catch_up()
+        self.buffer.flush()
+        frames = self.parallel.allreduce_max(self.buffer.frames)
+        self.part.file.attrs["frames_written"] = frames
+        self.part.file.flush()
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.part.path, Path(directory) / snapshot_name(self.path, self.parallel.rank))
+        self.part.file.attrs["frames_written"] = self.buffer.frames
+        return frames
+
+    def resume(self, frames: int, earlier_parts: list[Path]):
+        """After a restore: frames [0, frames) come from the checkpoint's part files."""
+        self.first_frame, self.earlier_parts = frames, list(earlier_parts)
 
     def finalize(self):
         """Collective: rank 0 assembles the final file once every part file is closed."""
@@ -71,4 +108,5 @@ class FrameReport:
             header = ReportHeader(units=self.settings.unit, start=self.settings.start_time,
                                   end=self.end_time, dt=self.settings.dt,
                                   frame_count=self.frame_count)
-            assemble_report(parts, self.path, header, self.buffer_bytes)
+            assemble_report(parts, self.path, header, self.buffer_bytes,
+                            earlier=(self.earlier_parts, self.first_frame))

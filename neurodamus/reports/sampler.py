@@ -38,25 +38,39 @@ class FrameSampler:
     def time(self, k: int) -> float:
         return self.start + k * self.dt
 
-    def arm(self):
-        """Schedule the frames; call after finitialize (which clears NEURON's event queue)."""
-        self.taken = 0
-        if self.count == 0:
+    def arm(self, first: int = 0):
+        """Schedule frames `first`.. (a restored run resumes where the checkpoint stopped);
+        call after finitialize (which clears NEURON's event queue)."""
+        self.taken = first
+        if self.taken >= self.count:
             return
-        if self.time(0) <= self.h.t + 0.5 * self.h.dt:
-            self._take()
+        if self.time(first) <= self.h.t + 0.5 * self.h.dt:
+            self._take(first)
         else:
-            self.cvode.event(self.time(0), self._take)
+            self._schedule(first)
 
-    def _take(self):
+    def _schedule(self, k: int):
+        self.cvode.event(self.time(k), lambda: self._take(k))
+
+    def _take(self, k: int):
+        if k < self.taken:  # already taken by catch_up
+            return
         self.pointers.gather(self.gathered)
         self.on_frame(self.values)
         self.taken += 1
         if self.taken < self.count:
-            self.cvode.event(self.time(self.taken), self._take)
+            self._schedule(self.taken)
+
+    def catch_up(self):
+        """Take now the frame due at the current time, whose event would fire only at the
+        start of the next step (nothing changes in between): before a checkpoint, so that a
+        restored run, whose fast membrane currents are not computed until it steps, starts
+        with the next frame."""
+        if self.taken < self.count and self.time(self.taken) <= self.h.t + 0.5 * self.h.dt:
+            self._take(self.taken)
 
 
-def check_can_sample(h, name: str, start: float):
+def check_can_sample(h, name: str, start: float, resumed: bool = False):
     """Called on every rank before the first step (same answer everywhere, so no rank runs
     on alone): frames need NEURON's events, and cannot start before the run does."""
     from neuron import coreneuron
@@ -64,6 +78,6 @@ def check_can_sample(h, name: str, start: float):
     if getattr(coreneuron, "enable", False):
         raise NeurodamusError(f"report '{name}': frame reports sample through NEURON events, "
                               "which CoreNEURON does not run: use NEURON")
-    if start < h.t - 0.5 * h.dt:  # e.g. a run restored from a checkpoint
+    if start < h.t - 0.5 * h.dt and not resumed:  # restored, without the earlier frames
         raise NeurodamusError(f"report '{name}' starts at {start:g} ms but the run starts at "
                               f"{h.t:g} ms: give it a start_time from there")
