@@ -6,6 +6,7 @@ ranks with a traceback on a bug, so that no rank is left waiting for another.
 
 import argparse
 import logging
+import os
 import sys
 import time
 import traceback
@@ -135,6 +136,7 @@ def build_mechanisms_command(argv) -> int:
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no display on compute nodes
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export-dynapse":
         from .export.dynapse.cli import main as export_main
