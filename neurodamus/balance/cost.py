@@ -19,19 +19,17 @@ SYNAPSE_KINDS = ("NdTmExc", "NdTmInh")
 
 def afferent_synapse_counts(settings, circuit, gids) -> np.ndarray:
     """Chemical synapses onto each gid, counted from the edges' target ids."""
-    counts = np.zeros(len(gids), float)
-    position = {int(g): i for i, g in enumerate(gids)}
+    gids = np.asarray(gids, np.int64)
+    counts = np.zeros(gids.size, float)
     for edges in settings.circuit.edge_populations:
         if edges.type != "chemical":
             continue
         population = libsonata.EdgeStorage(str(edges.edges_file)).open_population(edges.name)
         targets = np.asarray(population.target_nodes(population.select_all()), np.int64)
-        offset = circuit.populations[edges.target].offset
-        per_node = np.bincount(targets, minlength=circuit.populations[edges.target].size)
-        for node_id, count in enumerate(per_node):
-            index = position.get(offset + node_id)
-            if index is not None:
-                counts[index] += count
+        target = circuit.populations[edges.target]
+        per_node = np.bincount(targets, minlength=target.size)
+        mine = (gids >= target.offset) & (gids < target.offset + target.size)
+        counts[mine] += per_node[gids[mine] - target.offset]
     return counts
 
 

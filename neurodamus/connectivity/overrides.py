@@ -70,9 +70,9 @@ class ScheduledChanges:
 def apply_overrides(overrides, circuit, cells, h) -> ScheduledChanges:
     """Apply immediately what applies from t = 0; schedule the rest."""
     scheduled = ScheduledChanges(h)
+    cells_by_gid = {cell.gid: cell for cell in cells}
     for (gid, index), matched in matching_overrides(overrides, circuit, cells).items():
-        cell = next(c for c in cells if c.gid == gid)
-        synapse = cell.synapses[index]
+        synapse = cells_by_gid[gid].synapses[index]
         for override in matched:
             if override.synapse_delay_override is not None:
                 synapse.netcon.delay = override.synapse_delay_override
