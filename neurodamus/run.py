@@ -15,8 +15,6 @@ def check_coreneuron_support(settings, options):
     from .errors import NeurodamusError
 
     reasons = []
-    if any(i.module == "synapse_replay" for i in settings.inputs):
-        reasons.append("synapse_replay inputs")
     if any(o.delay > 0 for o in settings.connection_overrides):
         reasons.append("connection_overrides with a delay")
     if options.save_dir is not None or options.restore_dir is not None:

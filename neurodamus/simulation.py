@@ -233,7 +233,7 @@ class Simulation:
 
     def _connect(self, circuit):
         self.connections = connect_all(self.settings, circuit, self.cells, self.h,
-                                       self.parallel.pc)
+                                       self.parallel.pc, self.simulator == "CORENEURON")
         self.synapse_count = self.connections.synapses
 
     def _attach_stimuli(self, circuit):

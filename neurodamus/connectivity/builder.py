@@ -22,7 +22,7 @@ class Connections:
     keep_alive: list = field(default_factory=list)  # handlers that must live through the run
 
 
-def connect_all(settings, circuit, cells, h, pc) -> Connections:
+def connect_all(settings, circuit, cells, h, pc, coreneuron: bool = False) -> Connections:
     set_mechanism_globals(h, settings.conditions.mechanisms, settings.config_file)
     result = Connections()
     cells_by_population = {}
@@ -47,7 +47,8 @@ def connect_all(settings, circuit, cells, h, pc) -> Connections:
         pc.setup_transfer()  # collective: every rank takes part
     replays = [i for i in settings.inputs if i.module == REPLAY_MODULE]
     if replays:
-        replay = schedule_replays(replays, circuit, cells, h, settings.config_file.parent)
+        replay = schedule_replays(replays, circuit, cells, h, settings.config_file.parent,
+                                  coreneuron)
         result.replayed_events = replay.event_count
         result.keep_alive.append(replay)
     return result

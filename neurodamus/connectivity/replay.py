@@ -78,8 +78,54 @@ class SpikeReplay:
         return sum(times.size for _, times in self.deliveries)
 
 
-def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path) -> SpikeReplay:
-    replay = SpikeReplay(h)
+class PatternReplay:
+    """For CoreNEURON, which runs no Python events: NEURON's PatternStim fires each
+    (time, source gid) into this rank's connections from that gid, with their delays, the
+    same arrivals as SpikeReplay. It reaches every local synapse of the source, so the
+    input's node set must cover them (checked by schedule_replays)."""
+
+    def __init__(self, h):
+        self.h = h
+        self.times, self.gids = [], []
+        self.stim = None
+
+    def add_source(self, gid, times):
+        self.times.extend(times)
+        self.gids.extend([gid] * len(times))
+
+    def arm(self):
+        order = np.lexsort((np.asarray(self.gids), np.asarray(self.times)))
+        self.tvec = self.h.Vector(np.asarray(self.times, float)[order])
+        self.gidvec = self.h.Vector(np.asarray(self.gids, float)[order])
+        self.stim = self.h.PatternStim()
+        self.stim.play(self.tvec, self.gidvec)
+
+    @property
+    def event_count(self) -> int:
+        return len(self.times)
+
+
+def _pattern_replay(replay_inputs, circuit, cells, h, config_dir: Path) -> PatternReplay:
+    pattern = PatternReplay(h)
+    for settings, by_source, targets in _replay_plan(replay_inputs, circuit, config_dir):
+        for cell in cells:
+            for synapse in cell.synapses:
+                if synapse.source_gid in by_source and cell.gid not in targets:
+                    raise ConfigError(
+                        f"under CoreNEURON a replayed source reaches all its synapses, but gid "
+                        f"{cell.gid} outside node set '{settings.node_set}' has one from gid "
+                        f"{synapse.source_gid}: use NEURON, or a node set covering its targets",
+                        key=f"inputs.{settings.name}.node_set")
+        local_sources = {s.source_gid for cell in cells for s in cell.synapses}
+        for gid, times in by_source.items():
+            if gid in local_sources:
+                pattern.add_source(gid, times)
+    pattern.arm()
+    return pattern
+
+
+def _replay_plan(replay_inputs, circuit, config_dir: Path):
+    """Per input: its settings, {source gid: spike times in its window}, its target gids."""
     for settings in replay_inputs:
         spike_file = Path(settings.parameters["spike_file"])
         if not spike_file.is_absolute():
@@ -101,6 +147,16 @@ def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path) -> Spik
             if not population.is_virtual:
                 targets.update(population.gids(
                     circuit.node_set_ids(settings.node_set, population)).tolist())
+        yield settings, by_source, targets
+
+
+def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path, coreneuron=False):
+    """Queue the replayed spikes: Python events on the synapses' NetCons (NEURON, exact per
+    target, saved and restored with checkpoints) or a PatternStim (CoreNEURON)."""
+    if coreneuron:
+        return _pattern_replay(replay_inputs, circuit, cells, h, config_dir)
+    replay = SpikeReplay(h)
+    for _, by_source, targets in _replay_plan(replay_inputs, circuit, config_dir):
         for cell in cells:
             if cell.gid not in targets:
                 continue

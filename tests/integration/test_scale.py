@@ -91,3 +91,32 @@ def test_dry_run_estimates_memory_per_rank(circuit, tmp_path):
     assert sum(r["cells"] for r in estimate["per_rank"]) == 16
     assert estimate["per_synapse_kb"] > 0 and estimate["max_rank_mb"] > estimate["baseline_mb"]
     assert not (tmp_path / "dry" / "out.h5").exists()  # nothing was simulated
+
+
+def test_coreneuron_replays_spikes_like_neuron(tmp_path):
+    """Replay under CoreNEURON goes through PatternStim instead of Python events."""
+    from neurodamus.testing.circuit_builder import write_poisson_spikes
+
+    spec = CircuitSpec(populations=[PopulationSpec("exc", 8, "exc"), PopulationSpec("inh", 3, "inh"),
+                                    PopulationSpec("thalamus", 6, "virtual")],
+                       edges=[EdgeSpec("exc", "exc", 4, 1.0), EdgeSpec("exc", "inh", 4, 1.0),
+                              EdgeSpec("thalamus", "exc", 5, 3.0)], seed=8)
+    circuit = build_circuit(tmp_path, spec)
+    write_poisson_spikes(tmp_path / "thalamus.h5", "thalamus", range(6), rate=60.0, tstop=150.0)
+    inputs = {"replay": {"module": "synapse_replay", "input_type": "spikes", "node_set": "exc",
+                         "spike_file": "thalamus.h5", "delay": 10.0, "duration": 120.0},
+              "step": {"module": "linear", "input_type": "current_clamp", "node_set": "exc",
+                       "amp_start": 0.2, "delay": 5.0, "duration": 140.0}}
+    config = write_simulation_config(tmp_path, circuit, tstop=150.0, inputs=inputs, node_set="All")
+    assert_ok(run_neurodamus([config, "--output-path", tmp_path / "nrn", "--no-progress"], ranks=2))
+    assert_ok(run_neurodamus([config, "--output-path", tmp_path / "core", "--simulator",
+                              "CORENEURON", "--no-progress"], ranks=2, timeout=600))
+    spikes_equal(tmp_path / "nrn", tmp_path / "core")
+    # A node set that leaves out some targets of a replayed source cannot use PatternStim.
+    raw = json.loads(config.read_text())
+    raw["inputs"]["replay"]["node_set"] = "exc_few"
+    raw["node_sets_file"] = "few.json"
+    (tmp_path / "few.json").write_text(json.dumps({"exc_few": {"population": "exc", "node_id": [0]}}))
+    config.write_text(json.dumps(raw))
+    result = run_neurodamus([config, "--simulator", "CORENEURON", "--no-progress"], ranks=1)
+    assert result.returncode == 1 and "inputs.replay.node_set" in result.stderr
