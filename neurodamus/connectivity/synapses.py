@@ -124,7 +124,7 @@ class SynapseFactory:
                     synapse.tau_d_AMPA = decay[i]
             synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = use[i], dep[i], fac[i], nrrp[i]
             synapse.release_rng.set_ids(self.release_stream, cell.gid, index)
-            synapse.release_rng.set_seq(0)
+            synapse.release_rng.set_seq(0)  # needed: a new stream does not reliably start at 0
             source_gid = source_offset + sources[i]
             netcon = pc.gid_connect(source_gid, synapse)
             netcon.weight[0] = weights[i]
