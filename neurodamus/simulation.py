@@ -15,9 +15,8 @@ from pathlib import Path
 import libsonata
 import numpy as np
 
-from .balance import LB_MODES, imbalance, largest_first, rank_loads, round_robin
-from .balance.assignment_cache import assignment_path, load_assignment, save_assignment
-from .balance.cost import cell_costs
+from .balance import LB_MODES
+from .balance.assign import local_gids
 from .dry_run import estimate_memory
 from .checkpoint import Checkpointer
 from .checkpoint import resolve as resolve_checkpoint
@@ -158,31 +157,11 @@ class Simulation:
             raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to simulate")
         self.target_count = int(gids.size)
         self.target_checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
-        self.imbalance = None
-        if self.options.lb_mode == "RoundRobin" and self.options.num_target_ranks is None:
-            return round_robin(gids, self.parallel.size, self.parallel.rank)
         n_ranks = self.options.num_target_ranks or self.parallel.size
-        ranks, costs = self._whole_cell_assignment(circuit, gids, n_ranks)
-        self.imbalance = imbalance(rank_loads(ranks, costs, n_ranks))
-        if self.parallel.is_root:
-            log.info("WholeCell assignment for %d ranks: imbalance (max/mean load) %.3f",
-                     n_ranks, self.imbalance)
-        return np.sort(gids[ranks == self.parallel.rank])
-
-    def _whole_cell_assignment(self, circuit, gids, n_ranks):
-        """Reuse the saved assignment for (circuit, node set, n_ranks), or measure and save one."""
-        path = assignment_path(self._cache_dir() / "loadbal", self.settings, n_ranks)
-        cached = self.parallel.bcast(load_assignment(path) if self.parallel.is_root else None)
-        if cached is not None and np.array_equal(np.sort(cached[0]), gids):
-            order = np.searchsorted(cached[0], gids) if np.all(np.diff(cached[0]) > 0) else None
-            if order is not None:
-                return cached[1][order], cached[2][order]
-        costs = cell_costs(self.h, self.parallel, self.settings, circuit, gids)
-        ranks = largest_first(gids, costs, n_ranks)
-        if self.parallel.is_root:
-            save_assignment(path, gids, ranks, costs)
-            log.info("Saved the WholeCell assignment in %s", path)
-        return ranks, costs
+        lb_mode = "WholeCell" if self.options.num_target_ranks else self.options.lb_mode
+        mine, self.imbalance = local_gids(self.h, self.parallel, self.settings, circuit, gids,
+                                          lb_mode, n_ranks, self._cache_dir())
+        return mine
 
     def _cache_dir(self) -> Path:
         return Path(self.options.mechanisms_cache or default_cache_dir()).parent

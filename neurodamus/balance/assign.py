@@ -1,0 +1,41 @@
+"""Choosing the assignment for a run: round-robin, or WholeCell reused from its saved file
+or measured (collectively) and saved."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from .assignment_cache import assignment_path, load_assignment, save_assignment
+from .cost import cell_costs
+from .round_robin import round_robin
+from .whole_cell import imbalance, largest_first, rank_loads
+
+log = logging.getLogger("neurodamus")
+
+
+def whole_cell_assignment(h, parallel, settings, circuit, gids, n_ranks: int, cache_dir: Path):
+    """(rank of each gid, cost of each gid): the saved assignment for (circuit, node set,
+    n_ranks) when it covers exactly these gids, otherwise measured, computed and saved."""
+    path = assignment_path(Path(cache_dir) / "loadbal", settings, n_ranks)
+    cached = parallel.bcast(load_assignment(path) if parallel.is_root else None)
+    if cached is not None and np.all(np.diff(cached[0]) > 0) and np.array_equal(cached[0], gids):
+        return cached[1], cached[2]
+    costs = cell_costs(h, parallel, settings, circuit, gids)
+    ranks = largest_first(gids, costs, n_ranks)
+    if parallel.is_root:
+        save_assignment(path, gids, ranks, costs)
+        log.info("Saved the WholeCell assignment in %s", path)
+    return ranks, costs
+
+
+def local_gids(h, parallel, settings, circuit, gids, lb_mode: str, n_ranks: int, cache_dir: Path):
+    """(this rank's gids, imbalance or None). `gids` sorted; `n_ranks` may differ from the
+    ranks running (--num-target-ranks), then the result is only saved and reported."""
+    if lb_mode == "RoundRobin" and n_ranks == parallel.size:
+        return round_robin(gids, parallel.size, parallel.rank), None
+    ranks, costs = whole_cell_assignment(h, parallel, settings, circuit, gids, n_ranks, cache_dir)
+    ratio = imbalance(rank_loads(ranks, costs, n_ranks))
+    if parallel.is_root:
+        log.info("WholeCell assignment for %d ranks: imbalance (max/mean load) %.3f", n_ranks, ratio)
+    return np.sort(gids[ranks == parallel.rank]), ratio
