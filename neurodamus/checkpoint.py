@@ -236,7 +236,10 @@ class Checkpointer:
         self.h.t = json.loads((checkpoint / MANIFEST).read_text())["time"]
         state.vector_play_init()  # played Vectors (stimulus waveforms) resume at h.t
         extra = np.load(checkpoint / "extra.npz")
-        positions = {(int(g), int(i)): (r, m) for g, i, r, m in extra["streams"]}
+        streams = extra["streams"]
+        local = {cell.gid for cell in self.cells}  # every rank reads only its own cells' rows
+        streams = streams[np.isin(streams[:, 0].astype(np.int64), list(local))]
+        positions = {(int(g), int(i)): (r, m) for g, i, r, m in streams}
         for cell in self.cells:
             for index, synapse in enumerate(cell.synapses):
                 release, minis = positions[(cell.gid, index)]

@@ -142,12 +142,7 @@ def _replay_plan(replay_inputs, circuit, config_dir: Path):
             gids = circuit.populations[population].gids(node_ids[keep])
             for gid, time in zip(gids.tolist(), times[keep].tolist()):
                 by_source.setdefault(gid, []).append(time)
-        targets = set()
-        for population in circuit.populations.values():
-            if not population.is_virtual:
-                targets.update(population.gids(
-                    circuit.node_set_ids(settings.node_set, population)).tolist())
-        yield settings, by_source, targets
+        yield settings, by_source, set(circuit.target_gids(settings.node_set).tolist())
 
 
 def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path, coreneuron=False):

@@ -36,11 +36,7 @@ def _report_cells(report, circuit, cells) -> list:
     """The local cells in the report's `cells` node set (all local cells when it has none)."""
     if report.cells is None:
         return list(cells)
-    wanted = set()
-    for population in circuit.populations.values():
-        if not population.is_virtual:
-            ids = circuit.node_set_ids(report.cells, population)
-            wanted.update(int(gid) for gid in population.gids(ids))
+    wanted = set(circuit.target_gids(report.cells).tolist())
     return [cell for cell in cells if cell.gid in wanted]
 
 

@@ -29,14 +29,10 @@ def input_targets(input_settings, circuit, cells_by_gid):
     """(cell, sites) for every local cell the input targets, in gid order."""
     compartments = input_settings.compartment_set
     if compartments is None:
-        for population in circuit.populations.values():
-            if population.is_virtual:
-                continue
-            gids = population.gids(circuit.node_set_ids(input_settings.node_set, population))
-            for gid in gids:
-                cell = cells_by_gid.get(int(gid))
-                if cell is not None:
-                    yield cell, None
+        for gid in circuit.target_gids(input_settings.node_set):
+            cell = cells_by_gid.get(int(gid))
+            if cell is not None:
+                yield cell, None
         return
     population = circuit.populations[compartments.population]
     sites_by_node: dict[int, list[Site]] = {}
