@@ -1,8 +1,7 @@
 """The `inputs` section: common keys checked here, module parameters by the stimulus registry."""
 
-import math
-
 from ..stimuli.registry import STIMULUS_MODULES
+from ..values import is_finite_number
 from .checks import ProblemList
 from .settings import InputSettings
 
@@ -78,8 +77,7 @@ def _check_window(raw: dict, key: str, problems: ProblemList):
         value = raw.get(field)
         if value is None:
             problems.add("missing mandatory key", key=f"{key}.{field}")
-        elif (isinstance(value, bool) or not isinstance(value, (int, float))
-              or not math.isfinite(value)):
+        elif not is_finite_number(value):
             problems.add(f"must be a number, got {value!r}", key=f"{key}.{field}")
         elif value < 0:
             problems.add(f"must not be negative, got {value}", key=f"{key}.{field}")

@@ -4,6 +4,7 @@ they overlap. Checked here against the raw JSON, because libsonata ignores unkno
 
 from dataclasses import dataclass
 
+from ..values import is_finite_number
 from .checks import ProblemList
 
 SUPPORTED = {"name", "source", "target", "weight", "spont_minis", "synapse_configure",
@@ -27,7 +28,7 @@ def _number(raw, field, key, problems, minimum=0.0, strictly=False):
     value = raw.get(field)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_finite_number(value):
         problems.add(f"must be a number, got {value!r}", key=f"{key}.{field}")
         return None
     if value < minimum or (strictly and value == minimum):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MechanismError
+from ..values import is_finite_number
 from .checks import ProblemList
 from .compartment_sets import load_compartment_sets
 from .settings import CompartmentSetSettings
@@ -50,10 +51,6 @@ class ReportSettings:
         return max(0, math.ceil((self.end_time - self.start_time) / self.dt - 1e-9))
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
     """Shape checks on the JSON (types, mandatory keys, enum values), which libsonata also
     makes but reports without naming the report. Returns the names of reports with problems."""
@@ -74,7 +71,7 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
             if field not in raw:
                 problems.add("missing mandatory key", key=f"{key}.{field}")
         for field in TIMES:
-            if field in raw and not _is_number(raw[field]):
+            if field in raw and not is_finite_number(raw[field]):
                 problems.add(f"must be a number, got {raw[field]!r}", key=f"{key}.{field}")
         for field in STRINGS:
             if field in raw and not isinstance(raw[field], str):

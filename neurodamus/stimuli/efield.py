@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ..errors import CircuitError, ConfigError
+from ..values import is_finite_number
 from .registry import NUMBER, Stimulus, register
 from .sources import pinned
 from .waveforms import SampleGrid, Waveform
@@ -109,7 +110,7 @@ def _check_field(field, key):
         if value is None:
             if mandatory:
                 yield "missing mandatory key of a field", f"{key}.{name}"
-        elif isinstance(value, bool) or not isinstance(value, NUMBER) or not math.isfinite(value):
+        elif not is_finite_number(value):
             yield f"must be a number, got {value!r}", f"{key}.{name}"
         elif name == "frequency" and value < 0:
             yield f"must not be negative, got {value}", f"{key}.{name}"
