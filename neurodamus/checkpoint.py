@@ -98,6 +98,8 @@ def _synapse_stream_positions(cells):
     rows = []
     for cell in cells:
         for index, synapse in enumerate(cell.synapses):
+            if synapse.model is None or not synapse.model.has_minis:
+                continue  # models whose mechanism saves its own streams (bbsavestate)
             mechanism = synapse.point_process
             rows.append((cell.gid, index, mechanism.release_rng.get_seq(),
                          mechanism.minis_rng.get_seq()))
@@ -242,6 +244,8 @@ class Checkpointer:
         positions = {(int(g), int(i)): (r, m) for g, i, r, m in streams}
         for cell in self.cells:
             for index, synapse in enumerate(cell.synapses):
+                if synapse.model is None or not synapse.model.has_minis:
+                    continue
                 release, minis = positions[(cell.gid, index)]
                 synapse.point_process.release_rng.set_seq(release)
                 synapse.point_process.minis_rng.set_seq(minis)

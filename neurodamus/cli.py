@@ -24,10 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a SONATA simulation with NEURON on MPI ranks "
                     "(mpiexec -n N neurodamus simulation_config.json).",
         epilog="Other commands: `neurodamus build-mechanisms --help`, "
-               "`neurodamus export-dynapse --help`.")
+               "`neurodamus export-dynapse --help`. Environment: NRNMECH_LIB_PATH (a prebuilt "
+               "libnrnmech.so, loaded as is), HOC_LIBRARY_PATH (where hoc files are found).",
+        allow_abbrev=False)
     parser.add_argument("config", type=Path, help="the SONATA simulation_config.json")
     parser.add_argument("--output-path", type=Path, metavar="DIR",
                         help="write outputs here instead of the config's output.output_dir")
+    parser.add_argument("--mechanisms", type=Path, metavar="DIR", action="append", default=[],
+                        help="a directory of NMODL files compiled together with ours "
+                             "(may be repeated)")
     parser.add_argument("--mechanisms-cache", type=Path, metavar="DIR",
                         help="where compiled mechanisms are cached "
                              "(default $NEURODAMUS_CACHE_DIR or ~/.cache/neurodamus)")
@@ -79,8 +84,10 @@ def run_simulation(args) -> int:
     try:
         if parallel.is_root:
             log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
-        settings = parallel.agree(load_settings, args.config, args.output_path)
+        settings = parallel.agree(load_settings, args.config, args.output_path,
+                                  tuple(args.mechanisms))
         options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
+                                    mechanism_dirs=tuple(args.mechanisms),
                                     progress=not args.no_progress,
                                     report_buffer_mb=args.report_buffer_size,
                                     save_dir=args.save, save_time=args.save_time,
@@ -122,7 +129,8 @@ def build_mechanisms_command(argv) -> int:
     from .mechanisms import build_mechanisms, mechanism_sources
 
     parser = argparse.ArgumentParser(prog="neurodamus build-mechanisms",
-                                     description=build_mechanisms_command.__doc__)
+                                     description=build_mechanisms_command.__doc__,
+                                     allow_abbrev=False)
     parser.add_argument("directories", nargs="*", type=Path, help="extra mod file directories")
     parser.add_argument("--mechanisms-cache", type=Path, metavar="DIR")
     args = parser.parse_args(argv)

@@ -18,7 +18,7 @@ import numpy as np
 from .balance import round_robin
 from .balance.cost import afferent_synapse_counts, cell_kinds
 from .cells.morphology import find_morphology, readable_morphology
-from .cells.templates import find_template, load_template
+from .cells.templates import find_template, load_template, sample_arguments
 from .resources import hoc_dir
 
 log = logging.getLogger("neurodamus")
@@ -35,10 +35,13 @@ def resident_mb() -> float:
 def _measure_cells(h, circuit, kind):
     template, morphology, population = kind
     settings = circuit.populations[population].settings
-    load_template(h, template, find_template(template, settings.models_dir, population))
+    load_template(h, h.ParallelContext(), template,
+                  find_template(template, settings.models_dir, population), population)
     path = readable_morphology(find_morphology(settings, morphology))
+    extra = sample_arguments(h, template)
     before = resident_mb()
-    cells = [getattr(h, template)(-1, str(path.parent), path.name) for _ in range(COPIES_PER_KIND)]
+    cells = [getattr(h, template)(-1, str(path.parent), path.name, *extra)
+             for _ in range(COPIES_PER_KIND)]
     per_cell = (resident_mb() - before) / COPIES_PER_KIND
     return per_cell, cells
 

@@ -1,4 +1,6 @@
-"""Build and load NMODL mechanisms: ours (mod/) plus the circuit's own mechanisms_dir.
+"""Build and load NMODL mechanisms: ours (mod/) plus the circuit's own mechanisms_dir and
+the directories given with `--mechanisms`, or a prebuilt library named by NRNMECH_LIB_PATH
+(the environment variable neurodamus users already set), loaded as is with ours beside it.
 
 nrnivmodl runs once per distinct set of mod files: the build lands in a cache directory
 named by a hash of the files' names and contents (and the NEURON version), built under a
@@ -9,6 +11,8 @@ leave a half-built cache entry. Rank 0 builds while the others wait; all ranks l
 import hashlib
 import logging
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +23,7 @@ from .errors import MechanismError
 from .resources import mod_dir
 
 log = logging.getLogger(__name__)
-LIBRARY = Path("x86_64") / "libnrnmech.so"
+LIBRARY = Path(platform.machine()) / "libnrnmech.so"  # nrnivmodl builds into <arch>/
 _LOADED: set[str] = set()
 
 
@@ -29,16 +33,66 @@ def default_cache_dir() -> Path:
     return Path(base) / "mechanisms"
 
 
-def mechanism_sources(extra_dirs=()) -> list[Path]:
-    """Our mod files, then each circuit directory's; a circuit file replaces ours of the same name."""
+PREBUILT_ENV = "NRNMECH_LIB_PATH"
+WHERE_MECHANISMS_COME_FROM = ("--mechanisms DIR, components.mechanisms_dir or "
+                              f"{PREBUILT_ENV}=<libnrnmech.so>")
+_NAME_STATEMENT = re.compile(r"^\s*(?:SUFFIX|POINT_PROCESS|ARTIFICIAL_CELL)\s+(\w+)", re.M)
+_COMMENT_BLOCK = re.compile(r"^\s*COMMENT\b.*?^\s*ENDCOMMENT\b", re.M | re.S)
+
+
+def mod_files_of(directory: Path) -> list[Path]:
+    """The .mod files of a mechanisms directory; bmtk keeps them in its `modfiles/` folder."""
+    found = sorted(directory.glob("*.mod"))
+    if not found and (directory / "modfiles").is_dir():
+        found = sorted((directory / "modfiles").glob("*.mod"))
+    return found
+
+
+def mechanism_sources(extra_dirs=(), skip_names=frozenset()) -> list[Path]:
+    """Our mod files, then each extra directory's; a later file replaces an earlier one of the
+    same name. Files defining a mechanism in `skip_names` (already loaded from a prebuilt
+    library) are left out, since NEURON cannot define a mechanism twice."""
     by_name = {}
     for directory in [mod_dir(), *extra_dirs]:
         directory = Path(directory)
         if not directory.is_dir():
             raise MechanismError(f"mechanisms directory {directory} not found")
-        for path in sorted(directory.glob("*.mod")):
+        for path in mod_files_of(directory):
             by_name[path.name] = path
-    return [by_name[name] for name in sorted(by_name)]
+    chosen = [by_name[name] for name in sorted(by_name)]
+    return [path for path in chosen if not set(mechanism_names(path)) & set(skip_names)]
+
+
+def mechanism_names(path: Path) -> list[str]:
+    """The mechanisms a mod file defines (its SUFFIX / POINT_PROCESS / ARTIFICIAL_CELL)."""
+    text = _COMMENT_BLOCK.sub("", path.read_text(errors="replace"))
+    return _NAME_STATEMENT.findall(text)
+
+
+def prebuilt_library() -> Path | None:
+    """The library named by NRNMECH_LIB_PATH (the first of a colon-separated list), if set."""
+    value = os.environ.get(PREBUILT_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value.split(os.pathsep)[0])
+    if path.is_dir():
+        path = path / LIBRARY if (path / LIBRARY).is_file() else path / "libnrnmech.so"
+    if not path.is_file():
+        raise MechanismError(f"{PREBUILT_ENV}={value}: no mechanism library there")
+    return path
+
+
+def defined_mechanisms(h) -> set[str]:
+    """Names of every density mechanism and point process NEURON knows now."""
+    names = set()
+    for kind in (0, 1):
+        types = h.MechanismType(kind)
+        name = h.ref("")
+        for i in range(int(types.count())):
+            types.select(i)
+            types.selected(name)
+            names.add(name[0])
+    return names
 
 
 def _tool(name: str) -> str:

@@ -20,14 +20,17 @@ from .balance.assign import local_gids
 from .dry_run import estimate_memory
 from .checkpoint import Checkpointer
 from .checkpoint import resolve as resolve_checkpoint
-from .cells import build_biophysical_cells, check_biophysical_cells
+from .cells import engine_for
 from .circuit import open_circuit
-from .connectivity import connect_all
+from .connectivity import (connect_gap_junction_halves, connect_rest, connect_synapses,
+                           synapse_models_by_population)
 from .errors import NeurodamusError
-from .mechanisms import build_mechanisms, default_cache_dir, load_mechanisms, mechanism_sources
+from .mechanisms import (PREBUILT_ENV, build_mechanisms, default_cache_dir, defined_mechanisms,
+                         load_mechanisms, mechanism_sources, prebuilt_library)
 from .reports import setup_reports, write_spikes
 from .run import RunControl, check_coreneuron_support, prepare_run, run_solver
 from .faults import inject
+from .modifications import apply_modifications
 from .termination import termination_requested
 from .stimuli import attach_inputs
 from .timings import PhaseTimings
@@ -40,6 +43,7 @@ DISTRIBUTION_FILE = "distribution.json"
 @dataclass
 class SimulationOptions:
     mechanisms_cache: Path | None = None
+    mechanism_dirs: tuple[Path, ...] = ()  # --mechanisms: NMODL directories compiled with ours
     progress: bool = True
     report_buffer_mb: float = 8.0  # per rank, per report: recording buffers flushed to disk
     save_dir: Path | None = None  # checkpoint at the end (or at save_time) into this directory
@@ -95,8 +99,10 @@ class Simulation:
         settings, parallel = self.settings, self.parallel
         self._phase("options", self._check_options)
         circuit = self.circuit = self._phase("circuit", self._open_circuit)
+        self._phase("mechanisms-prebuilt", self._load_prebuilt_mechanisms)
         library = self._phase("mechanisms", self._build_mechanisms)
-        self._phase("mechanisms-load", load_mechanisms, self.h, library)
+        if library is not None:
+            self._phase("mechanisms-load", load_mechanisms, self.h, library)
         local_gids = self._phase("balance", self._balance, circuit)
         if self.options.num_target_ranks is not None:
             return self._finish_early()
@@ -105,8 +111,13 @@ class Simulation:
             self._phase("dry-run", self._dry_run, circuit, local_nodes)
             return self._finish_early()
         self._phase("cells", self._build_cells, local_nodes)
+        self._phase("modifications", apply_modifications, settings, circuit, self.cells, self.h,
+                    parallel)
         self._phase("distribution", self._check_distribution, circuit)
-        self._phase("connections", self._connect, circuit)
+        self._phase("synapses", self._connect_synapses, circuit)
+        self._phase("gap-junctions", connect_gap_junction_halves, self.connections, self.settings,
+                    self.cells, self.h, self.parallel.pc)
+        self._phase("connections", self._connect_rest, circuit)
         self._phase("stimuli", self._attach_stimuli, circuit)
         self.reports = self._phase("reports", self._prepare_reports, circuit)
         self._phase("checkpoint", self._prepare_checkpoints, circuit)
@@ -170,8 +181,21 @@ class Simulation:
     def simulator(self) -> str:
         return self.options.simulator or self.settings.target_simulator
 
+    def _load_prebuilt_mechanisms(self):
+        """NRNMECH_LIB_PATH: the user's own compiled library, loaded as it is."""
+        self.prebuilt_names: set[str] = set()
+        library = prebuilt_library()
+        if library is not None:
+            load_mechanisms(self.h, library)
+            self.prebuilt_names = defined_mechanisms(self.h)
+            if self.parallel.is_root:
+                log.info("Mechanisms from %s=%s", PREBUILT_ENV, library)
+
     def _build_mechanisms(self):
-        sources = mechanism_sources(self.settings.circuit.mechanisms_dirs)
+        directories = (*self.settings.circuit.mechanisms_dirs, *self.options.mechanism_dirs)
+        sources = mechanism_sources(directories, skip_names=self.prebuilt_names)
+        if not sources:
+            return None
         return self.parallel.on_root_then_share(build_mechanisms, sources,
                                                 self.options.mechanisms_cache,
                                                 self.simulator == "CORENEURON")
@@ -187,17 +211,25 @@ class Simulation:
         return summary
 
     def _check_cells(self, circuit, local_gids):
+        """Per population, its engine checks the local cells (templates load, attributes and
+        morphologies exist) before any cell is built."""
         local = []
+        self.cell_engines = {}
         for population in circuit.populations.values():
             mask = (local_gids >= population.offset) & (local_gids < population.offset + population.size)
-            if mask.any():
-                local.append(check_biophysical_cells(population, population.node_ids(local_gids[mask])))
+            node_ids = population.node_ids(local_gids[mask])
+            templates = population.attributes(node_ids, ["model_template"])["model_template"] \
+                if mask.any() else []
+            engine = engine_for(population, templates) if mask.any() else None
+            if engine is not None:
+                self.cell_engines[population.name] = engine.name
+                local.append((engine, engine.check(population, node_ids, self.h, self.parallel.pc)))
         return local
 
     def _build_cells(self, local_nodes):
-        for local in local_nodes:
-            self.cells.extend(build_biophysical_cells(
-                local, self.h, self.parallel.pc, self.settings.run.spike_threshold))
+        for engine, local in local_nodes:
+            self.cells.extend(engine.build(local, self.h, self.parallel.pc, self.settings.run,
+                                           self.settings.conditions))
 
     def _check_distribution(self, circuit):
         """Every target cell built exactly once across ranks (catches N serial copies)."""
@@ -210,10 +242,20 @@ class Simulation:
                 f"cell distribution is wrong: {count} cells built over {self.parallel.size} ranks "
                 f"for {self.target_count} targets (are the ranks sharing one MPI?)")
 
-    def _connect(self, circuit):
-        self.connections = connect_all(self.settings, circuit, self.cells, self.h,
-                                       self.parallel.pc, self.simulator == "CORENEURON")
+    def _connect_synapses(self, circuit):
+        self.connections = connect_synapses(self.settings, circuit, self.cells, self.h,
+                                            self.parallel.pc)
         self.synapse_count = self.connections.synapses
+        self.synapse_models = synapse_models_by_population(self.settings, self.h)
+        if self.parallel.is_root:
+            for population, engine in sorted(self.cell_engines.items()):
+                log.info("Cells of %s: %s", population, engine)
+            for population, model in sorted(self.synapse_models.items()):
+                log.info("Synapses of %s: %s", population, model)
+
+    def _connect_rest(self, circuit):
+        connect_rest(self.connections, self.settings, circuit, self.cells, self.h,
+                     self.parallel.pc, self.simulator == "CORENEURON")
 
     def _attach_stimuli(self, circuit):
         attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)
@@ -347,6 +389,8 @@ class Simulation:
             "ranks": summary.ranks, "cells_per_rank": summary.cells_per_rank,
             "synapses_per_rank": self.synapses_per_rank, "simulator": self.simulator,
             "lb_mode": self.options.lb_mode, "imbalance": self.imbalance,
+            "cell_engines": getattr(self, "cell_engines", {}),
+            "synapse_models": getattr(self, "synapse_models", {}),
             "solver_seconds": solver, "peak_memory_mb_per_rank": [max(p) for p in peaks],
             "wall_time": summary.wall_time, "spikes_file": str(summary.spikes_file),
             "phases": [{"name": name, "wall": walls[i], "peak_memory_mb": max(p[i] for p in peaks)}

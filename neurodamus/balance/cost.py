@@ -11,7 +11,7 @@ import libsonata
 import numpy as np
 
 from ..cells.morphology import find_morphology, readable_morphology
-from ..cells.templates import find_template, load_template, template_name
+from ..cells.templates import find_template, load_template, sample_arguments, template_name
 from ..resources import hoc_dir
 
 SYNAPSE_KINDS = ("NdTmExc", "NdTmInh")
@@ -56,9 +56,11 @@ def measure_complexities(h, circuit, samples) -> dict:
     out = {}
     for template, morphology, population_name in samples:
         settings = circuit.populations[population_name].settings
-        load_template(h, template, find_template(template, settings.models_dir, population_name))
+        load_template(h, h.ParallelContext(), template,
+                      find_template(template, settings.models_dir, population_name), population_name)
         path = readable_morphology(find_morphology(settings, morphology))
-        cell = getattr(h, template)(-1, str(path.parent), path.name)
+        cell = getattr(h, template)(-1, str(path.parent), path.name,
+                                    *sample_arguments(h, template))
         out[(template, morphology)] = float(balance.cell_complexity(cell))
         if (None, "synapse") not in out:
             before = balance.cell_complexity(cell)

@@ -1,6 +1,8 @@
-"""Phase 4, cells: one engine per model kind. Biophysical cells are a morphology plus a hoc
-template; virtual cells have no NEURON object (they only exist as spike sources)."""
+"""Phase 4, cells: one engine per model family (see engines.py). Biophysical cells are a
+morphology plus a hoc template; virtual cells have no NEURON object (they only exist as
+spike sources)."""
 
-from .biophysical import BiophysicalCell, build_biophysical_cells, check_biophysical_cells
+from .biophysical import BiophysicalCell
+from .engines import CellEngine, engine_for
 
-__all__ = ["BiophysicalCell", "build_biophysical_cells", "check_biophysical_cells"]
+__all__ = ["BiophysicalCell", "CellEngine", "engine_for"]

@@ -1,19 +1,22 @@
-"""Biophysical cells: a hoc template instance built on its morphology, with a spike detector
-at the soma registered with the ParallelContext.
+"""Biophysical cells: a hoc template instance built on its morphology, with the driver's own
+spike detector (soma or AIS) registered with the ParallelContext.
 
 Checking (templates and morphologies exist) is separate from building, so that every
 problem is found before any NEURON object is made.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import CircuitError
 from ..resources import hoc_dir
+from .hoc_calls import call_hoc
 from .morphology import find_morphology, readable_morphology
-from .templates import find_template, load_template, template_name
+from .sections import RemovedSectionError, SectionMap
+from .templates import (KEEP_AXON_DEFAULT, NEEDED_ATTRIBUTES_SUFFIX, find_template, load_template,
+                        needed_attributes, template_name)
 
 
 MINI_FREQUENCIES = ("exc-mini_frequency", "inh-mini_frequency")
@@ -34,23 +37,27 @@ class LocalNodes:
     mini_frequencies: dict  # "exc-mini_frequency"/"inh-mini_frequency" -> array (NaN: absent)
     positions: np.ndarray | None = None  # [N, 3] um: node x, y, z (0 when absent)
     rotations: np.ndarray | None = None  # [N, 3, 3]: node orientation (identity when absent)
+    extra_args: list = field(default_factory=list)  # per node: constructor arguments after the
+    # morphology (the template's needed node attributes, or the keep-axon default)
 
 
 class BiophysicalCell:
-    """One instantiated cell; `sections` is indexed by SONATA section id
-    (soma 0, then axon, basal, apical sections in morphology order)."""
+    """One instantiated cell. `sections` holds its present sections (soma, axon, basal,
+    apical, then ais/node/myelin, in array order); `section(id)` resolves a SONATA section
+    id, which counts the morphology's original axon (see sections.py)."""
 
     def __init__(self, gid: int, population: str, node_id: int, hoc_cell):
         self.gid, self.population, self.node_id = gid, population, node_id
         self.hoc = hoc_cell
-        self.sections = [hoc_cell.soma[0]]
-        for section_list in (hoc_cell.axonal, hoc_cell.basal, hoc_cell.apical):
-            self.sections.extend(section_list)
+        self.section_map = SectionMap.of(hoc_cell)
+        self.sections = self.section_map.sections
         self.spike_detector = None
         self.synapses = []  # connectivity.Synapse records, edge order within each edge population
         self.gap_junctions = []  # (transfer key, NdGap) of the half-junctions on this cell
+        self.modulators = []  # neuromodulatory edges attached to its synapses (replay drives)
         self.keep_alive = []  # stimuli and other NEURON objects attached to this cell
-        # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given.
+        # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given. Kept
+        # here, not in the template: published templates have no such variables.
         self.threshold_current = float("nan")
         self.holding_current = float("nan")
         self.input_resistance = float("nan")
@@ -65,15 +72,25 @@ class BiophysicalCell:
     def soma(self):
         return self.sections[0]
 
-    def section(self, section_id: int):
-        if not 0 <= section_id < len(self.sections):
+    def section_index(self, section_id: int) -> int:
+        """Position in `sections` of the section with this SONATA id."""
+        try:
+            return self.section_map.index(section_id)
+        except IndexError:
             raise CircuitError(f"section id {section_id} out of range for gid {self.gid} "
-                               f"({len(self.sections)} sections)", population=self.population)
-        return self.sections[section_id]
+                               f"(node {self.node_id}: {self.section_map.id_count} section ids)",
+                               population=self.population) from None
+        except RemovedSectionError as error:
+            raise CircuitError(f"node {self.node_id} (gid {self.gid}): {error}",
+                               population=self.population) from None
+
+    def section(self, section_id: int):
+        return self.sections[self.section_index(section_id)]
 
 
-def check_biophysical_cells(population, node_ids) -> LocalNodes:
-    """Read what the cells need in bulk and check that every template and morphology exists."""
+def check_biophysical_cells(population, node_ids, h, pc) -> LocalNodes:
+    """Read what the cells need in bulk; check that every template loads and every node
+    attribute it needs and every morphology exists."""
     settings = population.settings
     attributes = population.attributes(node_ids, ["model_template", "morphology"])
     dynamics = population.dynamics(
@@ -86,6 +103,10 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
     templates = [template_name(t, population.name) for t in attributes["model_template"]]
     template_files = {name: find_template(name, settings.models_dir, population.name)
                       for name in sorted(set(templates))}
+    _load_hoc_helpers(h)
+    for name, path in template_files.items():
+        load_template(h, pc, name, path, population.name)
+    extra_args = _template_arguments(h, population, node_ids, templates)
     morphology_files = {name: find_morphology(settings, name)
                         for name in sorted(set(attributes["morphology"]))}
     morphologies = [morphology_files[name] for name in attributes["morphology"]]
@@ -93,7 +114,41 @@ def check_biophysical_cells(population, node_ids) -> LocalNodes:
     return LocalNodes(population, np.asarray(node_ids), templates, template_files, morphologies,
                       dynamics["threshold_current"], dynamics["holding_current"],
                       dynamics["input_resistance"], mini_frequencies,
-                      positions=positions, rotations=rotations)
+                      positions=positions, rotations=rotations, extra_args=extra_args)
+
+
+def _template_arguments(h, population, node_ids, templates) -> list[tuple]:
+    """Per node, the constructor arguments after the morphology: the values of the node
+    attributes its template needs (dynamics_params first, then plain attributes), in the
+    template's order, else the keep-axon default."""
+    dynamics_names = set(population.storage.dynamics_attribute_names)
+    plain_names = set(population.storage.attribute_names)
+    needs = {name: needed_attributes(h, name) for name in set(templates)}
+    columns = {}
+    for attribute in sorted({a for names in needs.values() for a in names}):
+        users = sorted(name for name, names in needs.items() if attribute in names)
+        if attribute in dynamics_names:
+            columns[attribute] = population.dynamics(node_ids, [attribute], {})[attribute]
+        elif attribute in plain_names:
+            columns[attribute] = np.asarray(population.attributes(node_ids, [attribute])[attribute])
+        else:
+            raise CircuitError(
+                f"template '{users[0]}' needs node attribute '{attribute}' (its "
+                f"{users[0]}{NEEDED_ATTRIBUTES_SUFFIX}), which the nodes file has neither as "
+                f"'dynamics_params/{attribute}' nor as '{attribute}'",
+                population=population.name, file=population.settings.nodes_file)
+    arguments = []
+    for i, name in enumerate(templates):
+        names = needs[name]
+        if not names:
+            arguments.append((KEEP_AXON_DEFAULT,))
+        else:
+            arguments.append(tuple(_hoc_value(columns[a][i]) for a in names))
+    return arguments
+
+
+def _hoc_value(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _placements(population, node_ids) -> tuple[np.ndarray, np.ndarray]:
@@ -141,19 +196,32 @@ def _load_hoc_helpers(h):
         h.load_file(str(hoc_dir() / "nd_morphology.hoc"))
 
 
-def build_biophysical_cells(local: LocalNodes, h, pc, spike_threshold: float) -> list:
-    """Instantiate the cells of `local`, register each gid on this rank with its spike detector."""
+def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions=None) -> list:
+    """Instantiate the cells of `local` and register each gid on this rank with a spike
+    detector of the driver's own (the template's connect2target is not used for it)."""
     _load_hoc_helpers(h)
+    population = local.population.name
     for name, path in local.template_files.items():
-        load_template(h, name, path)
+        load_template(h, pc, name, path, population)
+    spike_location = conditions.spike_location if conditions is not None else "soma"
     rank = int(pc.id())
     cells = []
     for i, node_id in enumerate(local.node_ids):
         gid = int(local.population.offset + node_id)
         morphology = readable_morphology(local.morphologies[i])
         template = getattr(h, local.templates[i])
-        hoc_cell = template(gid, str(morphology.parent), morphology.name)
-        cell = BiophysicalCell(gid, local.population.name, int(node_id), hoc_cell)
+        # Published templates seed their stochastic channels from the gid they are given:
+        # the node id, as the reference simulator gives it.
+        hoc_cell = call_hoc(
+            pc, f"node {node_id}: template {local.templates[i]} "
+                f"({local.template_files[local.templates[i]]}) failed on morphology {morphology}",
+            template, int(node_id), str(morphology.parent), morphology.name, *local.extra_args[i],
+            population=population)
+        if hasattr(hoc_cell, "re_init_rng"):
+            call_hoc(pc, f"node {node_id}: re_init_rng of template {local.templates[i]}",
+                     hoc_cell.re_init_rng, float(run_settings.ionchannel_seed),
+                     population=population)
+        cell = BiophysicalCell(gid, population, int(node_id), hoc_cell)
         cell.threshold_current = float(local.threshold_current[i])
         cell.holding_current = float(local.holding_current[i])
         cell.input_resistance = float(local.input_resistance[i])
@@ -161,12 +229,25 @@ def build_biophysical_cells(local: LocalNodes, h, pc, spike_threshold: float) ->
         cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
         if local.positions is not None:
             cell.position, cell.rotation = local.positions[i], local.rotations[i]
-        if np.isfinite(cell.threshold_current):
-            hoc_cell.threshold_current = cell.threshold_current
         pc.set_gid2node(gid, rank)
-        detector = hoc_cell.connect2target(None)
-        detector.threshold = spike_threshold
+        detector = spike_detector(h, cell, spike_location, population)
+        detector.threshold = run_settings.spike_threshold
         pc.cell(gid, detector)
         cell.spike_detector = detector
         cells.append(cell)
     return cells
+
+
+def spike_detector(h, cell, location: str, population: str):
+    """A NetCon watching the voltage at soma[0](1), or at the AIS (axon[1](0.5))."""
+    hoc = cell.hoc
+    if location == "AIS":
+        axon = list(hoc.axon) if hasattr(hoc, "axon") else []
+        if len(axon) < 2:
+            raise CircuitError(f"node {cell.node_id}: conditions.spike_location AIS needs "
+                               f"axon[1], the template has {len(axon)} axon sections",
+                               population=population)
+        section, x = axon[1], 0.5
+    else:
+        section, x = hoc.soma[0], 1.0
+    return h.NetCon(section(x)._ref_v, None, sec=section)

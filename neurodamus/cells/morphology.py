@@ -1,7 +1,7 @@
 """Resolving a node's `morphology` attribute to a file NEURON's Import3d can read.
 
-Files are looked up by extension: .swc in morphologies_dir, .asc in the
-`neurolucida-asc` alternate directory (or morphologies_dir), .h5 in `h5v1`. Import3d
+Files are looked up as the reference simulator does: .asc in the `neurolucida-asc`
+alternate directory, else .h5 in `h5v1`, else .swc in morphologies_dir. Import3d
 has no HDF5 reader, so .h5 morphologies are converted to .swc in a cache directory.
 """
 
@@ -15,17 +15,17 @@ from ..errors import CircuitError
 
 
 def _candidates(population_settings, name: str):
+    """The reference simulator's preference: the neurolucida-asc alternate, else h5v1, else
+    morphologies_dir (swc); then any other extension found in those directories."""
     alternates = population_settings.alternate_morphologies
     morph_dir = population_settings.morphologies_dir
-    if morph_dir:
-        yield morph_dir / f"{name}.swc"
     if "neurolucida-asc" in alternates:
         yield alternates["neurolucida-asc"] / f"{name}.asc"
-    if morph_dir:
-        yield morph_dir / f"{name}.asc"
     if "h5v1" in alternates:
         yield alternates["h5v1"] / f"{name}.h5"
     if morph_dir:
+        yield morph_dir / f"{name}.swc"
+        yield morph_dir / f"{name}.asc"
         yield morph_dir / f"{name}.h5"
 
 

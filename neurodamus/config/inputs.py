@@ -10,7 +10,8 @@ COMMON_KEYS = {"module", "input_type", "node_set", "compartment_set", "delay", "
 
 def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
                 circuit=None) -> list[InputSettings]:
-    """InputSettings for each input; problems (unknown module, bad parameter) go to `problems`.
+    """InputSettings for each input, in the order of `raw_inputs`; problems (unknown module,
+    bad parameter) go to `problems`.
 
     `compartment_sets` (a config.compartment_sets.CompartmentSets) resolves compartment_set
     targets, checked against `circuit` when given; None leaves them unresolved.
@@ -19,7 +20,7 @@ def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
         problems.add("must be an object", key="inputs")
         return []
     inputs = []
-    for name in sorted(raw_inputs):
+    for name in raw_inputs:  # in the config's order (see loader._in_config_order)
         raw = raw_inputs[name]
         key = f"inputs.{name}"
         if not isinstance(raw, dict):

@@ -7,6 +7,7 @@ reports every problem it finds at once.
 """
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import libsonata
@@ -16,6 +17,8 @@ from .checks import ProblemList
 from .circuit import load_circuit_settings
 from .compartment_sets import load_compartment_sets
 from .inputs import load_inputs
+from .modifications import (as_list, check_raw_modifications, is_object_form, load_modifications,
+                            node_sets_used)
 from .node_sets import check_node_sets, load_node_sets
 from .overrides import load_overrides
 from .reports import check_raw_reports, load_reports
@@ -25,21 +28,35 @@ SORT_ORDERS = {"none", "by_id", "by_time"}
 
 
 def _open_simulation_config(path: Path):
+    """(libsonata.SimulationConfig, the file's JSON as read)."""
     if not path.is_file():
         raise ConfigError("simulation config not found", file=path)
     try:
         raw = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ConfigError(f"not valid JSON: {error}", file=path) from None
+    rewritten = as_list(raw)  # older forms libsonata rejects
     try:
-        return libsonata.SimulationConfig.from_file(str(path))
+        if rewritten is None:
+            return libsonata.SimulationConfig.from_file(str(path)), raw
+        return libsonata.SimulationConfig(json.dumps(rewritten), str(path.parent)), raw
     except (libsonata.SonataError, RuntimeError) as error:
         # libsonata's type errors do not name the key: look for the problem ourselves first.
         problems = ProblemList(path)
         load_inputs(raw.get("inputs", {}) if isinstance(raw, dict) else {}, problems)
         check_raw_reports(raw.get("reports", {}) if isinstance(raw, dict) else {}, problems)
+        check_raw_modifications(raw, problems)
         problems.raise_if_any()
         raise ConfigError(str(error), file=path) from None
+
+
+def _in_config_order(raw_inputs, names) -> dict:
+    """expanded_json sorts the inputs by name; libsonata's list keeps the file's order, which
+    keys the noise modules' random streams (as in the reference simulator)."""
+    if not isinstance(raw_inputs, dict):
+        return raw_inputs
+    ordered = {name: raw_inputs[name] for name in names if name in raw_inputs}
+    return {**ordered, **raw_inputs}
 
 
 def _run_settings(config, problems: ProblemList) -> RunSettings:
@@ -77,7 +94,12 @@ def _conditions(conditions, problems: ProblemList) -> Conditions:
     return Conditions(celsius=conditions.celsius, v_init=conditions.v_init,
                       extracellular_calcium=calcium,
                       randomize_gaba_rise_time=bool(conditions.randomize_gaba_rise_time),
-                      mechanisms=mechanisms)
+                      spike_location=_spike_location(conditions), mechanisms=mechanisms)
+
+
+def _spike_location(conditions) -> str:
+    location = getattr(conditions, "spike_location", None)
+    return "AIS" if location is not None and location.name == "AIS" else "soma"
 
 
 def _target_simulator(config, problems: ProblemList) -> str:
@@ -96,19 +118,25 @@ def _output_settings(config, output_override) -> OutputSettings:
                           spikes_sort_order=output.spikes_sort_order.name)
 
 
-def load_settings(config_path, output_dir=None) -> Settings:
-    """Read and validate everything; raise one ConfigError listing every problem found."""
+def load_settings(config_path, output_dir=None, mechanism_dirs=()) -> Settings:
+    """Read and validate everything; raise one ConfigError listing every problem found.
+    `mechanism_dirs` (--mechanisms) tell which mechanisms reports may name."""
     path = Path(config_path).resolve()
-    config = _open_simulation_config(path)
+    config, raw_file = _open_simulation_config(path)
     problems = ProblemList(path)
     run = _run_settings(config, problems)
     conditions = _conditions(config.conditions, problems)
     circuit = load_circuit_settings(Path(config.network), problems)
     raw = json.loads(config.expanded_json)
-    inputs = load_inputs(raw.get("inputs", {}), problems, load_compartment_sets(config, problems),
-                         circuit)
+    compartment_sets = load_compartment_sets(config, problems)
+    inputs = load_inputs(_in_config_order(raw.get("inputs", {}), config.list_input_names),
+                         problems, compartment_sets, circuit)
+    conditions = replace(conditions, modifications=tuple(load_modifications(
+        config.conditions.modifications(), is_object_form(raw_file), problems, compartment_sets,
+        circuit, mechanism_dirs)))
     overrides = load_overrides(raw.get("connection_overrides", []), problems)
-    reports = load_reports(config, raw.get("reports", {}), run, circuit, problems)
+    reports = load_reports(config, raw.get("reports", {}), run, circuit, problems,
+                           mechanism_dirs)
     node_sets_file, node_sets = load_node_sets(config, circuit, problems)
     node_set = config.node_set or None
     if node_sets is not None:
@@ -118,6 +146,7 @@ def load_settings(config_path, output_dir=None) -> Settings:
             used[f"connection_overrides[{index}].source"] = override.source
             used[f"connection_overrides[{index}].target"] = override.target
         used.update({f"reports.{r.name}.cells": r.cells for r in reports if r.cells})
+        used.update(node_sets_used(config.conditions.modifications(), is_object_form(raw_file)))
         check_node_sets(node_sets, node_sets_file, used, circuit, problems)
     problems.raise_if_any()
     return Settings(config_file=path, run=run, conditions=conditions,

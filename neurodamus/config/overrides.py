@@ -4,12 +4,14 @@ they overlap. Checked here against the raw JSON, because libsonata ignores unkno
 
 from dataclasses import dataclass
 
+from ..connectivity.synapse_models import MODELS as SYNAPSE_MODELS
 from ..values import is_finite_number
 from .checks import ProblemList
 
 SUPPORTED = {"name", "source", "target", "weight", "spont_minis", "synapse_configure",
-             "delay", "synapse_delay_override"}
-NOT_SUPPORTED = {"modoverride", "neuromodulation_dtc", "neuromodulation_strength"}
+             "delay", "synapse_delay_override", "modoverride", "neuromodulation_dtc",
+             "neuromodulation_strength"}
+NOT_SUPPORTED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class ConnectionOverride:
     synapse_configure: str | None = None  # hoc statement, %s = the synapse
     delay: float = 0.0  # weight and synapse_configure take effect from this time on
     synapse_delay_override: float | None = None  # replaces the edge delay (ms)
+    modoverride: str | None = None  # a registered synapse model used instead of the default
+    neuromodulation_dtc: float | None = None  # ms, replaces the edges' neuromod_dtc
+    neuromodulation_strength: float | None = None  # replaces the edges' neuromod_strength
 
 
 def _number(raw, field, key, problems, minimum=0.0, strictly=False):
@@ -57,6 +62,10 @@ def load_overrides(raw_overrides, problems: ProblemList) -> list[ConnectionOverr
         if configure is not None and (not isinstance(configure, str) or "%s" not in configure):
             problems.add("must be a hoc statement containing %s (the synapse)",
                          key=f"{key}.synapse_configure")
+        modoverride = raw.get("modoverride")
+        if modoverride is not None and modoverride not in SYNAPSE_MODELS:
+            problems.add(f"'{modoverride}' names no registered synapse model (registered: "
+                         f"{', '.join(sorted(SYNAPSE_MODELS))})", key=f"{key}.modoverride")
         override = ConnectionOverride(
             name=str(raw.get("name", f"override_{index}")), source=raw.get("source"),
             target=raw.get("target"), weight=_number(raw, "weight", key, problems),
@@ -64,7 +73,10 @@ def load_overrides(raw_overrides, problems: ProblemList) -> list[ConnectionOverr
             synapse_configure=configure,
             delay=_number(raw, "delay", key, problems) or 0.0,
             synapse_delay_override=_number(raw, "synapse_delay_override", key, problems,
-                                           strictly=True))
+                                           strictly=True),
+            modoverride=modoverride if isinstance(modoverride, str) else None,
+            neuromodulation_dtc=_number(raw, "neuromodulation_dtc", key, problems),
+            neuromodulation_strength=_number(raw, "neuromodulation_strength", key, problems))
         if len(problems.items) == before:
             overrides.append(override)
     return overrides

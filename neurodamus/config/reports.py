@@ -98,12 +98,14 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
     return failed
 
 
-def _catalogue(circuit):
-    """Mechanisms the run will have: NEURON's built-ins plus our and the circuit's mod files."""
+def _catalogue(circuit, mechanism_dirs=()):
+    """Mechanisms the run will have: NEURON's built-ins plus ours, the circuit's and the
+    --mechanisms directories' mod files."""
     from ..mechanisms import mechanism_sources
     from ..reports.variables import build_catalogue
 
-    directories = [d for d in (circuit.mechanisms_dirs if circuit else ()) if Path(d).is_dir()]
+    directories = [d for d in (*(circuit.mechanisms_dirs if circuit else ()), *mechanism_dirs)
+                   if Path(d).is_dir()]
     try:
         sources = mechanism_sources(directories)
     except MechanismError:
@@ -164,7 +166,8 @@ def _compartment_set(config, set_name: str, circuit, key: str, problems: Problem
     return sets.resolve(set_name, f"{key}.compartment_set", problems, circuit)
 
 
-def load_reports(config, raw_reports, run, circuit, problems: ProblemList) -> list[ReportSettings]:
+def load_reports(config, raw_reports, run, circuit, problems: ProblemList,
+                 mechanism_dirs=()) -> list[ReportSettings]:
     """ReportSettings of every enabled report; problems go to `problems`."""
     from ..reports.registry import REPORT_TYPES
     from ..reports.variables import split_variable_names
@@ -175,7 +178,7 @@ def load_reports(config, raw_reports, run, circuit, problems: ProblemList) -> li
     enabled = [n for n in names if config.report(n).enabled]
     if not enabled:
         return []
-    catalogue = _catalogue(circuit)
+    catalogue = _catalogue(circuit, mechanism_dirs)
     reports, files = [], {}
     spikes_file = _relative_file(config.output.spikes_file, config.output.output_dir)
     for name in enabled:

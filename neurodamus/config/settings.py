@@ -28,7 +28,9 @@ class Conditions:
     v_init: float = -80.0
     extracellular_calcium: float | None = None  # mM; scales u_syn through u_hill_coefficient
     randomize_gaba_rise_time: bool = False
+    spike_location: str = "soma"  # soma | AIS: where the spike detector of each cell sits
     mechanisms: dict = field(default_factory=dict)  # SUFFIX -> {global name: value}
+    modifications: tuple = ()  # config.modifications.ModificationSettings, in config order
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,20 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..errors import ConfigError
 from ..mechanisms import set_mechanism_globals
+from ..random_streams import reference_gid_offsets, set_global_index
 from .edges import read_afferent_edges
 from .gap_junctions import connect_gap_junctions, transfer_keys
 from .minis import add_minis
 from .overrides import apply_overrides
 from .replay import schedule_replays
+from .neuromodulation import ModulationOverride, connect_neuromodulation
+from .overrides import gid_array
+from .synapse_models import MODELS as SYNAPSE_MODELS
+from .synapse_models import default_model
 from .synapses import SynapseFactory
 
 REPLAY_MODULE = "synapse_replay"
@@ -19,32 +27,124 @@ class Connections:
     gap_junctions: int = 0
     minis: int = 0
     replayed_events: int = 0
+    modulators: int = 0  # neuromodulatory edges attached to synapses
     keep_alive: list = field(default_factory=list)  # handlers that must live through the run
 
 
-def connect_all(settings, circuit, cells, h, pc, coreneuron: bool = False) -> Connections:
+def synapse_models_by_population(settings, h) -> dict[str, str]:
+    """Which synapse model each chemical edge population gets (for the log and summary)."""
+    name = default_model(h).name
+    swapped = sorted({o.modoverride for o in settings.connection_overrides if o.modoverride})
+    if swapped:
+        name += f" ({', '.join(swapped)} where a modoverride matches)"
+    return {e.name: name for e in settings.circuit.edge_populations if e.type == "chemical"}
+
+
+def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
+    """Chemical synapses, overrides and minis: no collective inside, so a problem found on one
+    rank is agreed on before any rank enters the gap-junction set-up."""
     set_mechanism_globals(h, settings.conditions.mechanisms, settings.config_file)
+    set_global_index(h, settings.run.random_seed)
     result = Connections()
-    cells_by_population = {}
-    for cell in cells:
-        cells_by_population.setdefault(cell.population, {})[cell.node_id] = cell
-    factory = SynapseFactory(h, pc, settings.run, settings.conditions)
+    cells_by_population = _cells_by_population(cells)
+    sizes = {name: population.size for name, population in circuit.populations.items()}
+    factory = SynapseFactory(h, pc, settings.run, settings.conditions,
+                             reference_offsets=reference_gid_offsets(sizes))
+    default = default_model(h)
+    swaps = model_overrides(settings.connection_overrides, circuit, h)
     for edge_settings in sorted(settings.circuit.edge_populations, key=lambda e: e.name):
         local = cells_by_population.get(edge_settings.target)
         if edge_settings.type != "chemical" or not local:
             continue
-        edges = read_afferent_edges(edge_settings, sorted(local))
+        extra = sorted({a for _, _, model in swaps for a in model.edge_attributes})
+        edges = read_afferent_edges(edge_settings, sorted(local), extra,
+                                    needed_by=", ".join(sorted({m.name for _, _, m in swaps})))
         source = circuit.populations[edge_settings.source]
-        result.synapses += factory.connect(edges, local, source.offset)
+        models = models_per_edge(edges, default, swaps, source.offset,
+                                 circuit.populations[edge_settings.target].offset)
+        result.synapses += factory.connect(edges, local, source.offset, models)
+    modulation = modulation_overrides(settings.connection_overrides, circuit)
+    for edge_settings in sorted(settings.circuit.edge_populations, key=lambda e: e.name):
+        local = cells_by_population.get(edge_settings.target)
+        if edge_settings.type != "neuromodulatory" or not local:
+            continue
+        source = circuit.populations[edge_settings.source]
+        result.modulators += len(connect_neuromodulation(edge_settings, local, source.offset, h,
+                                                         modulation))
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
     result.minis = add_minis(cells, settings.run.minis_seed)
+    return result
+
+
+def modulation_overrides(overrides, circuit) -> list:
+    """What each override says about neuromodulatory events, in config order."""
+    out = []
+    for override in overrides:
+        said = (override.neuromodulation_strength, override.neuromodulation_dtc, override.weight)
+        if all(value is None for value in said):
+            continue
+        out.append(ModulationOverride(
+            frozenset(gid_array(circuit, override.source).tolist()),
+            frozenset(gid_array(circuit, override.target).tolist()),
+            override.neuromodulation_strength, override.neuromodulation_dtc,
+            None if override.weight is None else override.weight > 0))
+    return out
+
+
+def model_overrides(overrides, circuit, h) -> list:
+    """(source gids, target gids, model) of each override with a modoverride, in order."""
+    swaps = []
+    for index, override in enumerate(overrides):
+        if override.modoverride is None:
+            continue
+        model = SYNAPSE_MODELS[override.modoverride]
+        if not model.available(h):
+            raise ConfigError(f"modoverride '{override.modoverride}' needs the mechanisms "
+                              f"{', '.join(sorted(set(model.mechanisms)))}, which are not loaded",
+                              key=f"connection_overrides[{index}].modoverride")
+        swaps.append((gid_array(circuit, override.source), gid_array(circuit, override.target),
+                      model))
+    return swaps
+
+
+def models_per_edge(edges, default, swaps, source_offset: int, target_offset: int):
+    """The model of each edge: the last matching modoverride wins, else the default."""
+    if not swaps:
+        return default
+    chosen = np.zeros(len(edges), np.int64)  # 0: default, k: swaps[k - 1]
+    sources = edges.source_node_ids + source_offset
+    targets = edges.target_node_ids + target_offset
+    for k, (source_gids, target_gids, _) in enumerate(swaps, start=1):
+        chosen[np.isin(sources, source_gids) & np.isin(targets, target_gids)] = k
+    candidates = [default] + [model for _, _, model in swaps]
+    return [candidates[k] for k in chosen.tolist()]
+
+
+def _cells_by_population(cells) -> dict:
+    by_population = {}
+    for cell in cells:
+        by_population.setdefault(cell.population, {})[cell.node_id] = cell
+    return by_population
+
+
+def connect_gap_junction_halves(result: Connections, settings, cells, h, pc) -> bool:
+    """The local half-junctions (no collective); True when a transfer set-up must follow."""
+    cells_by_population = _cells_by_population(cells)
     electrical = [e for e in settings.circuit.edge_populations if e.type == "electrical"]
     if electrical:
         bases = transfer_keys(electrical)
         for edge_settings in electrical:
             result.gap_junctions += connect_gap_junctions(
                 edge_settings, bases[edge_settings.name], cells_by_population, h, pc)
-        pc.setup_transfer()  # collective: every rank takes part
+    return bool(electrical)
+
+
+def connect_rest(result: Connections, settings, circuit, cells, h, pc,
+                 coreneuron: bool = False) -> Connections:
+    """Gap-junction voltage transfer (a collective: every rank takes part, after the halves
+    are agreed on) and replay."""
+    if any(e.type == "electrical" for e in settings.circuit.edge_populations):
+        pc.setup_transfer()
     replays = [i for i in settings.inputs if i.module == REPLAY_MODULE]
     if replays:
         replay = schedule_replays(replays, circuit, cells, h, settings.config_file.parent,
@@ -52,3 +152,10 @@ def connect_all(settings, circuit, cells, h, pc, coreneuron: bool = False) -> Co
         result.replayed_events = replay.event_count
         result.keep_alive.append(replay)
     return result
+
+
+def connect_all(settings, circuit, cells, h, pc, coreneuron: bool = False) -> Connections:
+    """Both steps in one call (for callers that agree on errors themselves)."""
+    result = connect_synapses(settings, circuit, cells, h, pc)
+    connect_gap_junction_halves(result, settings, cells, h, pc)
+    return connect_rest(result, settings, circuit, cells, h, pc, coreneuron)

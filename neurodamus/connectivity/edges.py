@@ -29,13 +29,16 @@ class AfferentEdges:
     segment_ids: np.ndarray | None
     segment_offsets: np.ndarray | None
     attributes: dict  # name -> array (conductance, delay, syn_type_id, u_syn, ...)
+    available: frozenset = frozenset()  # the attribute names the file has (others defaulted)
 
     def __len__(self):
         return len(self.edge_ids)
 
 
-def read_afferent_edges(edge_settings, local_target_node_ids) -> AfferentEdges:
-    """Edges of `edge_settings` onto the given target nodes, attributes read in bulk."""
+def read_afferent_edges(edge_settings, local_target_node_ids, extra=(),
+                        needed_by: str = "") -> AfferentEdges:
+    """Edges of `edge_settings` onto the given target nodes, attributes read in bulk;
+    `extra` attributes are required too (`needed_by` says what needs them)."""
     try:
         storage = libsonata.EdgeStorage(str(edge_settings.edges_file))
         population = storage.open_population(edge_settings.name)
@@ -48,10 +51,11 @@ def read_afferent_edges(edge_settings, local_target_node_ids) -> AfferentEdges:
     def get(name):
         return np.asarray(population.get_attribute(name, selection))
 
-    for name in REQUIRED + ("afferent_section_id",):
+    for name in REQUIRED + ("afferent_section_id",) + tuple(extra):
         if name not in names:
-            raise CircuitError(f"edge attribute '{name}' missing", population=edge_settings.name,
-                               file=edge_settings.edges_file)
+            why = f" (needed by {needed_by})" if name in extra and needed_by else ""
+            raise CircuitError(f"edge attribute '{name}' missing{why}",
+                               population=edge_settings.name, file=edge_settings.edges_file)
     if "afferent_section_pos" in names:
         section_pos, segment_ids, segment_offsets = get("afferent_section_pos"), None, None
     elif {"afferent_segment_id", "afferent_segment_offset"} <= names:
@@ -61,7 +65,7 @@ def read_afferent_edges(edge_settings, local_target_node_ids) -> AfferentEdges:
         raise CircuitError("edges need afferent_section_pos or afferent_segment_id/offset",
                            population=edge_settings.name, file=edge_settings.edges_file)
     count = selection.flat_size
-    attributes = {name: get(name) for name in REQUIRED}
+    attributes = {name: get(name) for name in REQUIRED + tuple(extra)}
     for name, default in OPTIONAL_DEFAULTS.items():
         attributes[name] = get(name) if name in names else np.full(count, default)
     return AfferentEdges(
@@ -70,4 +74,5 @@ def read_afferent_edges(edge_settings, local_target_node_ids) -> AfferentEdges:
         source_node_ids=np.asarray(population.source_nodes(selection), np.int64),
         target_node_ids=np.asarray(population.target_nodes(selection), np.int64),
         section_ids=get("afferent_section_id").astype(np.int64), section_pos=section_pos,
-        segment_ids=segment_ids, segment_offsets=segment_offsets, attributes=attributes)
+        segment_ids=segment_ids, segment_offsets=segment_offsets, attributes=attributes,
+        available=frozenset(names))

@@ -1,16 +1,19 @@
 """Gap junctions: edge populations of type `electrical`.
 
-Each edge is one half-junction: an NdGap on its target at the afferent location, with
-the edge's conductance, driven by the voltage of its source at the efferent location
+Each edge is one half-junction: the circuit's gap mechanism (BBP's `Gap`) when loaded, else
+our NdGap, on its target at the afferent location, with the edge's conductance, driven by the voltage of its source at the efferent location
 (soma centre when the edges do not give it). Both directions of a junction are edges of
 their own. Voltages are exchanged, also across ranks, with ParallelContext
 source_var/target_var, keyed by the edge: key = population base + edge id.
 """
 
+from dataclasses import dataclass
+
 import libsonata
 import numpy as np
 
 from ..errors import CircuitError
+from .synapses import segment_position
 
 
 def transfer_keys(edge_populations) -> dict:
@@ -25,16 +28,46 @@ def transfer_keys(edge_populations) -> dict:
     return bases
 
 
-def _location(cell, section_ids, positions, i):
+@dataclass(frozen=True)
+class GapModel:
+    """A half-junction mechanism: `g (v - vgap)`, with g in `conductance_unit` per nS."""
+
+    mechanism: str
+    per_nanosiemens: float
+
+
+# The circuit's own mechanism when loaded (BBP's `Gap`, g in nS), else ours (g in uS).
+GAP_MODELS = (GapModel("Gap", 1.0), GapModel("NdGap", 1e-3))
+
+
+def gap_model(h) -> GapModel:
+    return next(model for model in GAP_MODELS if hasattr(h, model.mechanism))
+
+
+def _location(cell, data, side: str, i):
+    """The segment at the edge's `side` (afferent/efferent) location: section id with
+    section_pos, else segment id and offset, else the soma centre."""
+    section_ids = data[f"{side}_section_id"]
     if section_ids is None:
         return cell.soma(0.5)
-    return cell.section(int(section_ids[i]))(float(positions[i]))
+    section = cell.section(int(section_ids[i]))
+    if data[f"{side}_section_pos"] is not None:
+        return section(float(data[f"{side}_section_pos"][i]))
+    if data[f"{side}_segment_id"] is not None:
+        return section(segment_position(section, int(data[f"{side}_segment_id"][i]),
+                                        float(data[f"{side}_segment_offset"][i])))
+    return section(0.5)
 
 
 def _read(population, selection, names):
     available = set(population.attribute_names)
     return {name: np.asarray(population.get_attribute(name, selection)) if name in available
             else None for name in names}
+
+
+def _location_names(side: str) -> list[str]:
+    return [f"{side}_{name}" for name in ("section_id", "section_pos", "segment_id",
+                                           "segment_offset")]
 
 
 def connect_gap_junctions(settings, key_base, cells_by_population, h, pc) -> int:
@@ -47,25 +80,25 @@ def connect_gap_junctions(settings, key_base, cells_by_population, h, pc) -> int
     targets = cells_by_population.get(settings.target, {})
     if targets:
         selection = population.afferent_edges(sorted(targets))
-        data = _read(population, selection, ["afferent_section_id", "afferent_section_pos",
-                                             "conductance"])
+        data = _read(population, selection, _location_names("afferent") + ["conductance"])
         edge_ids = np.asarray(selection.flatten(), np.int64)
         target_ids = np.asarray(population.target_nodes(selection), np.int64)
+        model = gap_model(h)
         for i, edge_id in enumerate(edge_ids):
             cell = targets[int(target_ids[i])]
-            gap = h.NdGap(_location(cell, data["afferent_section_id"], data["afferent_section_pos"], i))
-            gap.g = 0.001 * float(data["conductance"][i])  # nS -> uS
+            gap = getattr(h, model.mechanism)(_location(cell, data, "afferent", i))
+            gap.g = model.per_nanosiemens * float(data["conductance"][i])
             pc.target_var(gap, gap._ref_vgap, int(key_base + edge_id))
             cell.gap_junctions.append((int(key_base + edge_id), gap))
             count += 1
     sources = cells_by_population.get(settings.source, {})
     if sources:
         selection = population.efferent_edges(sorted(sources))
-        data = _read(population, selection, ["efferent_section_id", "efferent_section_pos"])
+        data = _read(population, selection, _location_names("efferent"))
         edge_ids = np.asarray(selection.flatten(), np.int64)
         source_ids = np.asarray(population.source_nodes(selection), np.int64)
         for i, edge_id in enumerate(edge_ids):
             cell = sources[int(source_ids[i])]
-            segment = _location(cell, data["efferent_section_id"], data["efferent_section_pos"], i)
+            segment = _location(cell, data, "efferent", i)
             pc.source_var(segment._ref_v, int(key_base + edge_id), sec=segment.sec)
     return count

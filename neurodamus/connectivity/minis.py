@@ -7,9 +7,12 @@ Random123 stream is keyed by (minis_seed, gid, synapse index), so minis do not d
 on the rank count.
 """
 
+import logging
 import math
 
 from ..random_streams import Purpose, purpose_id
+
+log = logging.getLogger(__name__)
 
 
 def minis_rate(cell, synapse) -> float:
@@ -21,12 +24,17 @@ def minis_rate(cell, synapse) -> float:
 
 
 def add_minis(cells, minis_seed: int) -> int:
-    """Switch minis on in the synapses that have a rate; returns how many."""
+    """Switch minis on in the synapses that have a rate; returns how many. Synapse models
+    without minis inside their mechanism are skipped, with one warning."""
     count, stream = 0, purpose_id(Purpose.MINIS, minis_seed)
+    skipped = {}
     for cell in cells:
         for index, synapse in enumerate(cell.synapses):
             rate = minis_rate(cell, synapse)
             if rate <= 0:
+                continue
+            if synapse.model is not None and not synapse.model.has_minis:
+                skipped[synapse.model.name] = skipped.get(synapse.model.name, 0) + 1
                 continue
             mechanism = synapse.point_process
             mechanism.minis_rate = rate
@@ -34,4 +42,7 @@ def add_minis(cells, minis_seed: int) -> int:
             mechanism.minis_rng.set_ids(stream, cell.gid, index)
             mechanism.minis_rng.set_seq(0)
             count += 1
+    for name, number in skipped.items():
+        log.warning("spontaneous minis are not generated for %s synapses (%d synapses with a "
+                    "rate on this rank)", name, number)
     return count

@@ -9,11 +9,15 @@ synapse_delay_override and spont_minis apply from the start.
 import numpy as np
 
 
+def gid_array(circuit, node_set) -> np.ndarray:
+    """The gids of a node set over every population of the circuit."""
+    gids = [population.gids(circuit.node_set_ids(node_set, population))
+            for population in circuit.populations.values()]
+    return np.concatenate(gids) if gids else np.zeros(0, np.int64)
+
+
 def _gid_sets(circuit, node_set):
-    gids = []
-    for population in circuit.populations.values():
-        gids.append(population.gids(circuit.node_set_ids(node_set, population)))
-    return set(np.concatenate(gids).tolist()) if gids else set()
+    return set(gid_array(circuit, node_set).tolist())
 
 
 def matching_overrides(overrides, circuit, cells):

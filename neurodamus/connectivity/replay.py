@@ -155,8 +155,8 @@ def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path, coreneu
         for cell in cells:
             if cell.gid not in targets:
                 continue
-            for synapse in cell.synapses:
-                times = by_source.get(synapse.source_gid)
+            for receiver in (*cell.synapses, *getattr(cell, "modulators", ())):
+                times = by_source.get(receiver.source_gid)
                 if times:
-                    replay.add(synapse.netcon, sorted(times))
+                    replay.add(receiver.netcon, sorted(times))
     return replay

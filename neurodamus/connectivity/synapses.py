@@ -1,10 +1,8 @@
-"""Chemical synapses: our Tsodyks-Markram mechanisms placed at (section, position) and
-connected to their presynaptic gid with the edge's delay and conductance.
+"""Chemical synapses: the edge population's synapse model (synapse_models.py) placed at
+(section, position) and connected to its presynaptic gid with the edge's delay and weight.
 
-syn_type_id < 100 is inhibitory (NdTmInh, GABA_A), otherwise excitatory (NdTmExc,
-AMPA + NMDA). The NetCon weight is the conductance in nS times conductance_scale_factor
-(see the mod files). Each synapse's release stream is keyed by (synapse_seed, gid,
-synapse index on the cell).
+syn_type_id < 100 is inhibitory, otherwise excitatory; the model maps the edge attributes
+to its mechanism's parameters and keys its random streams.
 """
 
 from dataclasses import dataclass
@@ -12,12 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import CircuitError
-from ..random_streams import Purpose, purpose_id, stream_ids
+from .synapse_models import SynapseKey, SynapseModel, default_model
 
 INHIBITORY_BELOW = 100
 # Extracellular calcium at which u_syn is given (mM): the Hill scaling is 1 there.
 REFERENCE_CALCIUM = 2.0
-GABA_RISE_MEAN, GABA_RISE_VARIANCE = 0.2, 0.1  # ms, ms^2 (log-normal)
 
 
 @dataclass
@@ -34,11 +31,15 @@ class Synapse:
     weight: float  # nS, before overrides
     inhibitory: bool
     minis_rate: float | None = None  # Hz, from connection overrides (None: node attributes)
+    model: object = None  # the SynapseModel that made it
+    section_id: int = -1  # SONATA section id and normalised position on it
+    location: float = float("nan")
 
     def set_weight(self, weight: float):
         """The weight of presynaptic and of spontaneous releases."""
         self.netcon.weight[0] = weight
-        self.point_process.minis_weight = weight
+        if self.model is not None:
+            self.model.set_minis_weight(self.point_process, weight)
 
 
 def hill_scaling(calcium: float, coefficient: float) -> float:
@@ -48,46 +49,60 @@ def hill_scaling(calcium: float, coefficient: float) -> float:
     return (k4 + REFERENCE_CALCIUM ** 4) / REFERENCE_CALCIUM ** 4 * c4 / (k4 + c4)
 
 
+# Synapses are kept off the section ends (the zero-area nodes), as the reference simulator
+# keeps them: an edge at 0 or 1 sits in the first or last segment.
+INSIDE_SECTION = (1e-7, 0.9999999)
+
+
+def _inside(x: float) -> float:
+    return min(max(x, INSIDE_SECTION[0]), INSIDE_SECTION[1])
+
+
 def segment_position(section, segment_id: int, offset: float) -> float:
-    """Normalised position of (3D segment `segment_id`, `offset` um along it) on `section`."""
-    if segment_id + 1 >= section.n3d():
-        raise CircuitError(f"afferent_segment_id {segment_id} beyond the {section.n3d()} points "
-                           f"of {section.name()}")
-    arc = section.arc3d(segment_id) + offset
-    return min(max(arc / section.L, 0.0), 1.0)
+    """Normalised position of (3D segment `segment_id`, `offset` um along it) on `section`,
+    counted from the section's 0 end whatever its orientation; a section without that
+    point (e.g. a replacement axon, which has no 3D points) gets its middle."""
+    offset = max(offset, 0.0)
+    reversed_section = section.orientation() == 1
+    if reversed_section:
+        segment_id, offset = int(section.n3d()) - 1 - segment_id, -offset
+    position = 0.5
+    if 0 <= segment_id < section.n3d():
+        position = _inside((section.arc3d(segment_id) + offset) / section.L)
+    return 1 - position if reversed_section else position
+
+
+def edge_position(cell, edges, i) -> tuple:
+    """(section, normalised position) of edge i on its target cell."""
+    section = cell.section(int(edges.section_ids[i]))
+    if edges.section_pos is not None:
+        return section, _inside(float(edges.section_pos[i]))
+    return section, segment_position(section, int(edges.segment_ids[i]),
+                                     float(edges.segment_offsets[i]))
 
 
 def edge_location(cell, edges, i):
-    section = cell.section(int(edges.section_ids[i]))
-    if edges.section_pos is not None:
-        return section(float(edges.section_pos[i]))
-    return section(segment_position(section, int(edges.segment_ids[i]),
-                                    float(edges.segment_offsets[i])))
+    section, x = edge_position(cell, edges, i)
+    return section(x)
 
 
 class SynapseFactory:
-    """Creates synapses with their parameters and random streams, per the run's conditions.
+    """Creates synapses with their parameters and random streams through the synapse model
+    of each edge population (see synapse_models.py), per the run's conditions.
 
     This loop runs once per synapse (millions per rank): edge attributes are turned into
-    Python lists first. (Setting the Random123 ids inside the mechanism's INITIAL would be
-    cheaper, but CoreNEURON cannot compile random_setids.)
+    Python lists first.
     """
 
-    def __init__(self, h, pc, run_settings, conditions):
+    def __init__(self, h, pc, run_settings, conditions, reference_offsets=None):
         self.h, self.pc = h, pc
-        self.synapse_seed = run_settings.synapse_seed
+        self.run, self.conditions = run_settings, conditions
         self.calcium = conditions.extracellular_calcium
-        self.randomize_gaba_rise = conditions.randomize_gaba_rise_time
-        self.release_stream = purpose_id(Purpose.SYNAPSE_RELEASE, run_settings.synapse_seed)
+        self.reference_offsets = reference_offsets or {}
 
-    def _gaba_rise_time(self, gid, index):
-        draw = self.h.Random()
-        draw.Random123(*stream_ids(Purpose.GABA_RISE_TIME, self.synapse_seed, gid, index))
-        draw.lognormal(GABA_RISE_MEAN, GABA_RISE_VARIANCE)
-        return draw.repick()
-
-    def _use(self, attributes):
-        use = np.asarray(attributes["u_syn"], float)
+    def _use(self, attributes, name="u_syn"):
+        """A release probability scaled for extracellular calcium (Hill function)."""
+        use = np.asarray(attributes[name], float)
         hill = np.asarray(attributes["u_hill_coefficient"], float)
         if self.calcium is not None:
             scaled = np.isfinite(hill)
@@ -95,41 +110,60 @@ class SynapseFactory:
             use[scaled] *= [hill_scaling(self.calcium, k) for k in hill[scaled]]
         return use
 
-    def connect(self, edges, cells_by_node_id: dict, source_offset: int) -> int:
-        """Create every synapse of `edges` on the local cells; returns how many were made."""
-        h, pc = self.h, self.pc
+    def _parameters(self, edges, model) -> list[dict]:
+        """Per edge, the values `model` maps onto its mechanism."""
         a = edges.attributes
-        weights = (a["conductance"] * a["conductance_scale_factor"]).tolist()
+        columns = {name: np.asarray(a[name], float).tolist() for name in (
+            "conductance", "decay_time", "depression_time", "facilitation_time",
+            "n_rrp_vesicles", "conductance_scale_factor")}
+        columns["u_syn"] = self._use(a, "u_syn").tolist()
+        for name in model.edge_attributes:
+            values = self._use(a, name) if name in model.calcium_scaled else a[name]
+            columns[name] = np.asarray(values, float).tolist()
+        for name, value in model.absent_defaults.items():
+            if name not in edges.available:
+                columns[name] = [value] * len(edges)
+        names = list(columns)
+        return [dict(zip(names, values)) for values in zip(*(columns[n] for n in names))]
+
+    def connect(self, edges, cells_by_node_id: dict, source_offset: int, models=None) -> int:
+        """Create every synapse of `edges` on the local cells; returns how many were made.
+        `models`: one SynapseModel per edge (modoverride), one for all, or None (default)."""
+        h, pc = self.h, self.pc
+        if models is None or isinstance(models, SynapseModel):
+            models = [models or default_model(h)] * len(edges)
+        a = edges.attributes
+        parameters, weights = [None] * len(edges), [0.0] * len(edges)
+        for model in {id(m): m for m in models}.values():
+            chosen = [i for i, m in enumerate(models) if m is model]
+            mapped, model_weights = self._parameters(edges, model), model.weights(a)
+            for i in chosen:
+                parameters[i], weights[i] = mapped[i], float(model_weights[i])
         inhibitory = (np.asarray(a["syn_type_id"]) < INHIBITORY_BELOW).tolist()
-        decay = np.asarray(a["decay_time"], float).tolist()
-        use, dep = self._use(a).tolist(), np.asarray(a["depression_time"], float).tolist()
-        fac = np.asarray(a["facilitation_time"], float).tolist()
-        nrrp = np.asarray(a["n_rrp_vesicles"], float).tolist()
         delays = np.asarray(a["delay"], float).tolist()
         targets, sources = edges.target_node_ids.tolist(), edges.source_node_ids.tolist()
         edge_ids = edges.edge_ids.tolist()
+        reference_offset = self.reference_offsets.get(edges.target_population, 0)
+        population_index: dict[int, int] = {}  # target node -> synapses of this population so far
         for i in range(len(edges)):
+            model = models[i]
             cell = cells_by_node_id[targets[i]]
-            index = len(cell.synapses)
-            location = edge_location(cell, edges, i)
-            if inhibitory[i]:
-                synapse = h.NdTmInh(location)
-                if decay[i] == decay[i]:  # not NaN
-                    synapse.tau_d_GABAA = decay[i]
-                if self.randomize_gaba_rise:
-                    synapse.tau_r_GABAA = self._gaba_rise_time(cell.gid, index)
-            else:
-                synapse = h.NdTmExc(location)
-                if decay[i] == decay[i]:
-                    synapse.tau_d_AMPA = decay[i]
-            synapse.Use, synapse.Dep, synapse.Fac, synapse.Nrrp = use[i], dep[i], fac[i], nrrp[i]
-            synapse.release_rng.set_ids(self.release_stream, cell.gid, index)
-            synapse.release_rng.set_seq(0)  # needed: a new stream does not reliably start at 0
+            index_here = population_index.get(targets[i], 0)
+            population_index[targets[i]] = index_here + 1
+            key = SynapseKey(gid=cell.gid, index=len(cell.synapses),
+                             reference_gid=reference_offset + targets[i] + 1,
+                             population_index=index_here,
+                             source_population=edges.source_population,
+                             target_population=edges.target_population)
+            section, x = edge_position(cell, edges, i)
+            synapse = model.create(h, section(x), inhibitory[i], parameters[i], key, self.run,
+                                   self.conditions)
             source_gid = source_offset + sources[i]
             netcon = pc.gid_connect(source_gid, synapse)
             netcon.weight[0] = weights[i]
             netcon.delay = delays[i]
             cell.synapses.append(Synapse(edges.population, edge_ids[i], edges.source_population,
                                          sources[i], source_gid, synapse, netcon, weights[i],
-                                         inhibitory[i]))
+                                         inhibitory[i], model=model,
+                                         section_id=int(edges.section_ids[i]), location=x))
         return len(edges)

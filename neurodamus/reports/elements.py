@@ -40,21 +40,14 @@ class CellElements:
                    np.arange(len(refs), dtype=np.int64), np.ones(len(refs)))
 
 
-def _count(section_list) -> int:
-    return sum(1 for _ in section_list)
-
-
 class CellCompartments:
     """The numbered compartments of one cell (see the module docstring)."""
 
     def __init__(self, cell):
         self.cell = cell
-        hoc = cell.hoc
-        self.kinds = (["soma"] + ["axon"] * _count(hoc.axonal) + ["dend"] * _count(hoc.basal)
-                      + ["apic"] * _count(hoc.apical))
-        if len(self.kinds) != len(cell.sections):
-            raise CircuitError(f"gid {cell.gid}: {len(cell.sections)} sections but section lists "
-                               f"name {len(self.kinds)}", population=cell.population)
+        sections = cell.section_map
+        self.kinds = [kind for kind, count in zip(sections.kinds, sections.present)
+                      for _ in range(int(count))]
         counts = [int(section.nseg) for section in cell.sections]
         self.first_ids = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self.total = int(sum(counts))
@@ -74,10 +67,11 @@ class CellCompartments:
 
     def at(self, section_id: int, offset: float):
         """(element id, segment) of the compartment holding `offset` (0..1) of a section."""
-        section = self.cell.section(section_id)
+        index = self.cell.section_index(section_id)
+        section = self.cell.sections[index]
         nseg = int(section.nseg)
         i = min(int(offset * nseg), nseg - 1)
-        return int(self.first_ids[section_id] + i), section((i + 0.5) / nseg)
+        return int(self.first_ids[index] + i), section((i + 0.5) / nseg)
 
     def all(self):
         return self.select("all", "all")

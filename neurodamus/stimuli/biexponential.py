@@ -63,11 +63,31 @@ def campbell_moments(kernel: BiexponentialKernel, p: ShotNoiseParameters) -> tup
 def parameters_from_moments(kernel: BiexponentialKernel, mean: float, sigma: float,
                             relative_skew: float) -> ShotNoiseParameters:
     """Rate and amplitude distribution giving `mean` and standard deviation `sigma`
-    (mean != 0, sigma > 0, 0 <= relative_skew < 1; a negative mean gives negative pulses)."""
+    (mean != 0, sigma > 0, 0 <= relative_skew < 1; a negative mean gives negative pulses).
+
+    Computed through the cumulants, in the reference simulator's order of operations (so
+    the rate and amplitudes, hence its random draws, are the same to the last bit): with
+    I_1 = xi, I_2 = xi^2 A / 2, I_3 = xi^3 B 2 / 3 (A = 1 / (decay + rise),
+    B = 1 / ((decay + 2 rise) (2 decay + rise))), the lowest skewness (8/3) B / A^2
+    sigma / mean is c above, and theta_1 = 2 / (A xi) sigma^2 / mean,
+    theta_2 = 3 A / (4 B xi) sigma skewness give amp_mean = 2 theta_1 - theta_2,
+    amp_var = amp_mean (theta_2 - theta_1) -- the closed forms above, rearranged.
+    """
     magnitude = abs(mean)
-    i1, i2 = kernel.integral(1), kernel.integral(2)
-    amp_mean = (1.0 - relative_skew) * sigma ** 2 * i1 / (magnitude * i2)
-    amp_var = amp_mean ** 2 * relative_skew / (1.0 - relative_skew)
-    rate_per_ms = magnitude / (amp_mean * i1)
-    return ShotNoiseParameters(rate=1000.0 * rate_per_ms, amp_mean=math.copysign(amp_mean, mean),
+    rise, decay = kernel.rise_time, kernel.decay_time
+    t_peak = math.log(decay / rise) / (1 / rise - 1 / decay)
+    f_peak = math.exp(-t_peak / decay) - math.exp(-t_peak / rise)
+    xi = (decay - rise) / f_peak  # I_1
+    a = 1 / (decay + rise)
+    b = 1 / ((decay + 2 * rise) * (2 * decay + rise))
+    lowest_skew = (8 / 3) * (b / a ** 2) * (sigma / magnitude)
+    skew = (1 + relative_skew) * lowest_skew
+    theta1 = 2 / (a * xi) * (sigma ** 2 / magnitude)
+    theta2 = (3 * a) / (4 * b * xi) * (sigma * skew)
+    amp_mean = 2 * theta1 - theta2
+    # relative_skew 0 (fixed amplitudes) leaves round-off, perhaps below 0 (the reference
+    # then fails): no spread.
+    amp_var = max(amp_mean * (theta2 - theta1), 0.0)
+    rate_per_ms = magnitude / (amp_mean * xi)
+    return ShotNoiseParameters(rate=rate_per_ms * 1000, amp_mean=math.copysign(amp_mean, mean),
                                amp_var=amp_var)

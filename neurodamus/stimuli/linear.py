@@ -34,4 +34,4 @@ class RelativeLinear(Linear):
         threshold = node_value(cell, "threshold_current", self.settings)
         start = float(self.parameter("percent_start"))
         end = float(self.settings.parameters.get("percent_end", start))
-        return threshold * start / 100, threshold * end / 100
+        return threshold * (start / 100), threshold * (end / 100)  # the reference's rounding

@@ -1,15 +1,22 @@
 """`noise`: a current of normally distributed values (mean, variance), a new value every
-`dt` ms (0.5 by default, as the reference simulator; SONATA leaves it out), held between.
+`dt` ms, joined linearly. `dt` is our extension (SONATA and libsonata have none; the
+reference simulator always uses 0.5 ms, our default).
 
 With `mean_percent` the mean is that percentage of the node's threshold_current, and
 `variance` is read as a percentage too: the variance in nA^2 is variance / 100 times the
 threshold current, as the reference simulator reads it (so configs written for it keep
 their meaning).
+
+Random stream (as the reference's): ids (block + 100, stimulus_seed + 500, gid + 301),
+one stream per cell; an input that starts after t = 0 first discards the draws of
+random_signals.skip_before_delay; then each site, in turn, takes a new normal(mean,
+variance) distribution from the same stream, discards its first draw and takes one sample
+per grid time.
 """
 
 from ..errors import CircuitError
 from .node_values import node_value
-from .random_signals import gaussian
+from .random_signals import gaussian, skip_before_delay
 from .registry import NUMBER, register
 from .sampled_noise import SampledNoise
 
@@ -22,6 +29,8 @@ class Noise(SampledNoise):
     defaults = {"variance": 0.0, "dt": 0.5}
     positive = ("dt",)
     non_negative = ("variance",)
+    random_family = "noise"
+    FIRST_ID, SEED_OFFSET, GID_OFFSET = 100, 500, 301  # gid + 1 + 300: the reference's
 
     @classmethod
     def check(cls, parameters, input_type):
@@ -42,6 +51,10 @@ class Noise(SampledNoise):
                                population=cell.population)
         return threshold * float(self.parameter("mean_percent")) / 100, threshold * variance / 100
 
-    def samples(self, cell, rng, grid):
+    def waveforms(self, cell, context, site_count):
         mean, variance = self.mean_and_variance(cell)
-        return gaussian(rng, grid.count, mean, variance)
+        grid, rng = self.grid(), self.stream(cell, context)
+        skip_before_delay(rng, self.settings.delay, self.settings.duration,
+                          float(self.parameter("dt")), context.dt)
+        return [grid.waveform(gaussian(rng, grid.count, mean, variance))
+                for _ in range(site_count)]

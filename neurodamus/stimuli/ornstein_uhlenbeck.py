@@ -1,8 +1,11 @@
 """`ornstein_uhlenbeck`, `relative_ornstein_uhlenbeck`: an Ornstein-Uhlenbeck process of
 mean, standard deviation sigma and correlation time tau, as a current (nA) or a conductance
-(uS, clipped at 0), sampled exactly every `dt` ms (0.25 by default) and held between.
-The relative form gives mean and sigma in percent of the threshold current (current) or of
-the inverse input resistance (conductance)."""
+(uS, clipped at 0), sampled exactly every `dt` ms (0.25 by default) from the mean at
+delay, joined linearly between samples. The relative form gives mean and sigma in percent
+of the threshold current (current) or of the inverse input resistance (conductance).
+
+Random stream (as the reference's): ids (block + 2997, stimulus_seed + 291204, gid + 124,
+or the input's random_seed), the block counting both modules together."""
 
 from .node_values import relative_scale
 from .random_signals import ornstein_uhlenbeck
@@ -19,14 +22,16 @@ class OrnsteinUhlenbeck(SampledNoise):
     defaults = {"dt": 0.25, "reversal": 0.0}
     positive = ("dt",)
     non_negative = ("tau", "sigma", "random_seed")
+    random_family = "ornstein_uhlenbeck"
+    FIRST_ID, SEED_OFFSET, GID_OFFSET = 2997, 291204, 124  # gid + 1 + 123: the reference's
 
     def mean_and_sigma(self, cell) -> tuple[float, float]:
         return float(self.parameter("mean")), float(self.parameter("sigma"))
 
     def samples(self, cell, rng, grid):
         mean, sigma = self.mean_and_sigma(cell)
-        return ornstein_uhlenbeck(rng, grid.count, grid.dt, float(self.parameter("tau")),
-                                  mean, sigma)
+        return ornstein_uhlenbeck(rng, grid.count, float(self.parameter("dt")),
+                                  float(self.parameter("tau")), mean, sigma)
 
 
 @register("relative_ornstein_uhlenbeck")
@@ -35,6 +40,6 @@ class RelativeOrnsteinUhlenbeck(OrnsteinUhlenbeck):
     non_negative = ("tau", "sd_percent", "random_seed")
 
     def mean_and_sigma(self, cell) -> tuple[float, float]:
-        scale = relative_scale(cell, self.settings)
-        return (scale * float(self.parameter("mean_percent")) / 100,
-                scale * float(self.parameter("sd_percent")) / 100)
+        scale = relative_scale(cell, self.settings)  # the reference's order of operations
+        return ((float(self.parameter("mean_percent")) / 100) * scale,
+                (float(self.parameter("sd_percent")) / 100) * scale)

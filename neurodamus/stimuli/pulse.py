@@ -1,5 +1,9 @@
 """`pulse`: a train of square current pulses (amp_start nA, width ms) at `frequency` Hz from
-delay; the window delay + duration cuts the train, the last pulse possibly short."""
+delay; the window delay + duration cuts the train, the last pulse possibly short.
+
+A width or a frequency of 0 makes no pulses. `amp_end`, found in configs written for the
+reference simulator, is accepted and has no effect there nor here (libsonata's pulse has no
+such field: the pulses all have amp_start)."""
 
 from .registry import NUMBER, register
 from .waveform_stimulus import WaveformStimulus
@@ -10,8 +14,8 @@ from .waveforms import pulse_train
 class Pulse(WaveformStimulus):
     input_types = ("current_clamp",)
     required = {"amp_start": NUMBER, "width": NUMBER, "frequency": NUMBER}
-    optional = {"represents_physical_electrode": bool}
-    positive = ("width", "frequency")
+    optional = {"amp_end": NUMBER, "represents_physical_electrode": bool}
+    non_negative = ("width", "frequency")
 
     @classmethod
     def check(cls, parameters, input_type):
@@ -20,6 +24,11 @@ class Pulse(WaveformStimulus):
             if parameters["width"] > period:
                 yield (f"pulses of {parameters['width']} ms overlap at {parameters['frequency']} "
                        f"Hz (period {period:g} ms)", "width")
+
+    def waveforms(self, cell, context, site_count):
+        if not (self.parameter("width") > 0 and self.parameter("frequency") > 0):
+            return []
+        return super().waveforms(cell, context, site_count)
 
     def waveform(self, cell, context, site_index):
         return pulse_train(self.settings.delay, self.settings.duration,

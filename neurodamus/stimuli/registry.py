@@ -34,6 +34,8 @@ class Stimulus:
     positive: tuple[str, ...] = ()
     non_negative: tuple[str, ...] = ()
     zero_delay = False  # the module acts from t = 0 (SONATA allows no delay)
+    # Inputs of one random family number their streams together (manager.block_indices).
+    random_family: str | None = None
 
     @classmethod
     def validate(cls, parameters: dict, input_type: str):
@@ -76,6 +78,11 @@ class Stimulus:
     def parameter(self, name: str):
         """A parameter's value, or its default."""
         return self.settings.parameters.get(name, self.defaults.get(name))
+
+    def draws(self) -> bool:
+        """Whether this input counts in its random family: the reference simulator skips,
+        without counting, the inputs whose parameters make them do nothing."""
+        return True
 
     def attach(self, cell, h, context):
         raise NotImplementedError

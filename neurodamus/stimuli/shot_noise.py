@@ -1,11 +1,17 @@
 """`shot_noise`, `relative_shot_noise`, `absolute_shot_noise`: Poisson trains of
 bi-exponential pulses with gamma distributed amplitudes, as a current (nA) or a conductance
-(uS), sampled every `dt` ms (0.25 by default) and held between samples.
+(uS), sampled every `dt` ms (0.25 by default) and joined linearly between samples.
 
 shot_noise takes the rate (Hz) and the amplitudes' mean and variance; the other two take
 the signal's mean and standard deviation (absolute, or in percent of the threshold current
 for a current and of the inverse input resistance for a conductance) and derive rate and
 amplitudes through Campbell's theorem (biexponential.py).
+
+Random stream (as the reference's): ids (block + 2997, stimulus_seed + 19216, gid + 124,
+or the input's random_seed), the block counting the three modules together; the events
+and amplitudes are drawn as random_signals.shot_noise describes. An input whose window
+holds no whole dt, a shot_noise of rate 0 or a relative_shot_noise of mean_percent 0
+does nothing and is not counted.
 """
 
 from .biexponential import BiexponentialKernel, ShotNoiseParameters, parameters_from_moments
@@ -23,6 +29,8 @@ class ShotNoiseFamily(SampledNoise):
     defaults = {"dt": 0.25, "reversal": 0.0, "relative_skew": 0.5}
     positive = ("rise_time", "decay_time", "dt")
     non_negative = ("random_seed",)
+    random_family = "shot_noise"
+    FIRST_ID, SEED_OFFSET, GID_OFFSET = 2997, 19216, 124  # gid + 1 + 123: the reference's
 
     @classmethod
     def check(cls, parameters, input_type):
@@ -45,9 +53,14 @@ class ShotNoiseFamily(SampledNoise):
     def shot_parameters(self, cell) -> ShotNoiseParameters:
         raise NotImplementedError
 
+    def draws(self) -> bool:
+        return int(self.settings.duration / float(self.parameter("dt"))) > 0
+
     def samples(self, cell, rng, grid):
         p = self.shot_parameters(cell)
-        return shot_noise(rng, grid.count, grid.dt, p.rate, p.amp_mean, p.amp_var, self.kernel())
+        kernel = self.kernel()
+        return shot_noise(rng, grid.count, float(self.parameter("dt")), self.settings.duration,
+                          p.rate, p.amp_mean, p.amp_var, kernel.rise_time, kernel.decay_time)
 
 
 def _check_mean(name, value, input_type):
@@ -69,6 +82,9 @@ class ShotNoise(ShotNoiseFamily):
     @classmethod
     def check_signal(cls, parameters, input_type):
         yield from _check_mean("amp_mean", parameters.get("amp_mean"), input_type)
+
+    def draws(self) -> bool:
+        return super().draws() and float(self.parameter("rate")) > 0
 
     def shot_parameters(self, cell):
         return ShotNoiseParameters(float(self.parameter("rate")), float(self.parameter("amp_mean")),
@@ -102,9 +118,14 @@ class RelativeShotNoise(AbsoluteShotNoise):
 
     @classmethod
     def check_signal(cls, parameters, input_type):
-        yield from _check_mean("mean_percent", parameters.get("mean_percent"), input_type)
+        # mean_percent 0: nothing to do (accepted, as the reference accepts it).
+        if parameters.get("mean_percent") != 0:
+            yield from _check_mean("mean_percent", parameters.get("mean_percent"), input_type)
+
+    def draws(self) -> bool:
+        return super().draws() and float(self.parameter("mean_percent")) != 0
 
     def mean_and_sigma(self, cell) -> tuple[float, float]:
-        scale = relative_scale(cell, self.settings)
-        return (scale * float(self.parameter("mean_percent")) / 100,
-                scale * float(self.parameter("sd_percent")) / 100)
+        scale = relative_scale(cell, self.settings)  # the reference's order of operations
+        return ((float(self.parameter("mean_percent")) / 100) * scale,
+                (float(self.parameter("sd_percent")) / 100) * scale)

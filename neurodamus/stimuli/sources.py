@@ -58,21 +58,30 @@ def place_current(player: WaveformPlayer, segment, waveform: Waveform,
     return [source, *player.play(waveform, source._ref_amp)]
 
 
+def series_resistance(conductance: np.ndarray) -> np.ndarray:
+    """MOhm for uS, as the reference simulator converts: 1/g for g in (1e-9, 1e9) uS,
+    else 1e9 MOhm (a conductance of ~0: negative conductances are clipped)."""
+    g = np.asarray(conductance, float)
+    inside = (g > 1.0 / MAX_RESISTANCE) & (g < MAX_RESISTANCE)
+    return np.where(inside, 1.0 / np.where(inside, g, 1.0), MAX_RESISTANCE)
+
+
 def place_conductance(player: WaveformPlayer, segment, waveform: Waveform, reversal: float,
                       physical_electrode: bool) -> list:
-    """A conductance (uS, piecewise constant) towards `reversal` (mV) at `segment`.
+    """A conductance (uS) towards `reversal` (mV) at `segment`, on until the waveform's
+    last point.
 
-    The electrode form is an SEClamp held at the reversal potential through a series
-    resistance of 1/g, which gives the same current g (reversal - v); 1/g of a piecewise
-    constant signal is exact at every time point.
+    As in the reference simulator the waveform's points become series resistances 1/g,
+    joined linearly, in an SEClamp held at `reversal` (electrode) or in our membrane
+    source NdStimConductanceSource; either injects g (reversal - v).
     """
     h = player.h
+    resistance = waveform.map(series_resistance)
+    end = float(waveform.times[-1])
     if physical_electrode:
-        clamp = h.SEClamp(segment)
-        clamp.dur1, clamp.amp1, clamp.rs = ALWAYS_ON, reversal, MAX_RESISTANCE
-        resistance = waveform.map(lambda g: 1.0 / np.maximum(g, 1.0 / MAX_RESISTANCE))
-        return [clamp, *player.play(resistance, clamp._ref_rs)]
-    source = h.NdStimConductanceSource(segment)
-    source.e = reversal
-    return [source, *player.play(waveform, source._ref_g)]
-
+        source = h.SEClamp(segment)
+        source.dur1, source.amp1, source.rs = end, reversal, MAX_RESISTANCE
+    else:
+        source = h.NdStimConductanceSource(segment)
+        source.e, source.dur, source.rs = reversal, end, MAX_RESISTANCE
+    return [source, *player.play(resistance, source._ref_rs)]

@@ -9,6 +9,8 @@ the middle of each step (t + dt/2) for the currents of that step.
 Continuous play is also the only kind CoreNEURON takes over from NEURON.
 """
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +82,49 @@ def pulse_train(start: float, duration: float, amplitude: float, width: float,
     return Waveform(times, values)
 
 
+INDGEN_EPSILON = 1e-9  # NEURON's Vector.indgen counts floor((stop - start) / step + 1e-9) + 1
+
+
+def indgen_count(start: float, stop: float, step: float) -> int:
+    """How many points NEURON's `Vector.indgen(start, stop, step)` makes."""
+    return int(math.floor((stop - start) / step + INDGEN_EPSILON)) + 1
+
+
+def indgen(start: float, stop: float, step: float) -> np.ndarray:
+    """NEURON's `Vector.indgen(start, stop, step)`: i * step + start, stop included when
+    it is (to 1e-9 of a step) on the grid. The reference simulator's sample times."""
+    return np.arange(max(indgen_count(start, stop, step), 0)) * step + start
+
+
+@dataclass(frozen=True)
+class SampledTimes:
+    """The time points of a signal sampled at `times` within the window [start, end):
+    0 before start, the samples joined linearly, a jump back to 0 at end -- the points the
+    reference simulator plays (a sample that round-off puts past `end` is moved to it).
+    One instance serves all the cells of an input."""
+
+    start: float
+    end: float
+    times: np.ndarray
+
+    @classmethod
+    def on_grid(cls, start: float, duration: float, dt: float) -> "SampledTimes":
+        end = start + duration
+        return cls(start, end, indgen(start, end, dt))
+
+    @property
+    def count(self) -> int:
+        return self.times.size
+
+    @functools.cached_property
+    def points(self) -> np.ndarray:
+        return np.concatenate([[self.start], np.minimum(self.times, self.end), [self.end]])
+
+    def waveform(self, samples) -> Waveform:
+        values = np.concatenate([[0.0], np.asarray(samples, float), [0.0]])
+        return Waveform(self.points, values)
+
+
 @dataclass(frozen=True)
 class SampleGrid:
     """Sample times start + k * dt that fall before `end` (the window's end)."""
@@ -92,26 +137,3 @@ class SampleGrid:
     def times(self) -> np.ndarray:
         count = max(int(np.ceil((self.end - self.start) / self.dt - 1e-9)), 0)
         return self.start + self.dt * np.arange(count)
-
-    @property
-    def count(self) -> int:
-        return self.times.size
-
-    def held_times(self) -> np.ndarray:
-        """Time points of `held` waveforms on this grid (the same for every cell)."""
-        edges = np.append(self.times, self.end)
-        return np.repeat(edges, 2)
-
-    def held(self, samples, times=None) -> Waveform:
-        """Each sample held constant from its time to the next one (the last one to `end`).
-        Pass `times` (from held_times) to share one array between many waveforms."""
-        samples = np.asarray(samples, float)
-        values = np.concatenate([[0.0], np.repeat(samples, 2), [0.0]])
-        return Waveform(self.held_times() if times is None else times, values)
-
-    def joined(self, function) -> Waveform:
-        """`function(t)` sampled on the grid and at `end`, joined linearly."""
-        times = np.append(self.times, self.end)
-        values = np.asarray(function(times), float)
-        return Waveform(np.concatenate([[self.start], times, [self.end]]),
-                        np.concatenate([[0.0], values, [0.0]]))

@@ -4,10 +4,13 @@ injects, against what each module's definition says.
 One run holds every source: 10 s of signal from many cells (independent streams, one per
 gid) on one passive compartment held at -65 mV by a voltage clamp, so that the
 conductances see a steady driving force. The signals are sampled every 0.25 or 0.5 ms and
-held, and the run's step is 0.25 ms: the current of step k, recorded at t[k+1], is one
-sample. Bounds are 5 standard errors of each estimate, the standard error coming from the
-process's own autocovariance (formulas at each test); a correct implementation fails one
-with probability ~1e-6, and the seeds are fixed, so a run is reproducible.
+joined linearly (as the reference simulator plays them); the run's step is 0.25 ms and the
+delay is 10.125 ms, so that the middle of each step, where NEURON evaluates the current
+of the step (recorded at t[k+1]), falls on a sample time: the currents are the samples
+(every other one for the 0.5 ms noise, the midpoints between them in between). Bounds are
+5 standard errors of each estimate, the standard error coming from the process's own
+autocovariance (formulas at each test); a correct implementation fails one with
+probability ~1e-6, and the seeds are fixed, so a run is reproducible.
 """
 
 import math
@@ -17,7 +20,7 @@ import pytest
 
 from test_stimuli_waveforms import Cell, attach, h, make_stimulus  # noqa: F401 (h: fixture)
 
-DT, DELAY, DURATION, HOLD = 0.25, 10.0, 10000.0, -65.0
+DT, DELAY, DURATION, HOLD = 0.25, 10.125, 10000.0, -65.0
 THRESHOLD, RESISTANCE = 0.4, 100.0  # nA, MOhm: the cells' node values
 RISE, DECAY = 0.5, 5.0
 
@@ -58,7 +61,7 @@ def recorded(h):
         for gid in range(1, count + 1):
             cell = Cell(h, gid=gid, sections=bus, threshold_current=THRESHOLD,
                         input_resistance=RESISTANCE)
-            source = attach(h, stimulus, cell, stimulus_seed=11, input_index=index)[0]
+            source = attach(h, stimulus, cell, stimulus_seed=11, block_index=index)[0]
             sources.append(h.Vector().record(source._ref_i))
             keep.append(cell)
         records[name] = (stimulus, sources)
@@ -74,15 +77,23 @@ def recorded(h):
         current = np.array([np.array(source)[1:] for source in sources])
         if stimulus.settings.input_type == "conductance":  # i = g (v - e), v from the step's start
             signal = current / (voltage[:-1] - stimulus.parameter("reversal"))
+            # 1e9 MOhm (1e-9 uS) before the window, as in the reference; off after it.
+            before = midpoints < DELAY
+            assert np.all(signal[:, before] == pytest.approx(1e-9, rel=1e-9))
+            assert np.all(signal[:, ~inside & ~before] == 0)
         else:
             signal = -current  # NdStimCurrentSource: outward membrane current = -injected
-        assert np.all(signal[:, ~inside] == 0)
-        out[name] = (stimulus, signal[:, inside])
+            assert np.all(signal[:, ~inside] == 0)
+        # At exactly t = delay NEURON plays the value before the jump there (as for the
+        # reference, which plays the same points): the samples start at the next step.
+        out[name] = (stimulus, signal[:, inside][:, 1:])
     return out
 
 
-def kernel(step=RISE / 40, length=30 * DECAY):
-    """The peak-normalised bi-exponential pulse on a fine grid (for the integrals below)."""
+def kernel(step=DT, length=30 * DECAY):
+    """The peak-normalised bi-exponential pulse on the samples' grid: the reference's shot
+    noise is its impulse response sampled there (an event at sample m adds A h(k dt) at
+    sample m + 1 + k), so Campbell's integrals become these sums times dt."""
     t = np.arange(0, length, step)
     shape = np.exp(-t / DECAY) - np.exp(-t / RISE)
     return shape / shape.max(), step
@@ -98,8 +109,11 @@ def test_white_noise(recorded):
     stimulus, signal = recorded["noise"]
     # mean 50 % and variance 10 % of the 0.4 nA threshold: 0.2 nA, 0.04 nA^2.
     mean, variance = 0.2, 0.04
-    pairs = signal.reshape(signal.shape[0], -1, 2)  # a 0.5 ms sample spans two 0.25 ms steps
-    assert np.array_equal(pairs[..., 0], pairs[..., 1])
+    # A 0.5 ms sample spans two 0.25 ms steps; from the second sample on:
+    pairs = signal[:, 1:].reshape(signal.shape[0], -1, 2)  # (sample, then halfway)
+    # On the samples, then halfway between two: the samples are joined linearly.
+    np.testing.assert_allclose(pairs[:, :-1, 1], (pairs[:, :-1, 0] + pairs[:, 1:, 0]) / 2,
+                               rtol=0, atol=1e-14)
     samples = pairs[..., 0].ravel()
     n = samples.size  # independent normal samples: textbook standard errors
     check("noise mean", samples.mean(), mean, math.sqrt(variance / n))
@@ -146,11 +160,17 @@ def test_shot_noise_follows_campbell(recorded):
     ("relative", 0.01, 0.003),
 ])
 def test_shot_noise_from_mean_and_sigma(recorded, name, mean, sigma):
+    """The derived rate and amplitudes give `mean` and `sigma` by Campbell's integrals; the
+    reference's grid (sums for integrals) moves them by ~0.2 %, which the expectations
+    take from the sums."""
     stimulus, signal = recorded[name]
     derived = stimulus.shot_parameters(NODE)
-    _, _, per_ms_mean, per_ms_variance = shot_noise_expectations(
+    expected_mean, expected_variance, per_ms_mean, per_ms_variance = shot_noise_expectations(
         derived.rate, derived.amp_mean, derived.amp_var)
-    check_shot_noise(name, signal, mean, sigma ** 2, per_ms_mean, per_ms_variance)
+    assert expected_mean == pytest.approx(mean, rel=0.005)
+    assert math.sqrt(expected_variance) == pytest.approx(sigma, rel=0.005)
+    check_shot_noise(name, signal, expected_mean, expected_variance, per_ms_mean,
+                     per_ms_variance)
 
 
 def ornstein_uhlenbeck_check(label, signal, mean, sigma, tau):

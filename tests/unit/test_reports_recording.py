@@ -40,7 +40,7 @@ def cell(tmp_path):
     write_pyramidal(tmp_path / "pyramid.swc", np.random.default_rng(5))
     if not hasattr(h, "nd_load_morphology"):
         h.load_file(str(hoc_dir() / "nd_morphology.hoc"))
-    load_template(h, "NdExcCell", hoc_dir() / "NdExcCell.hoc")
+    load_template(h, h.ParallelContext(), "NdExcCell", hoc_dir() / "NdExcCell.hoc")
     built = BiophysicalCell(7, "exc", 2, h.NdExcCell(7, str(tmp_path), "pyramid.swc"))
     clamp = h.IClamp(built.soma(0.5))
     clamp.delay, clamp.dur, clamp.amp = 2.0, 1e9, 0.5

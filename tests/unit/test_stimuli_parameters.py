@@ -1,7 +1,8 @@
 """What the modules derive from their parameters and from the nodes, without NEURON:
 Campbell's theorem for the shot-noise variants (integrals taken numerically here), the
 relative amplitudes, the errors for nodes that lack an attribute, and the building blocks
-(waveform sums, the exponential filter, keyed random streams)."""
+(waveform sums, the sample grid, keyed random streams; their numbers against the reference
+simulator's are in test_stimuli_random123.py)."""
 
 import math
 from dataclasses import dataclass
@@ -13,9 +14,7 @@ from neurodamus.config.settings import InputSettings
 from neurodamus.errors import CircuitError
 from neurodamus.stimuli import STIMULUS_MODULES, StimulusContext
 from neurodamus.stimuli.biexponential import BiexponentialKernel, parameters_from_moments
-from neurodamus.stimuli.random_signals import exponential_filter
-from neurodamus.stimuli.random_streams import stimulus_stream
-from neurodamus.stimuli.waveforms import pulse_train, ramp
+from neurodamus.stimuli.waveforms import SampledTimes, indgen, pulse_train, ramp
 
 RISE, DECAY = 0.4, 4.0
 CONTEXT = StimulusContext(stimulus_seed=7, dt=0.025, tstop=100.0)
@@ -189,28 +188,18 @@ def test_waveform_sum_keeps_jumps():
     assert (total.left_limits([3.0])[0], total.right_limits([3.0])[0]) == (3.0, 10.0)
 
 
-@pytest.mark.parametrize("decay", [0.0, 1e-20, 0.3, 0.95, 0.999999])
-def test_exponential_filter_is_the_recursion(decay):
-    inputs = np.random.default_rng(1).normal(size=3000)
-    expected, previous = np.empty_like(inputs), 0.0
-    for n, value in enumerate(inputs):
-        previous = decay * previous + value
-        expected[n] = previous
-    # The blocked cumulative sums lose at most a few ulps per block of terms.
-    assert exponential_filter(inputs, decay) == pytest.approx(expected, rel=1e-10, abs=1e-12)
-
-
-def test_random_streams_are_keyed_by_seed_gid_input_and_site():
-    def draws(*key, **kw):
-        return stimulus_stream(*key, **kw).random(4)
-
-    reference = draws(7, 12, 3, 0)
-    assert np.array_equal(reference, draws(7, 12, 3, 0))  # nothing else enters
-    for other in [(8, 12, 3, 0), (7, 13, 3, 0), (7, 12, 4, 0), (7, 12, 3, 1)]:
-        assert not np.array_equal(reference, draws(*other))
-    # An input's random_seed replaces seed and gid: all cells draw the same numbers.
-    assert np.array_equal(draws(7, 12, 3, 0, random_seed=5), draws(9, 99, 3, 0, random_seed=5))
-    assert not np.array_equal(draws(7, 12, 3, 0, random_seed=5), reference)
+def test_sample_grid_is_neurons_indgen():
+    """The reference samples at Vector.indgen(delay, delay + duration, dt): the end is a
+    sample when duration is a multiple of dt (to 1e-9 of a step), then the signal jumps to
+    0; otherwise the last sample is joined linearly to 0 at the end."""
+    assert indgen(5.0, 7.0, 0.5).tolist() == [5.0, 5.5, 6.0, 6.5, 7.0]
+    assert indgen(0.0, 0.3, 0.1).size == 4  # 0.3 / 0.1 = 2.9999999999999996
+    assert indgen(0.0, 3 - 2e-9, 1.0).size == 3
+    grid = SampledTimes.on_grid(5.0, 1.2, 0.5)
+    wave = grid.waveform([1.0, 2.0, 3.0])
+    assert wave.times.tolist() == [5.0, 5.0, 5.5, 6.0, 6.2]
+    assert wave.values.tolist() == [0.0, 1.0, 2.0, 3.0, 0.0]
+    assert wave.right_limits([5.25, 6.1]) == pytest.approx([1.5, 1.5])
 
 
 def test_noise_cells_draw_independent_streams():
@@ -218,17 +207,50 @@ def test_noise_cells_draw_independent_streams():
     first = noise.waveform(Node(gid=1), CONTEXT, 0).values
     assert np.array_equal(first, noise.waveform(Node(gid=1), CONTEXT, 0).values)
     assert not np.array_equal(first, noise.waveform(Node(gid=2), CONTEXT, 0).values)
-    assert not np.array_equal(first, noise.waveform(Node(gid=1), CONTEXT, 1).values)
+    other_block = StimulusContext(stimulus_seed=7, dt=0.025, tstop=100.0, block_index=1)
+    assert not np.array_equal(first, noise.waveform(Node(gid=1), other_block, 0).values)
+    other_seed = StimulusContext(stimulus_seed=8, dt=0.025, tstop=100.0)
+    assert not np.array_equal(first, noise.waveform(Node(gid=1), other_seed, 0).values)
+    # The reference gives each site of a cell a new stream with the same ids.
+    sites = noise.waveforms(Node(gid=1), CONTEXT, 3)
+    assert all(np.array_equal(first, site.values) for site in sites)
+    # noise instead continues one stream from site to site.
+    white = stimulus("noise", mean=0.0, variance=1.0)
+    one, two = white.waveforms(Node(gid=1), CONTEXT, 2)
+    assert not np.array_equal(one.values, two.values)
+    assert np.array_equal(one.values, white.waveform(Node(gid=1), CONTEXT, 0).values)
 
 
-def test_ornstein_uhlenbeck_starts_stationary():
-    """The first sample already has the stationary spread (no transient from the mean):
-    over 4000 streams the sample variance has a relative standard error sqrt(2/4000)."""
+def test_ornstein_uhlenbeck_starts_at_the_mean():
+    """The reference starts the process at its mean (x[0] = mean, then the exact update), not
+    from its stationary distribution; the spread reaches sigma^2 (1 - a^(2n)) after n steps."""
     from neurodamus.stimuli.random_signals import ornstein_uhlenbeck
-    first = np.array([ornstein_uhlenbeck(stimulus_stream(3, gid, 0), 2, 0.25, 5.0, 1.0, 0.2)[0]
+    from neurodamus.stimuli.random_streams import NeuronRandom
+    draws = np.array([ornstein_uhlenbeck(NeuronRandom((1, 2, gid)), 41, 0.25, 5.0, 1.0, 0.2)
                       for gid in range(4000)])
-    assert first.var() == pytest.approx(0.04, rel=5 * math.sqrt(2 / 4000))
-    assert abs(first.mean() - 1.0) < 5 * 0.2 / math.sqrt(4000)
+    assert np.all(draws[:, 0] == 1.0)
+    spread = 0.04 * (1 - math.exp(-2 * 40 * 0.25 / 5.0))
+    assert draws[:, 40].var() == pytest.approx(spread, rel=5 * math.sqrt(2 / 4000))
+
+
+def test_no_op_inputs_do_not_count():
+    """The reference skips, without counting in their family, a shot noise of rate 0, a
+    relative shot noise of mean_percent 0 and one whose window holds no whole dt."""
+    from neurodamus.stimuli.manager import block_indices
+    shot = {"rise_time": RISE, "decay_time": DECAY, "amp_mean": 0.1, "amp_var": 0.01}
+    stimuli = [stimulus("shot_noise", rate=0, **shot),
+               stimulus("noise", mean=0.1),
+               stimulus("shot_noise", rate=10, duration=0.2, **shot),
+               stimulus("relative_shot_noise", rise_time=RISE, decay_time=DECAY,
+                        mean_percent=0, sd_percent=10),
+               stimulus("ornstein_uhlenbeck", tau=1, mean=0, sigma=1),
+               stimulus("absolute_shot_noise", rise_time=RISE, decay_time=DECAY, mean=0.1,
+                        sigma=0.01),
+               stimulus("linear", amp_start=1.0),
+               stimulus("noise", mean=0.1),
+               stimulus("shot_noise", rate=10, **shot)]
+    assert block_indices(stimuli) == [0, 0, 0, 0, 0, 0, 0, 1, 1]
+    assert stimuli[0].waveforms(Node(), CONTEXT, 1) == []
 
 
 class FakePopulation:

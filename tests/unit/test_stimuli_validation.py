@@ -126,8 +126,9 @@ def test_parameter_of_the_wrong_type(module, parameter, value):
     ("relative_ornstein_uhlenbeck", {"dt": -0.25}, "dt", "must be positive"),
     ("sinusoidal", {"frequency": -1}, "frequency", "must not be negative"),
     ("sinusoidal", {"dt": 0}, "dt", "must be positive"),
-    ("pulse", {"width": 0}, "width", "must be positive"),
-    ("pulse", {"frequency": 0}, "frequency", "must be positive"),
+    # width or frequency 0: no pulses (the reference accepts them so), below 0 an error.
+    ("pulse", {"width": -1}, "width", "must not be negative"),
+    ("pulse", {"frequency": -1}, "frequency", "must not be negative"),
     ("pulse", {"width": 30}, "width", "overlap"),
     ("noise", {"mean_percent": 50}, "mean", "exactly one of mean and mean_percent"),
     ("noise", {"mean": None}, "mean", "exactly one of mean and mean_percent, got neither"),
@@ -172,6 +173,51 @@ def test_every_bad_input_reported_together():
                                "b": raw_input("ornstein_uhlenbeck", tau=-1),
                                "c": raw_input("linear")})
     assert [key for key, _ in problems] == ["inputs.a.rate", "inputs.b.tau"]
+
+
+LIBSONATA_CLASSES = {  # module -> the class libsonata reads it into
+    "linear": "Linear", "relative_linear": "RelativeLinear", "pulse": "Pulse",
+    "sinusoidal": "Sinusoidal", "subthreshold": "Subthreshold",
+    "hyperpolarizing": "Hyperpolarizing", "noise": "Noise", "shot_noise": "ShotNoise",
+    "relative_shot_noise": "RelativeShotNoise", "absolute_shot_noise": "AbsoluteShotNoise",
+    "ornstein_uhlenbeck": "OrnsteinUhlenbeck",
+    "relative_ornstein_uhlenbeck": "RelativeOrnsteinUhlenbeck", "seclamp": "Seclamp",
+    "spatially_uniform_e_field": "SpatiallyUniformEField", "synapse_replay": "SynapseReplay",
+}
+
+
+@pytest.mark.parametrize("module", sorted(LIBSONATA_CLASSES))
+def test_every_libsonata_field_is_a_known_parameter(module):
+    """Whatever libsonata reads for a module, our validation knows (the common keys aside)."""
+    cls = getattr(libsonata.SimulationConfig, LIBSONATA_CLASSES[module])
+    common = set(dir(libsonata.SimulationConfig.InputBase))
+    fields = {name for name in dir(cls) if not name.startswith("_") and name not in common
+              and not callable(getattr(cls, name))}
+    stimulus = STIMULUS_MODULES[module]
+    assert fields <= set(stimulus.required) | set(stimulus.optional) | {"fields"}
+
+
+@pytest.mark.parametrize("module, changes", [
+    ("pulse", {"amp_end": 0.0}),  # in the reference's own test configs; no effect
+    ("pulse", {"width": 0}),  # no pulses
+    ("pulse", {"frequency": 0}),
+    ("relative_shot_noise", {"mean_percent": 0}),  # does nothing
+    ("shot_noise", {"rate": 0}),
+    ("sinusoidal", {"frequency": 0}),
+])
+def test_inputs_the_reference_accepts_are_accepted(module, changes):
+    inputs, problems = problems_of({"x": raw_input(module, **changes)})
+    assert problems == [] and len(inputs) == 1
+
+
+def test_inputs_keep_the_config_order(small_circuit):
+    """The order keys the noise modules' streams: the file's, not the names' (libsonata's
+    expanded JSON sorts them)."""
+    def add(raw):
+        step = raw["inputs"]["step"]
+        raw["inputs"] = {"zeta": dict(step), "step": step, "alpha": dict(step)}
+    settings = load_settings(edit(small_circuit(), add))
+    assert [i.name for i in settings.inputs] == ["zeta", "step", "alpha"]
 
 
 # -- through load_settings: node sets and compartment sets ---------------------------------

@@ -1,0 +1,27 @@
+"""Modification type (SONATA `conditions.modifications[].type`) -> class. The registry is
+the only list of valid types: config validation asks it what each type needs."""
+
+MODIFICATION_TYPES: dict[str, type["Modification"]] = {}
+
+
+def register(type_name: str):
+    def decorate(cls):
+        cls.type_name = type_name
+        MODIFICATION_TYPES[type_name] = cls
+        return cls
+    return decorate
+
+
+class Modification:
+    """Base of the modification types.
+
+    `target` is the key naming what it acts on ("node_set" or "compartment_set");
+    `takes_statements` whether it has a section_configure. Subclasses implement
+    `apply_to_cell(settings, cell, h, outcome)` (node-set types) or `apply(settings,
+    cells_by_gid, population_offset, h, outcome)` (compartment sets), recording what they
+    did in the Outcome.
+    """
+
+    type_name = ""
+    target = "node_set"
+    takes_statements = True

@@ -1,0 +1,188 @@
+"""A circuit with the features of published BBP/OBI circuits (templates of our own writing
+with the published contract, synapse mechanisms with the ProbAMPANMDA_EMS interface, see
+neurodamus/testing/bbp_style): section ids counted over the removed axon, the reference's
+parameter mapping and Random123 keys, the same spikes on 1 and 2 ranks, and clear errors."""
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import assert_ok, run_mpi_script, run_neurodamus
+from neurodamus.testing.bbp_style import (AXON_SECTIONS, FIRST_APICAL, FIRST_BASAL,
+                                          build_bbp_style_circuit, mechanism_dir)
+from neurodamus.testing.circuit_builder import write_simulation_config
+
+DUMP = Path(__file__).parent / "scripts" / "dump_bbp_synapses.py"
+TSTOP = 60.0
+SYNAPSE_SEED = 11
+RANDOM_SEED = 5
+
+
+def _config(directory, **kwargs):
+    circuit = build_bbp_style_circuit(directory, **kwargs)
+    run = {"synapse_seed": SYNAPSE_SEED}
+    config = write_simulation_config(
+        directory, circuit, tstop=TSTOP, node_set="All", random_seed=RANDOM_SEED,
+        inputs={"step": {"module": "linear", "input_type": "current_clamp", "node_set": "All",
+                         "amp_start": 0.5, "delay": 5.0, "duration": 40.0}})
+    raw = json.loads(config.read_text())
+    raw["run"].update(run)
+    config.write_text(json.dumps(raw))
+    return config
+
+
+@pytest.fixture(scope="module")
+def bbp_config(tmp_path_factory):
+    return _config(tmp_path_factory.mktemp("bbp") / "circuit")
+
+
+def _spikes(directory):
+    import libsonata
+    reader = libsonata.SpikeReader(str(directory / "out.h5"))
+    return {p: reader[p].get() for p in reader.get_population_names()}
+
+
+def test_same_spikes_on_1_and_2_ranks_and_the_physics_is_named(bbp_config, tmp_path):
+    outputs = {}
+    for ranks in (1, 2):
+        out = tmp_path / f"ranks{ranks}"
+        assert_ok(run_neurodamus([bbp_config, "--mechanisms", mechanism_dir(), "--output-path",
+                                  out, "--no-progress"], ranks=ranks))
+        outputs[ranks] = _spikes(out)
+        summary = json.loads((out / "run_summary.json").read_text())
+        assert summary["synapse_models"] == {
+            "cortex__cortex__chemical": "ProbAMPANMDA_EMS/ProbGABAAB_EMS"}
+        assert "hoc template" in summary["cell_engines"]["cortex"]
+    one, two = outputs[1]["cortex"], outputs[2]["cortex"]
+    assert len(one) > 4  # the step makes every cell fire
+    assert [n for n, _ in one] == [n for n, _ in two]
+    np.testing.assert_allclose([t for _, t in one], [t for _, t in two], atol=1e-9)
+
+
+def _reference_population_id(name):
+    """Written from the definition, apart from neurodamus.random_streams: MD5 byte 0 plus
+    the low nibble of byte 1 shifted by 8."""
+    digest = hashlib.md5(name.encode()).digest()
+    return digest[0] | (digest[1] & 0xF) << 8
+
+
+@pytest.fixture(scope="module")
+def synapses(bbp_config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dump")
+    assert_ok(run_mpi_script(DUMP, [bbp_config, out, mechanism_dir()], ranks=2))
+    rows = [row for rank in (0, 1) for row in
+            json.loads((out / f"synapses_rank{rank}.json").read_text())]
+    with h5py.File(bbp_config.parent / "edges.h5") as f:
+        group = f["edges/cortex__cortex__chemical"]
+        edges = {name: group["0"][name][()] for name in group["0"]}
+        edges["target_node_id"] = group["target_node_id"][()]
+    return rows, edges
+
+
+def test_section_ids_count_the_removed_axon(synapses):
+    rows, edges = synapses
+    assert len(rows) == len(edges["afferent_section_id"])
+    for row in rows:
+        section_id = int(edges["afferent_section_id"][row["edge_id"]])
+        name = row["section"].rsplit(".", 1)[-1]
+        if section_id < FIRST_APICAL:
+            assert name == f"dend[{section_id - FIRST_BASAL}]", (section_id, name)
+        else:
+            assert name == f"apic[{section_id - FIRST_APICAL}]", (section_id, name)
+        # a point process sits at the centre of the segment holding its position
+        position = float(edges["afferent_section_pos"][row["edge_id"]])
+        assert int(row["x"] * row["nseg"]) == int(position * row["nseg"])
+
+
+def test_parameters_mapped_as_the_reference_does(synapses):
+    rows, edges = synapses
+    for row in rows:
+        e = {name: values[row["edge_id"]] for name, values in edges.items()}
+        inhibitory = e["syn_type_id"] < 100
+        assert row["mechanism"] == ("ProbGABAAB_EMS" if inhibitory else "ProbAMPANMDA_EMS")
+        assert row["Use"] == pytest.approx(abs(float(e["u_syn"])))
+        assert row["Dep"] == pytest.approx(abs(float(e["depression_time"])))
+        assert row["Fac"] == pytest.approx(abs(float(e["facilitation_time"])))
+        assert row["Nrrp"] == e["n_rrp_vesicles"]
+        assert row["tau_d"] == pytest.approx(float(e["decay_time"]))
+        assert row["ratio"] == pytest.approx(float(e["conductance_scale_factor"]))
+        assert row["weight"] == pytest.approx(float(e["conductance"]))  # not x scale factor
+        assert row["delay"] == pytest.approx(float(e["delay"]))
+
+
+def test_release_streams_keyed_as_the_reference_does(synapses):
+    """setRNG(tgid + 250, index + 100, spop * 65536 + tpop + synapse_seed + 300): tgid is
+    the 1-based gid (one population: offset 0), index counts the target's afferent edges."""
+    rows, edges = synapses
+    population_id = _reference_population_id("cortex")
+    targets = edges["target_node_id"]
+    for row in rows:
+        edge_id = row["edge_id"]
+        index = int(np.sum(targets[:edge_id] == targets[edge_id]))
+        assert row["rng_id1"] == row["node_id"] + 1 + 250
+        assert row["rng_id2"] == index + 100
+        assert row["synapseID"] == index
+        assert row["rng_id3"] == population_id * 65536 + population_id + SYNAPSE_SEED + 300
+    assert any(row["draws"] > 0 for row in rows)  # the streams were used
+
+
+# -- bad input, one clear line on 2 ranks -----------------------------------------------
+
+def _expect_error(config, *expected, mechanisms=True):
+    args = [config, "--no-progress"] + (["--mechanisms", mechanism_dir()] if mechanisms else [])
+    result = run_neurodamus(args, ranks=2, timeout=180)
+    assert result.returncode != 0, result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
+    assert len(errors) == 1, result.stderr
+    message = result.stderr[result.stderr.index("neurodamus: error:"):]
+    for text in expected:
+        assert str(text) in message, message
+    assert "Traceback" not in result.stderr
+    return message
+
+
+def _edit_template(config, old, new):
+    template = config.parent / "emodels" / "NdTestEModel.hoc"
+    text = template.read_text()
+    assert old in text
+    template.write_text(text.replace(old, new))
+    return template
+
+
+def test_template_needing_a_mechanism_not_loaded(tmp_path):
+    config = _config(tmp_path / "c")
+    template = _edit_template(config, "forsec somatic { insert hh }",
+                              "forsec somatic { insert NdNoSuchChannel }")
+    _expect_error(config, template, "NdNoSuchChannel", "--mechanisms", "NRNMECH_LIB_PATH")
+
+
+def test_template_with_a_hoc_syntax_error(tmp_path):
+    config = _config(tmp_path / "c")
+    template = _edit_template(config, "    ais_scaler = $4\n", "    ais_scaler = = $4\n")
+    _expect_error(config, template, "syntax error")
+
+
+def test_template_needing_a_node_attribute_the_nodes_file_lacks(tmp_path):
+    config = _config(tmp_path / "c")
+    with h5py.File(config.parent / "nodes.h5", "r+") as f:
+        del f["nodes/cortex/0/dynamics_params/AIS_scaler"]
+    _expect_error(config, "AIS_scaler", "NdTestEModel", "nodes.h5", "cortex")
+
+
+def test_section_id_inside_the_removed_axon(tmp_path):
+    ids = np.full(4 * 6, FIRST_BASAL)
+    ids[7] = AXON_SECTIONS  # the morphology's last axon section; the template keeps two
+    config = _config(tmp_path / "c", section_ids=ids)
+    _expect_error(config, f"section id {AXON_SECTIONS}", "removed", "cortex")
+
+
+def test_mechanisms_option_is_not_an_abbreviation_of_mechanisms_cache(tmp_path):
+    from neurodamus.cli import build_parser
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["config.json", "--mechanisms-c", str(tmp_path)])
