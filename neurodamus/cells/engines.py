@@ -33,6 +33,11 @@ register("biophysical", "hoc", CellEngine(
     check_biophysical_cells, build_biophysical_cells))
 
 
+def supported_model_types() -> set[str]:
+    """Node population types the driver can simulate (virtual ones only send spikes)."""
+    return {model_type for model_type, _ in ENGINES} | {"virtual"}
+
+
 def engine_for(population, model_templates) -> CellEngine:
     """The engine for a population whose nodes have these model_template values."""
     schemas = sorted({str(t).partition(":")[0] for t in model_templates})

@@ -40,8 +40,12 @@ class SectionMap:
         for array, section_list in SECTION_KINDS:
             if not hasattr(hoc_cell, section_list):
                 continue
-            members = list(getattr(hoc_cell, section_list))
-            count = len(members)
+            count = sum(1 for _ in getattr(hoc_cell, section_list))
+            # By array index, as the reference simulator resolves ids (`dend[k]`), which is
+            # not always the section list's order.
+            array_sections = getattr(hoc_cell, array) if hasattr(hoc_cell, array) else None
+            members = ([array_sections[i] for i in range(count)] if array_sections is not None
+                       else list(getattr(hoc_cell, section_list)))
             ids = count
             if array == "axon" and hasattr(hoc_cell, ORIGINAL_AXON_COUNT):
                 ids = max(int(getattr(hoc_cell, ORIGINAL_AXON_COUNT)), count)

@@ -70,6 +70,27 @@ def _edge_populations(config, problems: ProblemList, config_file: Path, node_nam
     return populations
 
 
+# Kinds of populations the driver has no engine for, and what they would need.
+NOT_SUPPORTED_TYPES = {"astrocyte": "astrocytes (the neuro-glia-vascular engine)",
+                       "vasculature": "vasculature (the neuro-glia-vascular engine)"}
+
+
+def _check_supported(nodes, problems: ProblemList, config_file: Path):
+    """Populations of a kind no cell engine builds are refused here, before anything runs,
+    rather than silently left out (their edges would change the physics)."""
+    from ..cells.engines import supported_model_types
+
+    supported = supported_model_types()
+    for population in nodes:
+        if population.type in supported:
+            continue
+        what = NOT_SUPPORTED_TYPES.get(population.type, f"node populations of type "
+                                                        f"'{population.type}'")
+        problems.add(f"population '{population.name}' is of type '{population.type}': "
+                     f"{what} not supported (supported types: {', '.join(sorted(supported))})",
+                     key="networks.nodes.populations.type", file=config_file)
+
+
 def load_circuit_settings(config_file: Path, problems: ProblemList) -> CircuitSettings | None:
     """Read the circuit config; problems go to `problems` (None if it cannot be read at all)."""
     if not config_file.is_file():
@@ -81,6 +102,7 @@ def load_circuit_settings(config_file: Path, problems: ProblemList) -> CircuitSe
         problems.add(str(error), file=config_file)
         return None
     nodes = _node_populations(config, problems, config_file)
+    _check_supported(nodes, problems, config_file)
     edges = _edge_populations(config, problems, config_file, {p.name for p in nodes})
     mechanisms = sorted({p.mechanisms_dir for p in nodes if p.mechanisms_dir})
     for directory in mechanisms:

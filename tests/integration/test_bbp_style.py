@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_ok, run_mpi_script, run_neurodamus
+from random123_reference import neuron_uniforms
 from neurodamus.testing.bbp_style import (AXON_SECTIONS, FIRST_APICAL, FIRST_BASAL,
                                           build_bbp_style_circuit, mechanism_dir)
 from neurodamus.testing.circuit_builder import write_simulation_config
@@ -63,6 +64,32 @@ def test_same_spikes_on_1_and_2_ranks_and_the_physics_is_named(bbp_config, tmp_p
     assert len(one) > 4  # the step makes every cell fire
     assert [n for n, _ in one] == [n for n, _ in two]
     np.testing.assert_allclose([t for _, t in one], [t for _, t in two], atol=1e-9)
+
+
+def test_prebuilt_library_from_nrnmech_lib_path(bbp_config, tmp_path):
+    """NRNMECH_LIB_PATH: a library built beforehand (here ours plus the test synapses) is
+    loaded as is; nothing it defines is compiled again, and the spikes are the same."""
+    import os
+    import subprocess
+
+    built = subprocess.run([sys.executable, "-m", "neurodamus", "build-mechanisms",
+                            str(mechanism_dir()), "--mechanisms-cache", str(tmp_path / "cache")],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    library = built.stdout.strip().split("mechanisms: ", 1)[1]
+    env = dict(os.environ, NRNMECH_LIB_PATH=library)
+    from conftest import MPIEXEC
+    result = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "neurodamus",
+                             str(bbp_config), "--output-path", str(tmp_path / "out"),
+                             "--no-progress", "--mechanisms-cache", str(tmp_path / "empty")],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert_ok(result)
+    assert "Compiling" not in result.stdout
+    assert not (tmp_path / "empty").exists()  # nothing left to build
+    reference = tmp_path / "reference"
+    assert_ok(run_neurodamus([bbp_config, "--mechanisms", mechanism_dir(), "--output-path",
+                              reference, "--no-progress"], ranks=2))
+    assert _spikes(tmp_path / "out") == _spikes(reference)
 
 
 def _reference_population_id(name):
@@ -132,6 +159,18 @@ def test_release_streams_keyed_as_the_reference_does(synapses):
     assert any(row["draws"] > 0 for row in rows)  # the streams were used
 
 
+def test_first_release_draw_is_the_random123_number_of_its_key(synapses):
+    """The stream behind those ids, under the global index run.random_seed, computed from
+    the Philox4x32-10 definition (tests/random123_reference.py)."""
+    rows, _ = synapses
+    used = [row for row in rows if row["draws"] > 0]
+    assert used
+    for row in used:
+        ids = (int(row["rng_id1"]), int(row["rng_id2"]), int(row["rng_id3"]))
+        expected = next(neuron_uniforms(*ids, RANDOM_SEED))
+        assert row["first_draw"] == pytest.approx(expected, abs=1e-12)
+
+
 # -- bad input, one clear line on 2 ranks -----------------------------------------------
 
 def _expect_error(config, *expected, mechanisms=True):
@@ -180,6 +219,35 @@ def test_section_id_inside_the_removed_axon(tmp_path):
     ids[7] = AXON_SECTIONS  # the morphology's last axon section; the template keeps two
     config = _config(tmp_path / "c", section_ids=ids)
     _expect_error(config, f"section id {AXON_SECTIONS}", "removed", "cortex")
+
+
+def test_modoverride_naming_no_registered_model(tmp_path):
+    config = _config(tmp_path / "c")
+    raw = json.loads(config.read_text())
+    raw["connection_overrides"] = [{"name": "x", "source": "All", "target": "All",
+                                    "modoverride": "NoSuchSynapse"}]
+    config.write_text(json.dumps(raw))
+    _expect_error(config, "connection_overrides[0].modoverride", "NoSuchSynapse", "GluSynapse")
+
+
+def test_modoverride_whose_mechanism_is_not_loaded(tmp_path):
+    config = _config(tmp_path / "c")
+    raw = json.loads(config.read_text())
+    raw["connection_overrides"] = [{"name": "x", "source": "All", "target": "All",
+                                    "modoverride": "GluSynapse"}]
+    config.write_text(json.dumps(raw))
+    _expect_error(config, "connection_overrides[0].modoverride", "GluSynapse", "not loaded")
+
+
+def test_population_kind_without_an_engine(tmp_path):
+    config = _config(tmp_path / "c")
+    circuit = config.parent / "circuit_config.json"
+    raw = json.loads(circuit.read_text())
+    raw["networks"]["nodes"][0]["populations"]["cortex"].update(
+        type="vasculature", vasculature_file="$BASE_DIR/nodes.h5",
+        vasculature_mesh="$BASE_DIR/nodes.h5")
+    circuit.write_text(json.dumps(raw))
+    _expect_error(config, "vasculature", "not supported", "circuit_config.json")
 
 
 def test_mechanisms_option_is_not_an_abbreviation_of_mechanisms_cache(tmp_path):
