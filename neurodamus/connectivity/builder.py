@@ -72,7 +72,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
         result.modulators += len(connect_neuromodulation(edge_settings, local, source.offset, h,
                                                          modulation))
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
-    result.minis = add_minis(cells, settings.run.minis_seed)
+    result.minis = add_minis(cells, settings.run.minis_seed, h, settings.run.tstop)
     return result
 
 

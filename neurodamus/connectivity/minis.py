@@ -23,18 +23,23 @@ def minis_rate(cell, synapse) -> float:
     return rate if math.isfinite(rate) else 0.0
 
 
-def add_minis(cells, minis_seed: int) -> int:
-    """Switch minis on in the synapses that have a rate; returns how many. Synapse models
-    without minis inside their mechanism are skipped, with one warning."""
+def add_minis(cells, minis_seed: int, h=None, tstop: float = 1e9) -> int:
+    """Switch minis on in the synapses that have a rate; returns how many. Models without
+    minis inside their mechanism get a Poisson source of their own (the reference
+    simulator's protocol); a model with neither is skipped, with one warning."""
     count, stream = 0, purpose_id(Purpose.MINIS, minis_seed)
-    skipped = {}
+    skipped: dict[str, int] = {}
     for cell in cells:
         for index, synapse in enumerate(cell.synapses):
             rate = minis_rate(cell, synapse)
             if rate <= 0:
                 continue
             if synapse.model is not None and not synapse.model.has_minis:
-                skipped[synapse.model.name] = skipped.get(synapse.model.name, 0) + 1
+                synapse.minis = synapse.model.attach_minis(h, synapse, rate, minis_seed, tstop)
+                if synapse.minis is None:
+                    skipped[synapse.model.name] = skipped.get(synapse.model.name, 0) + 1
+                else:
+                    count += 1
                 continue
             mechanism = synapse.point_process
             mechanism.minis_rate = rate

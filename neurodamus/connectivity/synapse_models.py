@@ -51,6 +51,36 @@ class SynapseModel:
     def set_minis_weight(self, point_process, weight: float):
         """Spontaneous releases follow the connection's weight (only where inside)."""
 
+    def attach_minis(self, h, synapse, rate: float, minis_seed: int, tstop: float):
+        """Minis for mechanisms without them inside: a Poisson source of its own (None:
+        this model has none)."""
+        return None
+
+
+# The reference simulator's minis for its synapse models: a constant-rate Poisson source
+# per synapse, NetCon delay 0.1 ms, NetCon type 1 (spontaneous), stream
+# (index + 200, tgid + 250, spop * 65536 + tpop + minis_seed + 300).
+MINIS_NETCON_DELAY = 0.1
+SPONTANEOUS_NETCON_TYPE = 1
+
+
+def reference_minis(h, synapse, rate: float, minis_seed: int, tstop: float):
+    key = synapse.key
+    _, _, third = reference_synapse_ids(key.reference_gid, 0, key.source_population,
+                                        key.target_population, minis_seed, purpose_offset=300)
+    source = h.NdPoissonMinis(synapse.point_process.get_segment())
+    source.rate, source.duration = rate, tstop
+    source.exp_rng.set_ids(key.population_index + 200, key.reference_gid + 250, third)
+    source.exp_rng.set_seq(0)
+    netcon = h.NetCon(source, synapse.point_process)
+    netcon.delay = MINIS_NETCON_DELAY
+    netcon.weight[0] = synapse.netcon.weight[0]
+    mechanism = synapse.point_process.hname().split("[", 1)[0]
+    slot = int(getattr(h, f"nc_type_param_{mechanism}", 0) or 0)
+    if slot:
+        netcon.weight[slot] = SPONTANEOUS_NETCON_TYPE
+    return source, netcon
+
 
 class NeurodamusTsodyksMarkram(SynapseModel):
     """Ours (NdTmExc / NdTmInh): weight = conductance x conductance_scale_factor; streams
@@ -144,6 +174,9 @@ class BbpProbabilistic(SynapseModel):
                 synapse.NMDA_ratio = ratio
         return synapse
 
+    def attach_minis(self, h, synapse, rate, minis_seed, tstop):
+        return reference_minis(h, synapse, rate, minis_seed, tstop)
+
 
 class GluSynapsePlastic(SynapseModel):
     """BBP's plastic GluSynapse (picked by `modoverride: GluSynapse`), parameterised as the
@@ -178,6 +211,9 @@ class GluSynapsePlastic(SynapseModel):
         synapse.setRNG(key.reference_gid, 100000 + key.population_index, run.synapse_seed + 200)
         synapse.synapseID = key.population_index
         return synapse
+
+    def attach_minis(self, h, synapse, rate, minis_seed, tstop):
+        return reference_minis(h, synapse, rate, minis_seed, tstop)
 
 
 MODELS: dict[str, SynapseModel] = {}

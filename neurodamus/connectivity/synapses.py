@@ -34,12 +34,16 @@ class Synapse:
     model: object = None  # the SynapseModel that made it
     section_id: int = -1  # SONATA section id and normalised position on it
     location: float = float("nan")
+    key: object = None  # the SynapseKey its streams were keyed with
+    minis: tuple | None = None  # (source, NetCon) of minis generated outside the mechanism
 
     def set_weight(self, weight: float):
         """The weight of presynaptic and of spontaneous releases."""
         self.netcon.weight[0] = weight
         if self.model is not None:
             self.model.set_minis_weight(self.point_process, weight)
+        if self.minis is not None:
+            self.minis[1].weight[0] = weight
 
 
 def hill_scaling(calcium: float, coefficient: float) -> float:
@@ -165,5 +169,6 @@ class SynapseFactory:
             cell.synapses.append(Synapse(edges.population, edge_ids[i], edges.source_population,
                                          sources[i], source_gid, synapse, netcon, weights[i],
                                          inhibitory[i], model=model,
-                                         section_id=int(edges.section_ids[i]), location=x))
+                                         section_id=int(edges.section_ids[i]), location=x,
+                                         key=key))
         return len(edges)

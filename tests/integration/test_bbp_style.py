@@ -171,6 +171,38 @@ def test_first_release_draw_is_the_random123_number_of_its_key(synapses):
         assert row["first_draw"] == pytest.approx(expected, abs=1e-12)
 
 
+MINIS_RATE = 500.0  # Hz
+MINIS_SEED = 4
+
+
+def test_minis_arrive_when_the_reference_protocol_says(tmp_path):
+    """Spontaneous releases from the reference simulator's protocol: Poisson intervals
+    1000 / rate x -log(u) from stream (index + 200, tgid + 250, spop * 65536 + tpop +
+    minis_seed + 300), its first draw discarded, delivered 0.1 ms later."""
+    import math
+
+    config = _config(tmp_path / "c")
+    raw = json.loads(config.read_text())
+    raw["run"]["minis_seed"] = MINIS_SEED
+    raw["run"]["spike_threshold"] = 1000.0  # no spikes: the synapses see minis only
+    raw["connection_overrides"] = [{"name": "minis", "source": "All", "target": "All",
+                                    "spont_minis": MINIS_RATE}]
+    config.write_text(json.dumps(raw))
+    out = tmp_path / "dump"
+    out.mkdir()
+    assert_ok(run_mpi_script(DUMP, [config, out, mechanism_dir()], ranks=2))
+    rows = [row for rank in (0, 1) for row in
+            json.loads((out / f"synapses_rank{rank}.json").read_text())]
+    population_id = _reference_population_id("cortex")
+    third = population_id * 65536 + population_id + MINIS_SEED + 300
+    for row in rows:
+        ids = (int(row["synapseID"]) + 200, row["node_id"] + 1 + 250, third)
+        uniforms = neuron_uniforms(*ids, RANDOM_SEED)
+        next(uniforms)  # discarded, as the reference does
+        first = 1000.0 / MINIS_RATE * -math.log(next(uniforms)) + 0.1
+        assert row["first_event"] == pytest.approx(first, abs=1e-9), ids
+
+
 # -- bad input, one clear line on 2 ranks -----------------------------------------------
 
 def _expect_error(config, *expected, mechanisms=True):

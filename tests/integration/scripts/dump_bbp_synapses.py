@@ -14,7 +14,7 @@ from neurodamus.parallel import init_parallel
 from neurodamus.simulation import Simulation, SimulationOptions
 
 PARAMETERS = ("Use", "Dep", "Fac", "Nrrp", "synapseID", "conductance", "rng_id1", "rng_id2",
-              "rng_id3", "first_draw", "draws")
+              "rng_id3", "first_draw", "first_event", "draws")
 
 
 def main():

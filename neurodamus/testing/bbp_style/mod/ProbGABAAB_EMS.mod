@@ -1,14 +1,14 @@
 COMMENT
 Test stand-in with the interface of BBP's ProbGABAAB_EMS (written for neurodamus' tests):
 the parameters the driver sets, setRNG(id1, id2, id3) for a Random123 release stream, and
-the first draws recorded so that a test can check the stream's key. Release: each
+the first draw and event time recorded so that a test can check the stream's key. Release: each
 presynaptic event releases with probability Use; a release adds `weight` (nS) to a
 dual-exponential GABA_A conductance (GABA_B scaled by GABAB_ratio, same kinetics).
 ENDCOMMENT
 NEURON {
     POINT_PROCESS ProbGABAAB_EMS
     RANGE tau_r_GABAA, tau_d_GABAA, GABAB_ratio, Use, Dep, Fac, Nrrp, e, g, i
-    RANGE synapseID, conductance, rng_id1, rng_id2, rng_id3, first_draw, draws
+    RANGE synapseID, conductance, rng_id1, rng_id2, rng_id3, first_draw, first_event, draws
     NONSPECIFIC_CURRENT i
     RANDOM release_rng
 }
@@ -33,6 +33,7 @@ ASSIGNED {
     rng_id2
     rng_id3
     first_draw
+    first_event (ms)
     draws
 }
 STATE { A B }
@@ -43,6 +44,7 @@ INITIAL {
     tp = (tau_r_GABAA * tau_d_GABAA) / (tau_d_GABAA - tau_r_GABAA) * log(tau_d_GABAA / tau_r_GABAA)
     factor = 1 / (-exp(-tp / tau_r_GABAA) + exp(-tp / tau_d_GABAA))
     first_draw = -1
+    first_event = -1
     draws = 0
     random_setseq(release_rng, 0)
 }
@@ -64,7 +66,10 @@ PROCEDURE setRNG(id1, id2, id3) {
 NET_RECEIVE(weight) {
     LOCAL draw
     draw = random_uniform(release_rng)
-    if (draws == 0) { first_draw = draw }
+    if (draws == 0) {
+        first_draw = draw
+        first_event = t
+    }
     draws = draws + 1
     if (draw < Use) {
         A = A + weight * factor
