@@ -92,6 +92,28 @@ def test_prebuilt_library_from_nrnmech_lib_path(bbp_config, tmp_path):
     assert _spikes(tmp_path / "out") == _spikes(reference)
 
 
+def test_save_and_restore_with_bbp_synapses_and_minis(tmp_path):
+    """The BBP models' streams and the minis sources are part of the saved state: saved on
+    2 ranks, restored on 1, the spikes after the save are the uninterrupted run's."""
+    config = _config(tmp_path / "c")
+    raw = json.loads(config.read_text())
+    raw["connection_overrides"] = [{"name": "minis", "source": "All", "target": "All",
+                                    "spont_minis": 20.0}]
+    config.write_text(json.dumps(raw))
+    common = [config, "--mechanisms", mechanism_dir(), "--no-progress"]
+    assert_ok(run_neurodamus([*common, "--output-path", tmp_path / "full"], ranks=2))
+    assert_ok(run_neurodamus([*common, "--output-path", tmp_path / "first", "--save",
+                              tmp_path / "saved", "--save-time", TSTOP / 2], ranks=2))
+    assert_ok(run_neurodamus([*common, "--output-path", tmp_path / "rest", "--restore",
+                              tmp_path / "saved"], ranks=1))
+    full, rest = _spikes(tmp_path / "full")["cortex"], _spikes(tmp_path / "rest")["cortex"]
+    assert sum(t > TSTOP / 2 for _, t in full) > 2  # activity after the save
+    key = lambda spike: (spike[1], spike[0])  # noqa: E731
+    assert [n for n, _ in sorted(full, key=key)] == [n for n, _ in sorted(rest, key=key)]
+    np.testing.assert_allclose([t for _, t in sorted(full, key=key)],
+                               [t for _, t in sorted(rest, key=key)], rtol=0, atol=1e-9)
+
+
 def _reference_population_id(name):
     """Written from the definition, apart from neurodamus.random_streams: MD5 byte 0 plus
     the low nibble of byte 1 shifted by 8."""
