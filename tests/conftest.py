@@ -27,6 +27,19 @@ def run_mpi_script(script, args=(), ranks=2, timeout=300) -> subprocess.Complete
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
+def assert_one_error(result: subprocess.CompletedProcess, *expected) -> str:
+    """A failed run that printed exactly one `neurodamus: error:` line (one rank), with each of
+    `expected` in the message and no traceback; returns the message."""
+    assert result.returncode != 0, result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
+    assert len(errors) == 1, result.stderr
+    message = result.stderr[result.stderr.index("neurodamus: error:"):]
+    for text in expected:
+        assert str(text) in message, message
+    assert "Traceback" not in result.stderr
+    return message
+
+
 def assert_ok(result: subprocess.CompletedProcess):
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
 

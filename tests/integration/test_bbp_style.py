@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_ok, run_mpi_script, run_neurodamus
+from conftest import assert_ok, assert_one_error, run_mpi_script, run_neurodamus
 from random123_reference import neuron_uniforms
 from neurodamus.testing.bbp_style import (AXON_SECTIONS, FIRST_APICAL, FIRST_BASAL,
                                           build_bbp_style_circuit, mechanism_dir)
@@ -229,15 +229,7 @@ def test_minis_arrive_when_the_reference_protocol_says(tmp_path):
 
 def _expect_error(config, *expected, mechanisms=True):
     args = [config, "--no-progress"] + (["--mechanisms", mechanism_dir()] if mechanisms else [])
-    result = run_neurodamus(args, ranks=2, timeout=180)
-    assert result.returncode != 0, result.stdout
-    errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
-    assert len(errors) == 1, result.stderr
-    message = result.stderr[result.stderr.index("neurodamus: error:"):]
-    for text in expected:
-        assert str(text) in message, message
-    assert "Traceback" not in result.stderr
-    return message
+    return assert_one_error(run_neurodamus(args, ranks=2, timeout=180), *expected)
 
 
 def _edit_template(config, old, new):
@@ -275,21 +267,22 @@ def test_section_id_inside_the_removed_axon(tmp_path):
     _expect_error(config, f"section id {AXON_SECTIONS}", "removed", "cortex")
 
 
-def test_modoverride_naming_no_registered_model(tmp_path):
-    config = _config(tmp_path / "c")
+def _with_modoverride(directory, model):
+    config = _config(directory)
     raw = json.loads(config.read_text())
     raw["connection_overrides"] = [{"name": "x", "source": "All", "target": "All",
-                                    "modoverride": "NoSuchSynapse"}]
+                                    "modoverride": model}]
     config.write_text(json.dumps(raw))
+    return config
+
+
+def test_modoverride_naming_no_registered_model(tmp_path):
+    config = _with_modoverride(tmp_path / "c", "NoSuchSynapse")
     _expect_error(config, "connection_overrides[0].modoverride", "NoSuchSynapse", "GluSynapse")
 
 
 def test_modoverride_whose_mechanism_is_not_loaded(tmp_path):
-    config = _config(tmp_path / "c")
-    raw = json.loads(config.read_text())
-    raw["connection_overrides"] = [{"name": "x", "source": "All", "target": "All",
-                                    "modoverride": "GluSynapse"}]
-    config.write_text(json.dumps(raw))
+    config = _with_modoverride(tmp_path / "c", "GluSynapse")
     _expect_error(config, "connection_overrides[0].modoverride", "GluSynapse", "not loaded")
 
 

@@ -10,7 +10,7 @@ import libsonata
 import numpy as np
 import pytest
 
-from conftest import assert_ok, run_mpi_script, run_neurodamus
+from conftest import assert_ok, assert_one_error, run_mpi_script, run_neurodamus
 
 pytestmark = pytest.mark.mpi
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -206,13 +206,7 @@ def test_older_object_form_and_ttx_without_readers(small_circuit):
 
 def run_expecting_error(config, *expected):
     result = run_neurodamus([config, "--no-progress"], ranks=2, timeout=TIMEOUT)
-    assert result.returncode != 0, result.stdout
-    errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
-    assert len(errors) == 1, result.stderr
-    message = result.stderr[result.stderr.index("neurodamus: error:"):]
-    for text in expected:
-        assert str(text) in message, message
-    assert "Traceback" not in result.stderr
+    message = assert_one_error(result, *expected)
     assert not (config.parent / "output" / "out.h5").exists()
     return message
 
