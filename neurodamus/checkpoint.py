@@ -1,9 +1,13 @@
 """Save and restore the full state of a run, per cell, so a run can continue on any rank count.
 
 A checkpoint directory holds:
-- `in/tmp` (the time) and `in/tmp.<gid>` per cell: NEURON's BBSaveState files, gathered
-  from every rank and concatenated per gid (each file starts with how many parts follow),
-  the layout BBSaveState.restore_test reads;
+- `binbufin/global.<size>` (the time) and `binbufin/<gid>.<size>` per cell, each with a
+  `.size` file: NEURON's binary BBSaveState buffers (save_test_bin), gathered from every
+  rank, the layout BBSaveState.restore_test_bin reads. Binary, not the text files of
+  save_test: those print every double with %22.15g, 15 significant digits, which does not
+  round-trip (17 are needed), so a restored run starts ~1e-16 (relative) off in every
+  voltage, state, event time and RANDOM position, and a network amplifies that into
+  spikes one step apart;
 - `extra.npz`: what BBSaveState does not save: positions of the Random123 streams of
   every synapse, keyed by (gid, synapse index), and the spikes recorded so far;
 - `manifest.json`: circuit config, node set, population offsets, time, rank count and
@@ -28,7 +32,8 @@ from .reports.recorder import snapshot_name
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
-FORMAT_VERSION = 1
+BUFFERS_OUT, BUFFERS_IN = "binbufout", "binbufin"  # BBSaveState's fixed binary folders
+FORMAT_VERSION = 2  # 2: binary BBSaveState buffers (1: text, inexact)
 
 
 class CheckpointError(NeurodamusError):
@@ -125,10 +130,10 @@ class Checkpointer:
         if parallel.is_root:
             save_dir.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(staging, ignore_errors=True)
-            (staging / "parts").mkdir(parents=True)
+            (staging / "parts" / BUFFERS_OUT).mkdir(parents=True)  # save_test_bin makes none
         parallel.barrier()
         with _working_directory(staging / "parts"):
-            h.BBSaveState().save_test()  # a fresh object per save: one cannot save twice
+            h.BBSaveState().save_test_bin()  # whole cells: one buffer per gid, bit-exact
         times, gids = spikes_so_far
         np.savez(staging / "parts" / f"extra.{parallel.rank}.npz",
                  streams=_synapse_stream_positions(self.cells), gaps=_gap_voltages(self.cells),
@@ -144,19 +149,9 @@ class Checkpointer:
         return save_dir / name
 
     def _assemble(self, staging: Path, name: str, report_frames: dict):
-        parts = staging / "parts" / "bbss_out"
-        target = staging / "in"
-        target.mkdir()
-        shutil.copy2(parts / "tmp", target / "tmp")
-        by_gid = {}
-        for path in parts.glob("tmp.*.*"):
-            _, gid, _ = path.name.split(".")
-            by_gid.setdefault(int(gid), []).append(path)
-        for gid, files in by_gid.items():
-            with open(target / f"tmp.{gid}", "w") as out:
-                out.write(f"{len(files)}\n")
-                for path in sorted(files):
-                    out.write(path.read_text())
+        # Every gid lives whole on one rank, so its buffer names (gid and byte count) are
+        # unique across ranks: the ranks' files already form restore_test_bin's layout.
+        (staging / "parts" / BUFFERS_OUT).rename(staging / BUFFERS_IN)
         extras = [np.load(p) for p in sorted((staging / "parts").glob("extra.*.npz"))]
         np.savez(staging / "extra.npz",
                  streams=np.concatenate([e["streams"] for e in extras]),
@@ -232,10 +227,8 @@ class Checkpointer:
         """After finitialize: load every local cell's state, the streams and the time."""
         state = self.h.BBSaveState()
         with _working_directory(checkpoint):
-            state.restore_test()
-        # BBSaveState writes the time as text with fewer digits than a double holds; the
-        # manifest keeps it exactly (JSON floats round-trip), so spike times stay bit-identical.
-        self.h.t = json.loads((checkpoint / MANIFEST).read_text())["time"]
+            state.restore_test_bin()
+        self.h.t = json.loads((checkpoint / MANIFEST).read_text())["time"]  # the same, exactly
         state.vector_play_init()  # played Vectors (stimulus waveforms) resume at h.t
         extra = np.load(checkpoint / "extra.npz")
         streams = extra["streams"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .errors import AgreedError, NeurodamusError, ParallelError
 
 log = logging.getLogger(__name__)
+MESSAGES_SHOWN = 3  # distinct failure messages of different ranks shown together
 
 
 def _loaded_mpi_library() -> str | None:
@@ -77,8 +78,13 @@ class Parallel:
         failures = self.comm.allgather(failure)
         messages = [m for m in failures if m is not None]
         if messages:
-            # Ranks usually fail the same way; keep each distinct message once.
-            raise AgreedError("\n".join(dict.fromkeys(messages)))
+            # Ranks usually fail the same way; keep each distinct message once, and only a
+            # few of them (e.g. one per node when every node fails).
+            distinct = list(dict.fromkeys(messages))
+            shown = distinct[:MESSAGES_SHOWN]
+            if len(distinct) > MESSAGES_SHOWN:
+                shown.append(f"... and {len(distinct) - MESSAGES_SHOWN} more on other ranks")
+            raise AgreedError("\n".join(shown))
         return result
 
     def on_root_then_share(self, function, *args, **kwargs):

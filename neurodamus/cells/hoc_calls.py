@@ -14,8 +14,9 @@ import tempfile
 
 from ..errors import CircuitError
 
-_REASON = re.compile(r"^NEURON: (?!hoc_Load_file)(.*)$", re.M)
-_WHERE = re.compile(r"^ in (\S+) near line (\d+)$", re.M)
+# Under MPI NEURON starts each line with the rank number.
+_REASON = re.compile(r"^(?:\d+ )?NEURON: (?!hoc_Load_file)(.*)$", re.M)
+_WHERE = re.compile(r"^(?:\d+ )? in (\S+) near line (\d+)$", re.M)
 
 
 def _summary(captured: str) -> str:

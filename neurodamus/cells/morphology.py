@@ -2,14 +2,13 @@
 
 Files are looked up as the reference simulator does: .asc in the `neurolucida-asc`
 alternate directory, else .h5 in `h5v1`, else .swc in morphologies_dir. Import3d
-has no HDF5 reader, so .h5 morphologies are converted to .swc in a cache directory.
+has no HDF5 reader, so .h5 morphologies are converted (MorphIO) to .asc in a cache directory.
 """
 
 import hashlib
+import os
 import tempfile
 from pathlib import Path
-
-import numpy as np
 
 from ..errors import CircuitError
 
@@ -39,43 +38,27 @@ def find_morphology(population_settings, name: str) -> Path:
 
 
 def readable_morphology(path: Path, cache_dir: Path | None = None) -> Path:
-    """The path itself for .swc/.asc; a converted .swc for an HDF5 (h5v1) morphology."""
+    """The path itself for .swc/.asc; for an HDF5 (h5v1) morphology, the same morphology
+    written as Neurolucida .asc by MorphIO (cached by content), which keeps its soma contour."""
     if path.suffix.lower() != ".h5":
         return path
     cache_dir = Path(cache_dir or tempfile.gettempdir()) / "neurodamus-morphologies"
     cache_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
-    converted = cache_dir / f"{path.stem}-{digest}.swc"
+    converted = cache_dir / f"{path.stem}-{digest}.asc"
     if not converted.exists():
-        _h5_to_swc(path, converted)
+        _convert(path, converted)
     return converted
 
 
-def _h5_to_swc(source: Path, target: Path):
-    """h5v1 layout: /points [x y z diameter], /structure [first point, type, parent section]."""
-    import h5py
+def _convert(source: Path, target: Path):
+    import morphio
+    import morphio.mut
 
-    with h5py.File(source, "r") as f:
-        points = np.asarray(f["points"], float)
-        structure = np.asarray(f["structure"], np.int64)
-    rows, last_sample_of_section = [], {}
-    ends = list(structure[1:, 0]) + [len(points)]
-    for section, ((first, kind, parent), end) in enumerate(zip(structure, ends)):
-        parent_sample = last_sample_of_section.get(parent, -1) if parent >= 0 else -1
-        if kind == 1:  # soma: one averaged sphere sample
-            centre = points[first:end, :3].mean(axis=0)
-            radius = max(np.linalg.norm(points[first:end, :3] - centre, axis=1).mean(),
-                         points[first:end, 3].mean() / 2)
-            rows.append((len(rows) + 1, 1, *centre, radius, -1))
-        else:
-            # A child of a neurite section repeats its parent's last point; skip it in SWC.
-            # (Sections on the soma start with their own first point.)
-            skip = 1 if parent >= 0 and structure[parent][1] != 1 and end - first > 1 else 0
-            for point in points[first + skip:end]:
-                rows.append((len(rows) + 1, int(kind), *point[:3], point[3] / 2,
-                             parent_sample if parent_sample > 0 else 1))
-                parent_sample = len(rows)
-        last_sample_of_section[section] = len(rows)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text("".join(f"{i} {t} {x} {y} {z} {r} {p}\n" for i, t, x, y, z, r, p in rows))
-    tmp.rename(target)
+    try:
+        morphology = morphio.mut.Morphology(str(source))
+    except morphio.MorphioError as error:
+        raise CircuitError(f"morphology {source} cannot be read: {error}") from None
+    partial = target.with_name(f".{target.stem}.{os.getpid()}.asc")  # MorphIO picks the format
+    morphology.write(str(partial))                                    # by the extension
+    os.replace(partial, target)

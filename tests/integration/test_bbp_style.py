@@ -260,6 +260,13 @@ def test_template_needing_a_node_attribute_the_nodes_file_lacks(tmp_path):
     _expect_error(config, "AIS_scaler", "NdTestEModel", "nodes.h5", "cortex")
 
 
+def test_morphology_file_that_is_garbage(tmp_path):
+    config = _config(tmp_path / "c")
+    morphology = config.parent / "morphologies" / "bbp_morph.swc"
+    morphology.write_text("this is not\nan swc file at all\n")
+    _expect_error(config, "node 0", "NdTestEModel", "bbp_morph.swc", "cortex")
+
+
 def test_section_id_inside_the_removed_axon(tmp_path):
     ids = np.full(4 * 6, FIRST_BASAL)
     ids[7] = AXON_SECTIONS  # the morphology's last axon section; the template keeps two

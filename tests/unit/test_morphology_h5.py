@@ -1,4 +1,5 @@
-"""HDF5 (h5v1) morphologies are converted to SWC for Import3d: same tree, same lengths."""
+"""HDF5 (h5v1) morphologies are converted (MorphIO) to Neurolucida .asc for Import3d: same
+tree, same lengths."""
 
 import h5py
 import numpy as np
@@ -26,11 +27,11 @@ def test_h5_morphology_loads_with_the_same_tree(tmp_path):
     source = tmp_path / "cell.h5"
     write_h5v1(source)
     swc = readable_morphology(source, cache_dir=tmp_path / "cache")
-    assert swc.suffix == ".swc" and swc.parent != source.parent
+    assert swc.suffix == ".asc" and swc.parent != source.parent
     assert readable_morphology(source, cache_dir=tmp_path / "cache") == swc  # cached
     h.load_file("import3d.hoc")
     existing = set(h.allsec())  # by identity: an earlier test may have left same-named sections
-    reader = h.Import3d_SWC_read()
+    reader = h.Import3d_Neurolucida3()
     reader.quiet = 1
     reader.input(str(swc))
     h.Import3d_GUI(reader, 0).instantiate(None)
