@@ -66,7 +66,7 @@ def phase(summary, name) -> float:
 
 def report(summary, ranks) -> dict:
     total = summary["wall_time"]
-    cells_wall, synapse_wall = phase(summary, "cells"), phase(summary, "connections")
+    cells_wall, synapse_wall = phase(summary, "cells"), phase(summary, "synapses")
     figures = {
         "ranks": ranks, "total_s": total, "solver_s": summary["solver_seconds"],
         "cells_per_second_per_rank": summary["cells"] / ranks / max(cells_wall, 1e-9),

@@ -7,6 +7,7 @@ sections of the original morphology: the axon therefore counts as the template's
 part of the axon names no section; it is an error, never a neighbouring section.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,25 +57,30 @@ class SectionMap:
         return cls(tuple(kinds), np.asarray(counted, np.int64), np.asarray(present, np.int64),
                    sections)
 
+    def __post_init__(self):
+        # Plain lists: `index` runs once per synapse, where NumPy's per-call cost dominates.
+        self._first_ids = np.concatenate([[0], np.cumsum(self.counted)[:-1]]).tolist()
+        self._first_present = np.concatenate([[0], np.cumsum(self.present)[:-1]]).tolist()
+        self._counted, self._present = self.counted.tolist(), self.present.tolist()
+        self._id_count = int(self.counted.sum())
+
     @property
     def id_count(self) -> int:
         """How many section ids the cell has (including removed axon sections)."""
-        return int(self.counted.sum())
+        return self._id_count
 
     def index(self, section_id: int) -> int:
         """Position of the section with this SONATA id in `sections`."""
-        if not 0 <= section_id < self.id_count:
+        if not 0 <= section_id < self._id_count:
             raise IndexError(section_id)
-        first_ids = np.concatenate([[0], np.cumsum(self.counted)[:-1]])
-        first_present = np.concatenate([[0], np.cumsum(self.present)[:-1]])
-        kind = int(np.searchsorted(first_ids, section_id, side="right") - 1)
-        local = section_id - int(first_ids[kind])
-        if local >= self.present[kind]:
+        kind = bisect_right(self._first_ids, section_id) - 1
+        local = section_id - self._first_ids[kind]
+        if local >= self._present[kind]:
             raise RemovedSectionError(
                 f"section id {section_id} is axon section {local} of the morphology, removed "
-                f"by the template (it keeps {int(self.present[kind])} of "
-                f"{int(self.counted[kind])} axon sections)")
-        return int(first_present[kind]) + local
+                f"by the template (it keeps {self._present[kind]} of "
+                f"{self._counted[kind]} axon sections)")
+        return self._first_present[kind] + local
 
     def valid_ids(self, section_ids: np.ndarray) -> np.ndarray:
         """Mask of the ids that name a present section (vectorised, for bulk checks)."""

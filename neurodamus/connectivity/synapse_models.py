@@ -7,6 +7,7 @@ registered model. This registry is the only list of valid names.
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..random_streams import Purpose, purpose_id, reference_synapse_ids, stream_
 GABA_RISE_MEAN, GABA_RISE_VARIANCE = 0.2, 0.1  # ms, ms^2 (log-normal), both conventions
 
 
-@dataclass
+@dataclass(slots=True)
 class SynapseKey:
     """What a synapse's random streams are keyed by, in both conventions."""
 
@@ -44,8 +45,9 @@ class SynapseModel:
         """NetCon weight of each edge before overrides."""
         return np.asarray(attributes["conductance"], float)
 
-    def create(self, h, location, inhibitory: bool, parameters: dict, key: SynapseKey, run,
+    def create(self, h, location, inhibitory: bool, parameters, key: SynapseKey, run,
                conditions):
+        """The point process at `location`; `parameters[name]` gives the edge's values."""
         raise NotImplementedError
 
     def set_minis_weight(self, point_process, weight: float):
@@ -82,6 +84,11 @@ def reference_minis(h, synapse, rate: float, minis_seed: int, tstop: float):
     return source, netcon
 
 
+@lru_cache(maxsize=None)
+def _release_stream(synapse_seed: int) -> int:
+    return purpose_id(Purpose.SYNAPSE_RELEASE, synapse_seed)
+
+
 class NeurodamusTsodyksMarkram(SynapseModel):
     """Ours (NdTmExc / NdTmInh): weight = conductance x conductance_scale_factor; streams
     keyed (purpose, synapse_seed, gid, index)."""
@@ -111,8 +118,7 @@ class NeurodamusTsodyksMarkram(SynapseModel):
                 synapse.tau_d_AMPA = p["decay_time"]
         synapse.Use, synapse.Dep = p["u_syn"], p["depression_time"]
         synapse.Fac, synapse.Nrrp = p["facilitation_time"], p["n_rrp_vesicles"]
-        synapse.release_rng.set_ids(purpose_id(Purpose.SYNAPSE_RELEASE, run.synapse_seed),
-                                    key.gid, key.index)
+        synapse.release_rng.set_ids(_release_stream(run.synapse_seed), key.gid, key.index)
         synapse.release_rng.set_seq(0)  # needed: a new stream does not reliably start at 0
         return synapse
 

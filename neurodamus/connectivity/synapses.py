@@ -17,7 +17,7 @@ INHIBITORY_BELOW = 100
 REFERENCE_CALCIUM = 2.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Synapse:
     """One afferent synapse of a local cell, in SONATA edge order per edge population."""
 
@@ -90,6 +90,18 @@ def edge_location(cell, edges, i):
     return section(x)
 
 
+class EdgeRow:
+    """One edge's view of the parameter columns: `row["u_syn"]` (no per-edge dict)."""
+
+    __slots__ = ("columns", "i")
+
+    def __init__(self, columns: dict, i: int):
+        self.columns, self.i = columns, i
+
+    def __getitem__(self, name: str):
+        return self.columns[name][self.i]
+
+
 class SynapseFactory:
     """Creates synapses with their parameters and random streams through the synapse model
     of each edge population (see synapse_models.py), per the run's conditions.
@@ -114,8 +126,8 @@ class SynapseFactory:
             use[scaled] *= [hill_scaling(self.calcium, k) for k in hill[scaled]]
         return use
 
-    def _parameters(self, edges, model) -> list[dict]:
-        """Per edge, the values `model` maps onto its mechanism."""
+    def _parameters(self, edges, model) -> dict:
+        """Columns (lists over the edges) of the values `model` maps onto its mechanism."""
         a = edges.attributes
         columns = {name: np.asarray(a[name], float).tolist() for name in (
             "conductance", "decay_time", "depression_time", "facilitation_time",
@@ -127,8 +139,7 @@ class SynapseFactory:
         for name, value in model.absent_defaults.items():
             if name not in edges.available:
                 columns[name] = [value] * len(edges)
-        names = list(columns)
-        return [dict(zip(names, values)) for values in zip(*(columns[n] for n in names))]
+        return columns
 
     def connect(self, edges, cells_by_node_id: dict, source_offset: int, models=None) -> int:
         """Create every synapse of `edges` on the local cells; returns how many were made.
@@ -137,17 +148,24 @@ class SynapseFactory:
         if models is None or isinstance(models, SynapseModel):
             models = [models or default_model(h)] * len(edges)
         a = edges.attributes
-        parameters, weights = [None] * len(edges), [0.0] * len(edges)
+        rows, weights = [None] * len(edges), [0.0] * len(edges)
         for model in {id(m): m for m in models}.values():
-            chosen = [i for i, m in enumerate(models) if m is model]
-            mapped, model_weights = self._parameters(edges, model), model.weights(a)
-            for i in chosen:
-                parameters[i], weights[i] = mapped[i], float(model_weights[i])
+            columns, model_weights = self._parameters(edges, model), model.weights(a)
+            for i, chosen in enumerate(models):
+                if chosen is model:
+                    rows[i], weights[i] = EdgeRow(columns, i), float(model_weights[i])
         inhibitory = (np.asarray(a["syn_type_id"]) < INHIBITORY_BELOW).tolist()
         delays = np.asarray(a["delay"], float).tolist()
         targets, sources = edges.target_node_ids.tolist(), edges.source_node_ids.tolist()
         edge_ids = edges.edge_ids.tolist()
         reference_offset = self.reference_offsets.get(edges.target_population, 0)
+        section_ids = edges.section_ids.tolist()
+        positions = segment_ids = segment_offsets = None
+        if edges.section_pos is not None:
+            positions = np.clip(np.asarray(edges.section_pos, float), *INSIDE_SECTION).tolist()
+        else:
+            segment_ids = np.asarray(edges.segment_ids, np.int64).tolist()
+            segment_offsets = np.asarray(edges.segment_offsets, float).tolist()
         population_index: dict[int, int] = {}  # target node -> synapses of this population so far
         for i in range(len(edges)):
             model = models[i]
@@ -159,8 +177,10 @@ class SynapseFactory:
                              population_index=index_here,
                              source_population=edges.source_population,
                              target_population=edges.target_population)
-            section, x = edge_position(cell, edges, i)
-            synapse = model.create(h, section(x), inhibitory[i], parameters[i], key, self.run,
+            section = cell.sections[cell.section_index(section_ids[i])]
+            x = positions[i] if positions is not None else segment_position(
+                section, segment_ids[i], segment_offsets[i])
+            synapse = model.create(h, section(x), inhibitory[i], rows[i], key, self.run,
                                    self.conditions)
             source_gid = source_offset + sources[i]
             netcon = pc.gid_connect(source_gid, synapse)
@@ -169,6 +189,6 @@ class SynapseFactory:
             cell.synapses.append(Synapse(edges.population, edge_ids[i], edges.source_population,
                                          sources[i], source_gid, synapse, netcon, weights[i],
                                          inhibitory[i], model=model,
-                                         section_id=int(edges.section_ids[i]), location=x,
+                                         section_id=section_ids[i], location=x,
                                          key=key))
         return len(edges)
