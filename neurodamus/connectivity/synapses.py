@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import CircuitError
 from .synapse_models import SynapseKey, SynapseModel, default_model
 
 INHIBITORY_BELOW = 100

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CircuitError, ConfigError
+from ..errors import ConfigError
 
 SECTION_KINDS = ("soma", "axon", "dend", "apic")
 

@@ -5,7 +5,6 @@ parameter mapping and Random123 keys, the same spikes on 1 and 2 ranks, and clea
 
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 
