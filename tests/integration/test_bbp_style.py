@@ -113,6 +113,25 @@ def test_save_and_restore_with_bbp_synapses_and_minis(tmp_path):
                                [t for _, t in sorted(rest, key=key)], rtol=0, atol=1e-9)
 
 
+def test_template_found_through_hoc_library_path(tmp_path):
+    """A template kept where HOC_LIBRARY_PATH points, not in biophysical_neuron_models_dir."""
+    import os
+    import subprocess
+
+    from conftest import MPIEXEC
+
+    config = _config(tmp_path / "c")
+    library = tmp_path / "hoc_library"
+    library.mkdir()
+    (config.parent / "emodels" / "NdTestEModel.hoc").rename(library / "NdTestEModel.hoc")
+    command = [MPIEXEC, "-n", "2", sys.executable, "-m", "neurodamus", str(config),
+               "--mechanisms", str(mechanism_dir()), "--no-progress"]
+    missing = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert_one_error(missing, "template 'NdTestEModel' not found")
+    env = dict(os.environ, HOC_LIBRARY_PATH=str(library))
+    assert_ok(subprocess.run(command, capture_output=True, text=True, timeout=300, env=env))
+
+
 def _reference_population_id(name):
     """Written from the definition, apart from neurodamus.random_streams: MD5 byte 0 plus
     the low nibble of byte 1 shifted by 8."""
