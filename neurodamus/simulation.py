@@ -217,13 +217,13 @@ class Simulation:
         self.cell_engines = {}
         for population in circuit.populations.values():
             mask = (local_gids >= population.offset) & (local_gids < population.offset + population.size)
+            if not mask.any():
+                continue
             node_ids = population.node_ids(local_gids[mask])
-            templates = population.attributes(node_ids, ["model_template"])["model_template"] \
-                if mask.any() else []
-            engine = engine_for(population, templates) if mask.any() else None
-            if engine is not None:
-                self.cell_engines[population.name] = engine.name
-                local.append((engine, engine.check(population, node_ids, self.h, self.parallel.pc)))
+            engine = engine_for(population,
+                                population.attributes(node_ids, ["model_template"])["model_template"])
+            self.cell_engines[population.name] = engine.name
+            local.append((engine, engine.check(population, node_ids, self.h, self.parallel.pc)))
         return local
 
     def _build_cells(self, local_nodes):
@@ -232,7 +232,12 @@ class Simulation:
                                            self.settings.conditions))
 
     def _check_distribution(self, circuit):
-        """Every target cell built exactly once across ranks (catches N serial copies)."""
+        """Every target cell built exactly once across ranks (catches N serial copies); the
+        cell engines of every rank's populations, for the log and summary."""
+        engines = {}
+        for part in self.parallel.allgather(self.cell_engines):
+            engines.update(part)
+        self.cell_engines = dict(sorted(engines.items()))
         gids = np.array([c.gid for c in self.cells], dtype=np.int64)
         count = self.parallel.allreduce_sum(int(gids.size))
         sums = self.parallel.allreduce_sum(int(gids.sum()))

@@ -196,14 +196,13 @@ def _load_hoc_helpers(h):
         h.load_file(str(hoc_dir() / "nd_morphology.hoc"))
 
 
-def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions=None) -> list:
+def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) -> list:
     """Instantiate the cells of `local` and register each gid on this rank with a spike
     detector of the driver's own (the template's connect2target is not used for it)."""
     _load_hoc_helpers(h)
     population = local.population.name
     for name, path in local.template_files.items():
         load_template(h, pc, name, path, population)
-    spike_location = conditions.spike_location if conditions is not None else "soma"
     rank = int(pc.id())
     cells = []
     for i, node_id in enumerate(local.node_ids):
@@ -230,7 +229,7 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions=N
         if local.positions is not None:
             cell.position, cell.rotation = local.positions[i], local.rotations[i]
         pc.set_gid2node(gid, rank)
-        detector = spike_detector(h, cell, spike_location, population)
+        detector = spike_detector(h, cell, conditions.spike_location, population)
         detector.threshold = run_settings.spike_threshold
         pc.cell(gid, detector)
         cell.spike_detector = detector

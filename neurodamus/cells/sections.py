@@ -9,8 +9,7 @@ part of the axon names no section; it is an error, never a neighbouring section.
 
 from bisect import bisect_right
 from dataclasses import dataclass
-
-import numpy as np
+from functools import cached_property
 
 # (hoc section array, hoc section list) in section-id order.
 SECTION_KINDS = (("soma", "somatic"), ("axon", "axonal"), ("dend", "basal"), ("apic", "apical"),
@@ -22,17 +21,13 @@ class RemovedSectionError(LookupError):
     """A section id inside the part of the axon that the template removed."""
 
 
-def _count(section_list) -> int:
-    return sum(1 for _ in section_list)
-
-
-@dataclass
+@dataclass(frozen=True)
 class SectionMap:
     """Section ids <-> the sections of one instantiated template."""
 
     kinds: tuple[str, ...]
-    counted: np.ndarray  # ids each kind takes (the original axon length for "axon")
-    present: np.ndarray  # sections each kind has now
+    counted: tuple[int, ...]  # ids each kind takes (the original axon length for "axon")
+    present: tuple[int, ...]  # sections each kind has now
     sections: list  # the present sections, kind by kind, in array order
 
     @classmethod
@@ -54,38 +49,31 @@ class SectionMap:
             counted.append(ids)
             present.append(count)
             sections.extend(members)
-        return cls(tuple(kinds), np.asarray(counted, np.int64), np.asarray(present, np.int64),
-                   sections)
+        return cls(tuple(kinds), tuple(counted), tuple(present), sections)
 
-    def __post_init__(self):
-        # Plain lists: `index` runs once per synapse, where NumPy's per-call cost dominates.
-        self._first_ids = np.concatenate([[0], np.cumsum(self.counted)[:-1]]).tolist()
-        self._first_present = np.concatenate([[0], np.cumsum(self.present)[:-1]]).tolist()
-        self._counted, self._present = self.counted.tolist(), self.present.tolist()
-        self._id_count = int(self.counted.sum())
+    @cached_property
+    def _first_ids(self) -> list[int]:
+        return [sum(self.counted[:k]) for k in range(len(self.counted))]
 
-    @property
+    @cached_property
+    def _first_present(self) -> list[int]:
+        return [sum(self.present[:k]) for k in range(len(self.present))]
+
+    @cached_property
     def id_count(self) -> int:
         """How many section ids the cell has (including removed axon sections)."""
-        return self._id_count
+        return sum(self.counted)
 
     def index(self, section_id: int) -> int:
-        """Position of the section with this SONATA id in `sections`."""
-        if not 0 <= section_id < self._id_count:
+        """Position of the section with this SONATA id in `sections` (plain Python: this
+        runs once per synapse, where NumPy's per-call cost would dominate)."""
+        if not 0 <= section_id < self.id_count:
             raise IndexError(section_id)
         kind = bisect_right(self._first_ids, section_id) - 1
         local = section_id - self._first_ids[kind]
-        if local >= self._present[kind]:
+        if local >= self.present[kind]:
             raise RemovedSectionError(
                 f"section id {section_id} is axon section {local} of the morphology, removed "
-                f"by the template (it keeps {self._present[kind]} of "
-                f"{self._counted[kind]} axon sections)")
+                f"by the template (it keeps {self.present[kind]} of "
+                f"{self.counted[kind]} axon sections)")
         return self._first_present[kind] + local
-
-    def valid_ids(self, section_ids: np.ndarray) -> np.ndarray:
-        """Mask of the ids that name a present section (vectorised, for bulk checks)."""
-        ids = np.asarray(section_ids, np.int64)
-        ok = (ids >= 0) & (ids < self.id_count)
-        first_ids = np.concatenate([[0], np.cumsum(self.counted)[:-1]])
-        kind = np.clip(np.searchsorted(first_ids, ids, side="right") - 1, 0, len(self.kinds) - 1)
-        return ok & (ids - first_ids[kind] < self.present[kind])

@@ -11,6 +11,7 @@ import libsonata
 import numpy as np
 
 from ..errors import CircuitError
+from ..random_streams import reference_gid_offsets
 
 
 @dataclass
@@ -88,6 +89,11 @@ class Circuit:
     def node_set_ids(self, node_set: str, population: NodePopulation) -> np.ndarray:
         selection = self.node_sets.materialize(node_set, population.storage)
         return np.asarray(selection.flatten(), dtype=np.int64)
+
+    def reference_offsets(self) -> dict[str, int]:
+        """The reference simulator's gid offsets for these populations (its random-stream
+        keys use them; see random_streams.reference_gid_offsets)."""
+        return reference_gid_offsets({name: p.size for name, p in self.populations.items()})
 
     def offsets(self) -> dict[str, int]:
         return {name: p.offset for name, p in self.populations.items()}

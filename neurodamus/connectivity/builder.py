@@ -6,14 +6,13 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..mechanisms import set_mechanism_globals
-from ..random_streams import reference_gid_offsets, set_global_index
+from ..random_streams import set_global_index
 from .edges import read_afferent_edges
 from .gap_junctions import connect_gap_junctions, transfer_keys
 from .minis import add_minis
-from .overrides import apply_overrides
-from .replay import schedule_replays
 from .neuromodulation import ModulationOverride, connect_neuromodulation
-from .overrides import gid_array
+from .overrides import apply_overrides, gid_array
+from .replay import schedule_replays
 from .synapse_models import MODELS as SYNAPSE_MODELS
 from .synapse_models import default_model
 from .synapses import SynapseFactory
@@ -47,18 +46,17 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
     set_global_index(h, settings.run.random_seed)
     result = Connections()
     cells_by_population = _cells_by_population(cells)
-    sizes = {name: population.size for name, population in circuit.populations.items()}
     factory = SynapseFactory(h, pc, settings.run, settings.conditions,
-                             reference_offsets=reference_gid_offsets(sizes))
+                             reference_offsets=circuit.reference_offsets())
     default = default_model(h)
     swaps = model_overrides(settings.connection_overrides, circuit, h)
+    extra = sorted({a for _, _, model in swaps for a in model.edge_attributes})
+    needed_by = ", ".join(sorted({model.name for _, _, model in swaps}))
     for edge_settings in sorted(settings.circuit.edge_populations, key=lambda e: e.name):
         local = cells_by_population.get(edge_settings.target)
         if edge_settings.type != "chemical" or not local:
             continue
-        extra = sorted({a for _, _, model in swaps for a in model.edge_attributes})
-        edges = read_afferent_edges(edge_settings, sorted(local), extra,
-                                    needed_by=", ".join(sorted({m.name for _, _, m in swaps})))
+        edges = read_afferent_edges(edge_settings, sorted(local), extra, needed_by)
         source = circuit.populations[edge_settings.source]
         models = models_per_edge(edges, default, swaps, source.offset,
                                  circuit.populations[edge_settings.target].offset)
@@ -127,8 +125,8 @@ def _cells_by_population(cells) -> dict:
     return by_population
 
 
-def connect_gap_junction_halves(result: Connections, settings, cells, h, pc) -> bool:
-    """The local half-junctions (no collective); True when a transfer set-up must follow."""
+def connect_gap_junction_halves(result: Connections, settings, cells, h, pc):
+    """The local half-junctions (no collective; connect_rest sets up the transfer)."""
     cells_by_population = _cells_by_population(cells)
     electrical = [e for e in settings.circuit.edge_populations if e.type == "electrical"]
     if electrical:
@@ -136,7 +134,6 @@ def connect_gap_junction_halves(result: Connections, settings, cells, h, pc) -> 
         for edge_settings in electrical:
             result.gap_junctions += connect_gap_junctions(
                 edge_settings, bases[edge_settings.name], cells_by_population, h, pc)
-    return bool(electrical)
 
 
 def connect_rest(result: Connections, settings, circuit, cells, h, pc,
@@ -152,10 +149,3 @@ def connect_rest(result: Connections, settings, circuit, cells, h, pc,
         result.replayed_events = replay.event_count
         result.keep_alive.append(replay)
     return result
-
-
-def connect_all(settings, circuit, cells, h, pc, coreneuron: bool = False) -> Connections:
-    """Both steps in one call (for callers that agree on errors themselves)."""
-    result = connect_synapses(settings, circuit, cells, h, pc)
-    connect_gap_junction_halves(result, settings, cells, h, pc)
-    return connect_rest(result, settings, circuit, cells, h, pc, coreneuron)

@@ -1,8 +1,9 @@
 """Gap junctions: edge populations of type `electrical`.
 
 Each edge is one half-junction: the circuit's gap mechanism (BBP's `Gap`) when loaded, else
-our NdGap, on its target at the afferent location, with the edge's conductance, driven by the voltage of its source at the efferent location
-(soma centre when the edges do not give it). Both directions of a junction are edges of
+our NdGap, on its target at the afferent location, with the edge's conductance, driven by
+the voltage of its source at the efferent location (soma centre when the edges do not give
+it). Both directions of a junction are edges of
 their own. Voltages are exchanged, also across ranks, with ParallelContext
 source_var/target_var, keyed by the edge: key = population base + edge id.
 """
@@ -30,7 +31,8 @@ def transfer_keys(edge_populations) -> dict:
 
 @dataclass(frozen=True)
 class GapModel:
-    """A half-junction mechanism: `g (v - vgap)`, with g in `conductance_unit` per nS."""
+    """A half-junction mechanism: `g (v - vgap)`; its g is `per_nanosiemens` x the edge's
+    conductance in nS."""
 
     mechanism: str
     per_nanosiemens: float

@@ -16,7 +16,8 @@ import libsonata
 import numpy as np
 
 from ..errors import CircuitError
-from .synapses import _inside, segment_position
+from .synapse_models import netcon_type_slot
+from .synapses import inside_section, segment_position
 
 log = logging.getLogger(__name__)
 CLOSEST_WITHIN = 0.05  # of the section length
@@ -59,7 +60,7 @@ def _locations(population, selection):
 
 def _position(cell, section_id: int, where, i) -> float:
     if where[0] == "pos":
-        return _inside(float(where[1][i]))
+        return inside_section(float(where[1][i]))
     if where[0] == "segment":
         return segment_position(cell.section(section_id), int(where[1][i]), float(where[2][i]))
     return 0.5
@@ -111,7 +112,7 @@ def connect_neuromodulation(edge_settings, cells_by_node_id: dict, source_offset
         netcon.delay = float(values["delay"][i])
         netcon.weight[0] = 1.0 if enabled else 0.0
         netcon.weight[1], netcon.weight[2] = float(strength), float(dtc)
-        type_slot = _type_slot(h, synapse.point_process)
+        type_slot = netcon_type_slot(h, synapse.point_process)
         if type_slot:
             netcon.weight[type_slot] = NEUROMODULATOR_NETCON_TYPE
         modulator = Modulator(edge_settings.name, edge_id, source_gid, netcon)
@@ -121,8 +122,3 @@ def connect_neuromodulation(edge_settings, cells_by_node_id: dict, source_offset
         log.warning("%s: %d neuromodulatory edges found no synapse within %.2f of their "
                     "location on this rank", edge_settings.name, unmatched, CLOSEST_WITHIN)
     return attached
-
-
-def _type_slot(h, point_process) -> int:
-    mechanism = point_process.hname().split("[", 1)[0]
-    return int(getattr(h, f"nc_type_param_{mechanism}", 0) or 0)

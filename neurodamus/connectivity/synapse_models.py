@@ -66,6 +66,21 @@ MINIS_NETCON_DELAY = 0.1
 SPONTANEOUS_NETCON_TYPE = 1
 
 
+def netcon_type_slot(h, point_process) -> int:
+    """The NetCon weight index where the reference's mechanisms read an event's type (their
+    global `nc_type_param`); 0 when the mechanism has none."""
+    mechanism = point_process.hname().split("[", 1)[0]
+    return int(getattr(h, f"nc_type_param_{mechanism}", 0) or 0)
+
+
+def gaba_rise_time(h, ids) -> float:
+    """A log-normal GABA_A rise time (ms) drawn from the Random123 stream `ids`."""
+    draw = h.Random()
+    draw.Random123(*ids)
+    draw.lognormal(GABA_RISE_MEAN, GABA_RISE_VARIANCE)
+    return draw.repick()
+
+
 def reference_minis(h, synapse, rate: float, minis_seed: int, tstop: float):
     key = synapse.key
     _, _, third = reference_synapse_ids(key.reference_gid, 0, key.source_population,
@@ -77,8 +92,7 @@ def reference_minis(h, synapse, rate: float, minis_seed: int, tstop: float):
     netcon = h.NetCon(source, synapse.point_process)
     netcon.delay = MINIS_NETCON_DELAY
     netcon.weight[0] = synapse.netcon.weight[0]
-    mechanism = synapse.point_process.hname().split("[", 1)[0]
-    slot = int(getattr(h, f"nc_type_param_{mechanism}", 0) or 0)
+    slot = netcon_type_slot(h, synapse.point_process)
     if slot:
         netcon.weight[slot] = SPONTANEOUS_NETCON_TYPE
     return source, netcon
@@ -107,11 +121,8 @@ class NeurodamusTsodyksMarkram(SynapseModel):
             if p["decay_time"] == p["decay_time"]:  # not NaN
                 synapse.tau_d_GABAA = p["decay_time"]
             if conditions.randomize_gaba_rise_time:
-                draw = h.Random()
-                draw.Random123(*stream_ids(Purpose.GABA_RISE_TIME, run.synapse_seed, key.gid,
-                                           key.index))
-                draw.lognormal(GABA_RISE_MEAN, GABA_RISE_VARIANCE)
-                synapse.tau_r_GABAA = draw.repick()
+                synapse.tau_r_GABAA = gaba_rise_time(h, stream_ids(
+                    Purpose.GABA_RISE_TIME, run.synapse_seed, key.gid, key.index))
         else:
             synapse = h.NdTmExc(location)
             if p["decay_time"] == p["decay_time"]:
@@ -151,12 +162,9 @@ class BbpProbabilistic(SynapseModel):
         if inhibitory:
             synapse = h.ProbGABAAB_EMS(location)
             if conditions.randomize_gaba_rise_time:
-                draw = h.Random()
-                draw.Random123(*reference_synapse_ids(
+                synapse.tau_r_GABAA = gaba_rise_time(h, reference_synapse_ids(
                     key.reference_gid, key.population_index, key.source_population,
                     key.target_population, run.synapse_seed, purpose_offset=450))
-                draw.lognormal(GABA_RISE_MEAN, GABA_RISE_VARIANCE)
-                synapse.tau_r_GABAA = draw.repick()
             if math.isfinite(p["decay_time"]):
                 synapse.tau_d_GABAA = p["decay_time"]
         else:

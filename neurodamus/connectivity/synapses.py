@@ -57,7 +57,7 @@ def hill_scaling(calcium: float, coefficient: float) -> float:
 INSIDE_SECTION = (1e-7, 0.9999999)
 
 
-def _inside(x: float) -> float:
+def inside_section(x: float) -> float:
     return min(max(x, INSIDE_SECTION[0]), INSIDE_SECTION[1])
 
 
@@ -71,22 +71,8 @@ def segment_position(section, segment_id: int, offset: float) -> float:
         segment_id, offset = int(section.n3d()) - 1 - segment_id, -offset
     position = 0.5
     if 0 <= segment_id < section.n3d():
-        position = _inside((section.arc3d(segment_id) + offset) / section.L)
+        position = inside_section((section.arc3d(segment_id) + offset) / section.L)
     return 1 - position if reversed_section else position
-
-
-def edge_position(cell, edges, i) -> tuple:
-    """(section, normalised position) of edge i on its target cell."""
-    section = cell.section(int(edges.section_ids[i]))
-    if edges.section_pos is not None:
-        return section, _inside(float(edges.section_pos[i]))
-    return section, segment_position(section, int(edges.segment_ids[i]),
-                                     float(edges.segment_offsets[i]))
-
-
-def edge_location(cell, edges, i):
-    section, x = edge_position(cell, edges, i)
-    return section(x)
 
 
 class EdgeRow:

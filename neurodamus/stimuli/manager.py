@@ -3,7 +3,6 @@
 from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
-from ..random_streams import reference_gid_offsets
 
 Site = tuple[int, float]  # (SONATA section id, offset along the section)
 
@@ -19,7 +18,7 @@ class StimulusContext:
     (noise; the shot noises; the Ornstein-Uhlenbeck processes) in the config's order,
     those that draw (see Stimulus.draws) -- never the rank or the order cells are built.
     `input_index` is the input's position in that order. The gid is the reference's
-    (`reference_gid`: its population offsets, random_streams.reference_gid_offsets). `sites` is None for a node_set
+    (`reference_gid`: its population offsets, Circuit.reference_offsets). `sites` is None for a node_set
     target (each module's usual place: the soma centre, or every segment for an
     extracellular field), else the (section id, offset) pairs of a compartment set.
     """
@@ -87,8 +86,7 @@ def attach_inputs(inputs, circuit, cells, h, run_settings) -> int:
     from .registry import STIMULUS_MODULES
 
     cells_by_gid = {cell.gid: cell for cell in cells}
-    offsets = reference_gid_offsets({name: population.size
-                                     for name, population in circuit.populations.items()})
+    offsets = circuit.reference_offsets()
     stimuli = [STIMULUS_MODULES[settings.module](settings) for settings in inputs]
     if any(stimulus.random_family for stimulus in stimuli):
         _check_seeds(run_settings)
