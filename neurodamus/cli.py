@@ -71,6 +71,14 @@ def _setup_logging(is_root: bool, verbose: bool):
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stdout, force=True)
 
 
+def _cache_root(args) -> Path:
+    """Where cached products live (mechanisms, strict circuit copies): beside the
+    mechanisms cache."""
+    from .mechanisms import default_cache_dir
+
+    return Path(args.mechanisms_cache or default_cache_dir()).parent
+
+
 def run_simulation(args) -> int:
     from .config import load_settings
     from .parallel import init_parallel
@@ -84,8 +92,12 @@ def run_simulation(args) -> int:
     try:
         if parallel.is_root:
             log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
-        settings = parallel.agree(load_settings, args.config, args.output_path,
-                                  tuple(args.mechanisms))
+        # Rank 0 reads (and writes the strict copies another dialect needs), then shares.
+        settings = parallel.on_root_then_share(load_settings, args.config, args.output_path,
+                                               tuple(args.mechanisms), _cache_root(args))
+        if parallel.is_root:
+            for line in settings.leniencies:
+                log.warning("read leniently: %s", line)
         options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
                                     mechanism_dirs=tuple(args.mechanisms),
                                     progress=not args.no_progress,

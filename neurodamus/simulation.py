@@ -71,6 +71,18 @@ class Summary:
     early: bool = False  # stopped after balancing or the dry run: nothing was simulated
 
 
+def _by_model_type(population, node_ids):
+    """(model_type, node ids) groups: a population whose nodes give their own model_type
+    (bmtk's multi-group populations) may mix cell families; None: the population's type."""
+    if "model_type" not in population.storage.attribute_names:
+        return [(None, node_ids)]
+    kinds = np.asarray(population.attributes(node_ids, ["model_type"])["model_type"]).astype(str)
+    if len(set(kinds.tolist())) <= 1:
+        return [(None, node_ids)]
+    return [(kind, node_ids[kinds == kind]) for kind in sorted(set(kinds.tolist()))
+            if kind != "virtual"]
+
+
 class Simulation:
     def __init__(self, settings, parallel, options: SimulationOptions | None = None):
         self.settings = settings
@@ -220,10 +232,12 @@ class Simulation:
             if not mask.any():
                 continue
             node_ids = population.node_ids(local_gids[mask])
-            engine = engine_for(population,
-                                population.attributes(node_ids, ["model_template"])["model_template"])
-            self.cell_engines[population.name] = engine.name
-            local.append((engine, engine.check(population, node_ids, self.h, self.parallel.pc)))
+            for model_type, ids in _by_model_type(population, node_ids):
+                engine = engine_for(population, population.attributes(
+                    ids, ["model_template"])["model_template"], model_type)
+                names = [self.cell_engines.get(population.name), engine.name]
+                self.cell_engines[population.name] = " + ".join(dict.fromkeys(n for n in names if n))
+                local.append((engine, engine.check(population, ids, self.h, self.parallel.pc)))
         return local
 
     def _build_cells(self, local_nodes):

@@ -38,10 +38,11 @@ def supported_model_types() -> set[str]:
     return {model_type for model_type, _ in ENGINES} | {"virtual"}
 
 
-def engine_for(population, model_templates) -> CellEngine:
-    """The engine for a population whose nodes have these model_template values."""
+def engine_for(population, model_templates, model_type: str | None = None) -> CellEngine:
+    """The engine for nodes of `population` with these model_template values, and this
+    model_type (default: the population's type)."""
     schemas = sorted({str(t).partition(":")[0] for t in model_templates})
-    model_type = population.settings.type
+    model_type = model_type or population.settings.type
     missing = [s for s in schemas if (model_type, s) not in ENGINES]
     if missing:
         known = ", ".join(f"{t} with {s}:" for t, s in sorted(ENGINES))

@@ -27,27 +27,37 @@ from .settings import Conditions, OutputSettings, RunSettings, Settings
 SORT_ORDERS = {"none", "by_id", "by_time"}
 
 
-def _open_simulation_config(path: Path):
-    """(libsonata.SimulationConfig, the file's JSON as read)."""
+def _open_simulation_config(path: Path, cache_root: Path | None, may_write: bool):
+    """(libsonata.SimulationConfig, the JSON as read, its dialect's ReadConfig)."""
+    from ..dialects import read_simulation_config
+    from ..mechanisms import default_cache_dir
+
     if not path.is_file():
         raise ConfigError("simulation config not found", file=path)
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"not valid JSON: {error}", file=path) from None
+    dialect = read_simulation_config(path, cache_root or default_cache_dir().parent, may_write)
+    if dialect.raw is not None:
+        raw = dialect.raw
+    else:
+        try:
+            raw = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"not valid JSON: {error}", file=path) from None
     rewritten = as_list(raw)  # older forms libsonata rejects
+    if rewritten is None and dialect.raw is not None:
+        rewritten = raw
     try:
         if rewritten is None:
-            return libsonata.SimulationConfig.from_file(str(path)), raw
-        return libsonata.SimulationConfig(json.dumps(rewritten), str(path.parent)), raw
+            return libsonata.SimulationConfig.from_file(str(path)), raw, dialect
+        return (libsonata.SimulationConfig(json.dumps(rewritten), str(dialect.base_dir)), raw,
+                dialect)
     except (libsonata.SonataError, RuntimeError) as error:
         # libsonata's type errors do not name the key: look for the problem ourselves first.
-        problems = ProblemList(path)
+        problems = ProblemList(dialect.config_file)
         load_inputs(raw.get("inputs", {}) if isinstance(raw, dict) else {}, problems)
         check_raw_reports(raw.get("reports", {}) if isinstance(raw, dict) else {}, problems)
         check_raw_modifications(raw, problems)
         problems.raise_if_any()
-        raise ConfigError(str(error), file=path) from None
+        raise ConfigError(str(error), file=dialect.config_file) from None
 
 
 def _in_config_order(raw_inputs, names) -> dict:
@@ -59,8 +69,12 @@ def _in_config_order(raw_inputs, names) -> dict:
     return {**ordered, **raw_inputs}
 
 
-def _run_settings(config, problems: ProblemList) -> RunSettings:
+def _run_settings(config, raw_run, problems: ProblemList) -> RunSettings:
     run = config.run
+    dl = raw_run.get("dL") if isinstance(raw_run, dict) else None
+    if dl is not None and (isinstance(dl, bool) or not isinstance(dl, (int, float)) or dl <= 0):
+        problems.add(f"must be a positive number (um), got {dl!r}", key="run.dL")
+        dl = None
     if not run.tstop > 0:
         problems.add(f"must be positive, got {run.tstop}", key="run.tstop")
     if not run.dt > 0:
@@ -73,7 +87,8 @@ def _run_settings(config, problems: ProblemList) -> RunSettings:
                        spike_threshold=run.spike_threshold,
                        integration_method=run.integration_method.name,
                        stimulus_seed=int(run.stimulus_seed), synapse_seed=int(run.synapse_seed),
-                       minis_seed=int(run.minis_seed), ionchannel_seed=int(run.ionchannel_seed))
+                       minis_seed=int(run.minis_seed), ionchannel_seed=int(run.ionchannel_seed),
+                       dl=None if dl is None else float(dl))
 
 
 def _conditions(conditions, problems: ProblemList) -> Conditions:
@@ -118,13 +133,17 @@ def _output_settings(config, output_override) -> OutputSettings:
                           spikes_sort_order=output.spikes_sort_order.name)
 
 
-def load_settings(config_path, output_dir=None, mechanism_dirs=()) -> Settings:
+def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=None,
+                  may_write=True) -> Settings:
     """Read and validate everything; raise one ConfigError listing every problem found.
-    `mechanism_dirs` (--mechanisms) tell which mechanisms reports may name."""
+    `mechanism_dirs` (--mechanisms) tell which mechanisms reports may name. Configs of
+    another dialect (bmtk) are read through strict copies kept under `cache_root`, which
+    are written only where `may_write` (rank 0, before the others read)."""
     path = Path(config_path).resolve()
-    config, raw_file = _open_simulation_config(path)
-    problems = ProblemList(path)
-    run = _run_settings(config, problems)
+    config, raw_file, dialect = _open_simulation_config(path, cache_root, may_write)
+    problems = ProblemList(dialect.config_file)
+    run = _run_settings(config, raw_file.get("run", {}) if isinstance(raw_file, dict) else {},
+                        problems)
     conditions = _conditions(config.conditions, problems)
     circuit = load_circuit_settings(Path(config.network), problems)
     raw = json.loads(config.expanded_json)
@@ -149,10 +168,10 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=()) -> Settings:
         used.update(node_sets_used(config.conditions.modifications(), is_object_form(raw_file)))
         check_node_sets(node_sets, node_sets_file, used, circuit, problems)
     problems.raise_if_any()
-    return Settings(config_file=path, run=run, conditions=conditions,
+    return Settings(config_file=dialect.config_file, run=run, conditions=conditions,
                     output=_output_settings(config, output_dir), circuit=circuit,
                     node_sets_file=node_sets_file,
                     node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
                     node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides),
                     target_simulator=_target_simulator(config, problems),
-                    reports=tuple(reports))
+                    reports=tuple(reports), leniencies=dialect.leniencies)

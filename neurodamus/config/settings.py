@@ -20,6 +20,7 @@ class RunSettings:
     synapse_seed: int = 0
     minis_seed: int = 0
     ionchannel_seed: int = 0
+    dl: float | None = None  # run.dL (um): the longest segment of cells that segment by length
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,4 @@ class Settings:
     connection_overrides: tuple = ()  # config.overrides.ConnectionOverride, in order
     target_simulator: str = "NEURON"  # NEURON | CORENEURON (the config's target_simulator)
     reports: tuple = ()  # config.reports.ReportSettings of the enabled reports, by name
+    leniencies: tuple[str, ...] = ()  # what was read leniently (another dialect), one line each

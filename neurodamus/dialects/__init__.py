@@ -1,0 +1,47 @@
+"""Config dialects: one reader per way of writing SONATA configs, each turning its configs
+into the strict form that libsonata and the later phases read.
+
+`DIALECTS` is asked in order; the first reader that recognises a simulation config reads
+it. The strict SONATA reader (libsonata as it is) comes last and takes everything else.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import bmtk
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    raw: dict | None  # the simulation config to give libsonata (None: the file as it is)
+    base_dir: Path  # where its relative paths start
+    config_file: Path  # the file that holds the simulation (bmtk's wrapper names another)
+    leniencies: tuple[str, ...] = ()  # one warning per leniency applied, naming the key
+    dialect: str = "sonata"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    recognises: Callable  # (raw JSON, path) -> bool
+    read: Callable  # (path, cache_root, may_write) -> (raw, base dir, config file, leniencies)
+
+
+DIALECTS = [Dialect("bmtk", bmtk.recognises, bmtk.read)]
+
+
+def read_simulation_config(path: Path, cache_root: Path, may_write: bool = True) -> ReadConfig:
+    """The simulation config at `path` in strict form. `may_write`: whether this process
+    writes the strict copies a dialect needs (under MPI only rank 0 does, first)."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        raw = None  # the strict reader names the problem
+    for dialect in DIALECTS:
+        if raw is not None and dialect.recognises(raw, path):
+            rewritten, base_dir, config_file, leniencies = dialect.read(path, cache_root,
+                                                                        may_write)
+            return ReadConfig(rewritten, base_dir, config_file, leniencies, dialect.name)
+    return ReadConfig(None, path.parent, path)
