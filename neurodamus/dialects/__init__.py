@@ -6,9 +6,9 @@ it. The strict SONATA reader (libsonata as it is) comes last and takes everythin
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import bmtk
 

@@ -17,10 +17,10 @@ import json
 import re
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from ..errors import ConfigError
+from ..reports.spikes import write_spikes
 from .strict_copy import copy_edges, copy_nodes
 from .type_tables import read_type_table
 
@@ -295,14 +295,8 @@ def _csv_spikes_as_sonata(path: Path, cache_root: Path, may_write: bool, key: st
         raise ConfigError(f"not numbers: {error}", file=path, key=key) from None
     names = np.asarray(columns.get("population", ["default"] * len(times)))
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_suffix(".partial")
-    with h5py.File(partial, "w") as f:
-        for name in sorted(set(names.tolist())):
-            mine = names == name
-            group = f.create_group(f"spikes/{name}")
-            group.create_dataset("timestamps", data=times[mine])
-            group.create_dataset("node_ids", data=node_ids[mine].astype(np.uint64))
-    partial.replace(out)
+    write_spikes(out, {name: (times[names == name], node_ids[names == name])
+                       for name in sorted(set(names.tolist()))}, "none")
     return out
 
 

@@ -9,13 +9,18 @@ from pathlib import Path
 import libsonata
 import numpy as np
 import pytest
-
 from conftest import assert_ok, assert_one_error, run_neurodamus
+
 from neurodamus.reports import read_spikes_by_population
 from neurodamus.testing.bmtk_layout import rewrite_in_bmtk_layout
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec,
-                                                build_circuit, write_poisson_spikes,
-                                                write_simulation_config)
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    PopulationSpec,
+    build_circuit,
+    write_poisson_spikes,
+    write_simulation_config,
+)
 
 SPEC = CircuitSpec(
     populations=[PopulationSpec("exc", 6, "exc", threshold_current=0.25),
