@@ -7,7 +7,8 @@ separated, `NONE` for empty); every population is split into two groups; edge `s
 moves to an edge types CSV, along with a `delay` column the HDF5 values override; edge
 indices are dropped; the circuit config lists no populations and the simulation config is
 bmtk's (a config.json wrapper, `${configdir}` manifests, no `run.random_seed`,
-`spikes_sort_order: "time"`, spike inputs of module `h5` naming their source).
+`spikes_sort_order: "time"`, spike inputs of module `h5` naming their source, soma reports
+as `membrane_report`s over the whole run).
 """
 
 import json
@@ -150,6 +151,10 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
                      "input_file": str(spike_file.resolve()), "node_set": source}
         inputs[name] = entry
     simulation["inputs"] = inputs
+    simulation["reports"] = {
+        name: {"cells": entry["cells"], "variable_name": entry["variable_name"],
+               "module": "membrane_report", "sections": entry.get("sections", "soma")}
+        for name, entry in simulation.get("reports", {}).items()}
     (directory / "simulation_config.json").write_text(json.dumps(simulation, indent=2))
     wrapper = directory / "config.json"
     wrapper.write_text(json.dumps({"network": "./circuit_config.json",

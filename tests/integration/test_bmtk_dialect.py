@@ -35,7 +35,8 @@ TSTOP = 150.0
 LENIENCIES = ("simulation: bmtk's config wrapper", "manifest: ${configdir}",
               "run.random_seed: missing", "output.spikes_sort_order: 'time'",
               "networks.*.node_types_file", "networks.*.edge_types_file",
-              "networks.*.populations: missing", "inputs.thalamic.module: bmtk's 'h5'")
+              "networks.*.populations: missing", "inputs.thalamic.module: bmtk's 'h5'",
+              "reports.soma_v.module: bmtk's membrane_report")
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,11 @@ def circuits(tmp_path_factory):
         "thalamic": {"module": "synapse_replay", "input_type": "spikes", "node_set": "All",
                      "spike_file": "thalamus.h5", "delay": 0.0, "duration": TSTOP},
     }
+    reports = {"soma_v": {"type": "compartment", "cells": "exc", "variable_name": "v",
+                          "sections": "soma", "compartments": "center", "start_time": 0.0,
+                          "end_time": TSTOP, "dt": 0.025}}
     strict = write_simulation_config(base / "strict", circuit, tstop=TSTOP, inputs=inputs,
-                                     random_seed=0)
+                                     reports=reports, random_seed=0)
     wrapper = rewrite_in_bmtk_layout(circuit, strict, base / "bmtk", virtual={"thalamus"})
     return strict, wrapper
 
@@ -84,6 +88,14 @@ def test_bmtk_layout_gives_the_strict_circuits_spikes(runs):
         for population, (times, ids) in strict.items():
             np.testing.assert_array_equal(lenient[population][1], ids)
             np.testing.assert_array_equal(lenient[population][0], times)  # exactly
+
+
+def test_membrane_report_is_the_strict_soma_report(runs):
+    strict = libsonata.ElementReportReader(str(runs["strict"][0] / "soma_v.h5"))["exc"]
+    lenient = libsonata.ElementReportReader(str(runs["bmtk_2"][0] / "soma_v.h5"))["exc"]
+    assert lenient.get_node_ids() == strict.get_node_ids() == list(range(6))
+    assert lenient.times == strict.times
+    np.testing.assert_array_equal(np.asarray(lenient.get().data), np.asarray(strict.get().data))
 
 
 def test_every_leniency_is_said_once_naming_its_key(runs):
