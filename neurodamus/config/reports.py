@@ -45,6 +45,7 @@ class ReportSettings:
     unit: str = ""
     file_name: str = ""  # relative to output.output_dir (or absolute)
     compartment_set: CompartmentSetSettings | None = None
+    extension: object = None  # the settings of a type outside SONATA's enum (extracellular)
 
     @property
     def frame_count(self) -> int:
@@ -85,9 +86,12 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
         elif kind != "compartment_set" and "compartment_set" in raw:
             problems.add("only compartment_set reports take a compartment_set",
                          key=f"{key}.compartment_set")
-        if isinstance(kind, str) and kind not in REPORT_TYPES:
-            problems.add(f"report type '{kind}' is not supported; known types: "
-                         f"{', '.join(sorted(REPORT_TYPES))}", key=f"{key}.type")
+        if isinstance(kind, str) and kind not in _sonata_types():
+            carried = REPORT_TYPES.get(kind)
+            hint = (f" (write it as a {carried.carried_by} report with "
+                    f"'{carried.marker_key}')" if carried else "")
+            problems.add(f"report type '{kind}' is not supported{hint}; known types: "
+                         f"{', '.join(sorted(_sonata_types()))}", key=f"{key}.type")
         for field, allowed in (("sections", SECTIONS), ("compartments", COMPARTMENTS),
                                ("scaling", SCALINGS)):
             value = raw.get(field)
@@ -96,6 +100,23 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
         if len(problems.items) > before:
             failed.add(name)
     return failed
+
+
+def _sonata_types() -> list[str]:
+    from ..reports.registry import REPORT_TYPES
+
+    return [name for name, kind in REPORT_TYPES.items() if not getattr(kind, "carried_by", None)]
+
+
+def _report_kind(sonata_type: str, raw: dict):
+    """The registered type of a report. A type outside SONATA's enum travels through libsonata
+    as the SONATA type it extends (`carried_by`) and is told apart by its own key."""
+    from ..reports.registry import REPORT_TYPES
+
+    for kind in REPORT_TYPES.values():
+        if getattr(kind, "carried_by", None) == sonata_type and kind.marker_key in raw:
+            return kind
+    return REPORT_TYPES[sonata_type]
 
 
 def _catalogue(circuit, mechanism_dirs=()):
@@ -169,7 +190,6 @@ def _compartment_set(config, set_name: str, circuit, key: str, problems: Problem
 def load_reports(config, raw_reports, run, circuit, problems: ProblemList,
                  mechanism_dirs=()) -> list[ReportSettings]:
     """ReportSettings of every enabled report; problems go to `problems`."""
-    from ..reports.registry import REPORT_TYPES
     from ..reports.variables import split_variable_names
 
     raw_reports = raw_reports if isinstance(raw_reports, dict) else {}
@@ -184,7 +204,7 @@ def load_reports(config, raw_reports, run, circuit, problems: ProblemList,
     for name in enabled:
         report, raw, key = config.report(name), raw_reports[name], f"reports.{name}"
         before = len(problems.items)
-        kind = REPORT_TYPES[report.type.name]
+        kind = _report_kind(report.type.name, raw)
         variables, messages = kind.parse(split_variable_names(report.variable_name), catalogue)
         for message in messages:
             problems.add(message, key=f"{key}.variable_name")
@@ -193,6 +213,9 @@ def load_reports(config, raw_reports, run, circuit, problems: ProblemList,
         if kind.type_name == "compartment_set":
             compartment_set = _compartment_set(config, report.compartment_set, circuit, key,
                                                problems)
+        extension = None
+        if hasattr(kind, "load_extension"):
+            extension = kind.load_extension(raw, key, problems, Path(config.base_path))
         file_name = _relative_file(report.file_name, config.output.output_dir)
         if file_name in files:
             problems.add(f"writes the same file {file_name} as report '{files[file_name]}'",
@@ -209,5 +232,5 @@ def load_reports(config, raw_reports, run, circuit, problems: ProblemList,
             sections=report.sections.name, compartments=report.compartments.name,
             scaling=report.scaling.name, start_time=float(report.start_time),
             end_time=end_time, dt=float(report.dt), unit=unit, file_name=file_name,
-            compartment_set=compartment_set))
+            compartment_set=compartment_set, extension=extension))
     return reports

@@ -7,7 +7,7 @@ Each leniency is reported once, naming the key (see `Leniencies`). What is rewri
 * a missing `run.random_seed` (0), `spikes_sort_order` `time`/`id`;
 * spike inputs of modules h5 / sonata / csv as `synapse_replay` (their `node_set` names the
   source population; they reach every cell), `membrane_report` reports as compartment
-  reports;
+  reports, `extracellular` reports as extracellular (ECP) reports;
 * circuits whose node or edge files rely on type tables, list no populations, have several
   groups or no edges: a strict copy is written (strict_copy.py) and opened instead.
 """
@@ -305,13 +305,27 @@ def _report(name, entry, raw, config_file, leniencies):
         return entry
     module = entry.get("module")
     key = f"reports.{name}"
+    run = raw.get("run", {})
     if module == "extracellular":
-        raise ConfigError("bmtk's extracellular (ECP) report is not supported: remove it, or "
-                          "use an 'lfp' report with an electrodes file", file=config_file,
-                          key=f"{key}.module")
+        # bmtk's ECP: the line-source potential of every segment's membrane current at the
+        # electrodes, at every step; carried through libsonata as a summation of i_membrane
+        # over all compartments, told apart by electrode_positions (reports.extracellular).
+        out = {k: v for k, v in entry.items() if k not in ("module", "variable_name")}
+        positions = entry.get("electrode_positions")
+        out.update(type="summation", variable_name="i_membrane", sections="all",
+                   compartments="all", scaling="none",
+                   electrode_positions=_absolute(positions, config_file.parent),
+                   start_time=entry.get("start_time", 0.0),
+                   end_time=entry.get("end_time", run.get("tstop", 0.0)),
+                   dt=entry.get("dt", run.get("dt", 0.1)))
+        leniencies.add(f"{key}.module", "bmtk's extracellular report read as an extracellular "
+                                        "report (line-source potentials of i_membrane)")
+        if entry.get("variable_name", "i_membrane") not in ("i_membrane", "i_membrane_"):
+            leniencies.add(f"{key}.variable_name", f"{entry['variable_name']!r} not used: the "
+                                                   "potential comes from the membrane current")
+        return out
     if module != "membrane_report":
         return entry
-    run = raw.get("run", {})
     sections = entry.get("sections", "soma")
     out = {k: v for k, v in entry.items() if k not in ("module", "sections", "file_name")}
     out.update(type="compartment", sections="soma" if sections == "soma" else "all",

@@ -67,6 +67,11 @@ def setup_reports(settings, circuit, cells, h, parallel, options) -> ReportSet:
         path = Path(settings.output.output_dir) / report.file_name
         if parallel.is_root:
             _remove_stale(path)
+        kind = REPORT_TYPES[report.type]
+        if hasattr(kind, "run_hook"):  # a type that records in its own way (extracellular)
+            hooks.append(kind.run_hook(report, _report_cells(report, circuit, cells),
+                                       settings.output.output_dir, h, parallel, buffer_bytes))
+            continue
         elements = cell_elements(report, _report_cells(report, circuit, cells))
         table = ElementTable.from_cells(elements, population_order)
         if parallel.allreduce_sum(table.column_count) == 0 and parallel.is_root:
