@@ -24,7 +24,7 @@ from ..reports.spikes import write_spikes
 from .strict_copy import copy_edges, copy_nodes
 from .type_tables import read_type_table
 
-FORMAT = 1  # of the strict copies: a new value invalidates the cached ones
+FORMAT = 2  # of the strict copies: a new value invalidates the cached ones
 SPIKE_MODULES = {"h5", "sonata", "csv", "nwb"}
 SORT_ORDERS = {"time": "by_time", "id": "by_id", "gid": "by_id", "by_gid": "by_id"}
 ALL_NODES = "neurodamus_all_nodes"

@@ -8,7 +8,8 @@ What is merged, for each population:
 * every type-table column the HDF5 file does not give for that row (the HDF5 value wins);
 * the type table's `dynamics_params` file name as `dynamics_params_file`, and the numbers
   of that JSON file, when it is flat (point neurons, synapses), as `dynamics_params/<key>`;
-* bmtk's edge columns `sec_id` / `sec_x` as `afferent_section_id` / `afferent_section_pos`.
+* bmtk's edge columns `sec_id` / `sec_x` as `afferent_section_id` / `afferent_section_pos`;
+* edge indices written anew by libsonata.
 Datasets are written uncompressed (the libsonata wheel has no deflate filter).
 """
 
@@ -226,8 +227,8 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
 
 def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
                synaptic_models_dir: Path | None, node_counts: dict) -> list[PopulationSummary]:
-    """Write the strict copy of every edge population of `edges_file`, with its indices
-    (copied, or written when the file has none)."""
+    """Write the strict copy of every edge population of `edges_file`, with indices written
+    by libsonata (the files' own, where they have any, may use older dataset names)."""
     summaries = []
     with _open(edges_file) as source, h5py.File(out_file, "w") as out:
         out.attrs["version"] = np.array([0, 1], np.uint32)
@@ -235,7 +236,7 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
         edges = source.get("edges")
         if not isinstance(edges, h5py.Group) or not len(edges):
             raise ConfigError("no /edges/<population> group", file=edges_file)
-        missing_indices = []
+        indexed = []
         for name, population in edges.items():
             for end in ("source_node_id", "target_node_id", "edge_type_id"):
                 if end not in population:
@@ -264,13 +265,10 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
                 ends[end] = node_population
             population_out.create_dataset("edge_type_id", data=type_ids)
             _write_group(population_out, "edge", count, plain, dynamics)
-            if isinstance(population.get("indices"), h5py.Group):
-                source.copy(population["indices"], population_out, "indices")
-            else:
-                missing_indices.append((name, ends))
+            indexed.append((name, ends))  # bmtk's indices use older dataset names
             summaries.append(PopulationSummary(name, count, (), ends["source_node_id"],
                                                ends["target_node_id"]))
-    for name, ends in missing_indices:
+    for name, ends in indexed:
         libsonata.EdgePopulation.write_indices(
             str(out_file), name, node_counts.get(ends["source_node_id"], 0),
             node_counts.get(ends["target_node_id"], 0))
