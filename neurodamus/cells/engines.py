@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import CircuitError
+from .allen import build_allen_cells, check_allen_cells
 from .biophysical import build_biophysical_cells, check_biophysical_cells
+from .point import POINT_MODEL_TYPES, build_point_cells, check_point_cells
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,16 @@ def register(model_type: str, schema: str, engine: CellEngine):
 register("biophysical", "hoc", CellEngine(
     "hoc template (e-model contract: gid, morphology dir, file, needed attributes)",
     check_biophysical_cells, build_biophysical_cells))
+# One engine for both Allen schemas, so that a population may mix them (as bmtk's do).
+_ALLEN = CellEngine("Allen cell (BioNet Biophys1: SWC with Cell Types JSON or NeuroML2 "
+                    "biophysics, axon stub by model_processing)",
+                    check_allen_cells, build_allen_cells)
+register("biophysical", "ctdb", _ALLEN)
+register("biophysical", "nml", _ALLEN)
+for _point_type in POINT_MODEL_TYPES:
+    register(_point_type, "nrn", CellEngine(
+        "NEURON artificial cell (nrn:IntFire1/2/4, bmtk dynamics_params in seconds)",
+        check_point_cells, build_point_cells))
 
 
 def supported_model_types() -> set[str]:
@@ -49,7 +61,7 @@ def engine_for(population, model_templates, model_type: str | None = None) -> Ce
         raise CircuitError(f"no cell engine for model_type '{model_type}' with model_template "
                            f"'{missing[0]}:...' (supported: {known})", population=population.name,
                            file=population.settings.nodes_file)
-    if len(schemas) > 1:
+    if len({ENGINES[(model_type, s)] for s in schemas}) > 1:
         raise CircuitError(f"nodes mix model_template schemas {', '.join(schemas)}",
                            population=population.name)
     return ENGINES[(model_type, schemas[0])]

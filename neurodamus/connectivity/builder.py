@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, field
 
+import libsonata
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import CircuitError, ConfigError
 from ..mechanisms import set_mechanism_globals
 from ..random_streams import set_global_index
 from .edges import read_afferent_edges
@@ -16,6 +17,7 @@ from .replay import schedule_replays
 from .synapse_models import MODELS as SYNAPSE_MODELS
 from .synapse_models import default_model
 from .synapses import SynapseFactory
+from .templated_edges import TemplatedEdgeConvention
 
 REPLAY_MODULE = "synapse_replay"
 
@@ -30,13 +32,65 @@ class Connections:
     keep_alive: list = field(default_factory=list)  # handlers that must live through the run
 
 
+class SonataEdgeConvention:
+    """SONATA/BBP edges (conductance, syn_type_id, u_syn, ...): the default synapse model of
+    the loaded mechanisms, or a connection override's modoverride."""
+
+    name = "SONATA/BBP"
+
+    @staticmethod
+    def matches(attribute_names) -> bool:
+        return True
+
+    @staticmethod
+    def describe(settings, edge_settings, h) -> str:
+        name = default_model(h).name
+        swapped = sorted({o.modoverride for o in settings.connection_overrides if o.modoverride})
+        if swapped:
+            name += f" ({', '.join(swapped)} where a modoverride matches)"
+        return name
+
+    def __init__(self, settings, circuit, h, pc):
+        self.circuit = circuit
+        self.factory = SynapseFactory(h, pc, settings.run, settings.conditions,
+                                      reference_offsets=circuit.reference_offsets())
+        self.default = default_model(h)
+        self.swaps = model_overrides(settings.connection_overrides, circuit, h)
+        self.extra = sorted({a for _, _, model in self.swaps for a in model.edge_attributes})
+        self.needed_by = ", ".join(sorted({model.name for _, _, model in self.swaps}))
+
+    def connect(self, edge_settings, local) -> int:
+        edges = read_afferent_edges(edge_settings, sorted(local), self.extra, self.needed_by)
+        source = self.circuit.populations[edge_settings.source]
+        models = models_per_edge(edges, self.default, self.swaps, source.offset,
+                                 self.circuit.populations[edge_settings.target].offset)
+        return self.factory.connect(edges, local, source.offset, models)
+
+
+# Edge conventions, asked in order: the first whose `matches(attribute names)` is true
+# connects the population; the last (SONATA/BBP) takes whatever the others do not.
+EDGE_CONVENTIONS = [TemplatedEdgeConvention, SonataEdgeConvention]
+
+
+def edge_attribute_names(edge_settings) -> frozenset:
+    try:
+        population = libsonata.EdgeStorage(str(edge_settings.edges_file)).open_population(
+            edge_settings.name)
+    except (libsonata.SonataError, RuntimeError) as error:
+        raise CircuitError(f"cannot open edges: {error}", population=edge_settings.name,
+                           file=edge_settings.edges_file) from None
+    return frozenset(population.attribute_names)
+
+
+def convention_for(edge_settings):
+    names = edge_attribute_names(edge_settings)
+    return next(c for c in EDGE_CONVENTIONS if c.matches(names))
+
+
 def synapse_models_by_population(settings, h) -> dict[str, str]:
     """Which synapse model each chemical edge population gets (for the log and summary)."""
-    name = default_model(h).name
-    swapped = sorted({o.modoverride for o in settings.connection_overrides if o.modoverride})
-    if swapped:
-        name += f" ({', '.join(swapped)} where a modoverride matches)"
-    return {e.name: name for e in settings.circuit.edge_populations if e.type == "chemical"}
+    return {e.name: convention_for(e).describe(settings, e, h)
+            for e in settings.circuit.edge_populations if e.type == "chemical"}
 
 
 def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
@@ -46,21 +100,13 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
     set_global_index(h, settings.run.random_seed)
     result = Connections()
     cells_by_population = _cells_by_population(cells)
-    factory = SynapseFactory(h, pc, settings.run, settings.conditions,
-                             reference_offsets=circuit.reference_offsets())
-    default = default_model(h)
-    swaps = model_overrides(settings.connection_overrides, circuit, h)
-    extra = sorted({a for _, _, model in swaps for a in model.edge_attributes})
-    needed_by = ", ".join(sorted({model.name for _, _, model in swaps}))
+    connectors = {convention: convention(settings, circuit, h, pc)
+                  for convention in EDGE_CONVENTIONS}
     for edge_settings in sorted(settings.circuit.edge_populations, key=lambda e: e.name):
         local = cells_by_population.get(edge_settings.target)
         if edge_settings.type != "chemical" or not local:
             continue
-        edges = read_afferent_edges(edge_settings, sorted(local), extra, needed_by)
-        source = circuit.populations[edge_settings.source]
-        models = models_per_edge(edges, default, swaps, source.offset,
-                                 circuit.populations[edge_settings.target].offset)
-        result.synapses += factory.connect(edges, local, source.offset, models)
+        result.synapses += connectors[convention_for(edge_settings)].connect(edge_settings, local)
     modulation = modulation_overrides(settings.connection_overrides, circuit)
     for edge_settings in sorted(settings.circuit.edge_populations, key=lambda e: e.name):
         local = cells_by_population.get(edge_settings.target)

@@ -230,6 +230,28 @@ class GluSynapsePlastic(SynapseModel):
         return reference_minis(h, synapse, rate, minis_seed, tstop)
 
 
+class Exp2SynModel(SynapseModel):
+    """NEURON's Exp2Syn, as bmtk builds it from an edge type's dynamics_params: tau1, tau2
+    (ms, rise and decay), e = erev (mV); one mechanism for excitatory and inhibitory edges
+    alike, no release randomness and no minis. NetCon weight in uS: bmtk's syn_weight
+    through its weight function (templated_edges.py); as a modoverride on SONATA/BBP edges,
+    the conductance (nS) / 1000 and plain edge attributes tau1, tau2, erev. An edge counts
+    as inhibitory when erev is below INHIBITORY_REVERSAL_BELOW."""
+
+    name = "Exp2Syn"
+    mechanisms = ("Exp2Syn", "Exp2Syn")
+    edge_attributes = ("tau1", "tau2", "erev")
+    INHIBITORY_REVERSAL_BELOW = -30.0  # mV: GABA-like (bmtk's GABA edges -70, AMPA 0)
+
+    def weights(self, attributes):
+        return np.asarray(attributes["conductance"], float) * 1e-3
+
+    def create(self, h, location, inhibitory, p, key, run, conditions):
+        synapse = h.Exp2Syn(location)
+        synapse.tau1, synapse.tau2, synapse.e = p["tau1"], p["tau2"], p["erev"]
+        return synapse
+
+
 MODELS: dict[str, SynapseModel] = {}
 
 
@@ -242,6 +264,7 @@ register(BbpProbabilistic())
 register(BbpProbabilistic("AMPANMDA", forced_inhibitory=False))
 register(BbpProbabilistic("GABAAB", forced_inhibitory=True))
 register(GluSynapsePlastic())
+register(Exp2SynModel())
 
 # Preference when the circuit does not say: the first whose mechanisms are loaded.
 DEFAULT_ORDER = ("ProbAMPANMDA_EMS/ProbGABAAB_EMS", "NdTm")
