@@ -48,7 +48,8 @@ def _open_simulation_config(path: Path, cache_root: Path | None, may_write: bool
     try:
         if rewritten is None:
             return libsonata.SimulationConfig.from_file(str(path)), raw, dialect
-        return (libsonata.SimulationConfig(json.dumps(rewritten), str(dialect.base_dir)), raw,
+        for_libsonata = dialect.for_libsonata(rewritten) if dialect.raw is not None else rewritten
+        return (libsonata.SimulationConfig(json.dumps(for_libsonata), str(dialect.base_dir)), raw,
                 dialect)
     except (libsonata.SonataError, RuntimeError) as error:
         # libsonata's type errors do not name the key: look for the problem ourselves first.
@@ -147,6 +148,8 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=No
     conditions = _conditions(config.conditions, problems)
     circuit = load_circuit_settings(Path(config.network), problems)
     raw = json.loads(config.expanded_json)
+    if dialect.raw is not None:  # its input modules as written (libsonata saw stand-ins)
+        raw["inputs"] = dialect.raw.get("inputs", {})
     compartment_sets = load_compartment_sets(config, problems)
     inputs = load_inputs(_in_config_order(raw.get("inputs", {}), config.list_input_names),
                          problems, compartment_sets, circuit)

@@ -21,6 +21,17 @@ class ReadConfig:
     leniencies: tuple[str, ...] = ()  # one warning per leniency applied, naming the key
     dialect: str = "sonata"
 
+    def for_libsonata(self, raw: dict) -> dict:
+        """The config with stand-ins for the input modules libsonata does not know (the
+        driver reads the inputs as written; libsonata checks the rest)."""
+        inputs = raw.get("inputs")
+        if not isinstance(inputs, dict):
+            return raw
+        stand_ins = {name: STAND_INS[entry["module"]](entry)
+                     if isinstance(entry, dict) and entry.get("module") in STAND_INS else entry
+                     for name, entry in inputs.items()}
+        return {**raw, "inputs": stand_ins}
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -28,6 +39,12 @@ class Dialect:
     recognises: Callable  # (raw JSON, path) -> bool
     read: Callable  # (path, cache_root, may_write) -> (raw, base dir, config file, leniencies)
 
+
+# Input modules of other simulators that the driver implements itself: what libsonata is
+# shown instead (a module of the same kind with the same target and window).
+STAND_INS = {"IClamp": lambda entry: {
+    **{k: v for k, v in entry.items() if k != "amp"}, "module": "linear",
+    "amp_start": entry.get("amp", 0.0)}}
 
 DIALECTS = [Dialect("bmtk", bmtk.recognises, bmtk.read)]
 

@@ -7,7 +7,8 @@ separated, `NONE` for empty); every population is split into two groups; edge `s
 moves to an edge types CSV, along with a `delay` column the HDF5 values override; edge
 indices are dropped; the circuit config lists no populations and the simulation config is
 bmtk's (a config.json wrapper, `${configdir}` manifests, no `run.random_seed`,
-`spikes_sort_order: "time"`, spike inputs of module `h5` naming their source, soma reports
+`spikes_sort_order: "time"`, spike inputs of module `h5` naming their source, current steps
+as `IClamp`s, soma reports
 as `membrane_report`s over the whole run).
 """
 
@@ -149,6 +150,10 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
                 source = next(iter(f["spikes"]))
             entry = {"input_type": "spikes", "module": "h5",
                      "input_file": str(spike_file.resolve()), "node_set": source}
+        elif entry.get("module") == "linear" and "amp_end" not in entry:
+            entry = {"input_type": "current_clamp", "module": "IClamp", "node_set":
+                     entry["node_set"], "amp": entry["amp_start"], "delay": entry["delay"],
+                     "duration": entry["duration"]}
         inputs[name] = entry
     simulation["inputs"] = inputs
     simulation["reports"] = {

@@ -158,3 +158,15 @@ def test_simulation_without_network_names_the_wrapper(circuits, tmp_path):
     config.write_text(json.dumps(simulation))
     result = run_neurodamus([config, "--output-path", tmp_path / "out"], ranks=1)
     assert_one_error(result, str(config), "'network'", "config.json")
+
+
+def test_inputs_keep_bmtk_modules_the_driver_implements(circuits, tmp_path):
+    """libsonata is shown a stand-in for IClamp; the driver reads the IClamp itself."""
+    from neurodamus.config import load_settings
+
+    _, wrapper = circuits
+    settings = load_settings(wrapper, cache_root=tmp_path / "cache")
+    modules = {i.name: (i.module, i.node_set, i.parameters) for i in settings.inputs}
+    assert modules["step"] == ("IClamp", "exc", {"amp": 0.35})
+    assert modules["thalamic"][:2] == ("synapse_replay", "neurodamus_all_nodes")
+    assert modules["thalamic"][2]["source"] == "thalamus"
