@@ -11,6 +11,7 @@ class Purpose(IntEnum):
     MINIS = 2
     GABA_RISE_TIME = 3
     STIMULUS = 4
+    SYNAPSE_PLACEMENT = 5  # bmtk edges placed at run time (target_sections, distance_range)
 
 
 def stream_ids(purpose: Purpose, seed: int, gid: int, index: int) -> tuple[int, int, int]:

@@ -37,15 +37,13 @@ import numpy as np
 
 from ..cells.point import PointCell
 from ..errors import CircuitError
-from ..random_streams import stream_ids
+from ..random_streams import Purpose, stream_ids
 from .synapse_models import MODELS, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
 from .weight_functions import weight_function
 
 log = logging.getLogger("neurodamus")
 
-# Random123 purpose of the placement streams (the next free random_streams.Purpose value).
-PLACEMENT_PURPOSE = 5
 # Edge model_template -> registered synapse model (bmtk registers both spellings).
 SYNAPSE_TEMPLATES = {"Exp2Syn": "Exp2Syn", "exp2syn": "Exp2Syn"}
 # target_sections labels -> the first four letters of the section names they match.
@@ -328,7 +326,7 @@ class TemplatedEdgeConvention:
         if count == 0:
             return []
         stream = h.Random()
-        stream.Random123(*stream_ids(PLACEMENT_PURPOSE, self.settings.run.synapse_seed,
+        stream.Random123(*stream_ids(Purpose.SYNAPSE_PLACEMENT, self.settings.run.synapse_seed,
                                      cell.gid, edge_id))
         stream.uniform(0, 1)
         draws = np.array([stream.repick() for _ in range(count)])
