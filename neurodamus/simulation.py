@@ -21,6 +21,7 @@ from .dry_run import estimate_memory
 from .checkpoint import Checkpointer
 from .checkpoint import resolve as resolve_checkpoint
 from .cells import engine_for
+from .cells.engines import model_type_groups
 from .circuit import open_circuit
 from .connectivity import (connect_gap_junction_halves, connect_rest, connect_synapses,
                            synapse_models_by_population)
@@ -69,18 +70,6 @@ class Summary:
     spikes_file: Path | None = None
     cells_per_rank: list = field(default_factory=list)
     early: bool = False  # stopped after balancing or the dry run: nothing was simulated
-
-
-def _by_model_type(population, node_ids):
-    """(model_type, node ids) groups: a population whose nodes give their own model_type
-    (bmtk's multi-group populations) may mix cell families; None: the population's type."""
-    if "model_type" not in population.storage.attribute_names:
-        return [(None, node_ids)]
-    kinds = np.asarray(population.attributes(node_ids, ["model_type"])["model_type"]).astype(str)
-    if len(set(kinds.tolist())) <= 1:
-        return [(None, node_ids)]
-    return [(kind, node_ids[kinds == kind]) for kind in sorted(set(kinds.tolist()))
-            if kind != "virtual"]
 
 
 class Simulation:
@@ -232,7 +221,8 @@ class Simulation:
             if not mask.any():
                 continue
             node_ids = population.node_ids(local_gids[mask])
-            for model_type, ids in _by_model_type(population, node_ids):
+            for model_type, positions in model_type_groups(population, node_ids):
+                ids = node_ids[positions]
                 engine = engine_for(population, population.attributes(
                     ids, ["model_template"])["model_template"], model_type)
                 names = [self.cell_engines.get(population.name), engine.name]

@@ -1,20 +1,25 @@
 """The cost of a cell for load balancing, with NEURON's own complexity measure.
 
 NEURON's LoadBalance.cell_complexity counts the work per segment of every mechanism and
-point process. Every cell of the same template and morphology costs the same, so one
-sample per (template, morphology) is built and measured (the samples are shared out over
-the ranks), plus the cost of one synapse of each kind, measured the same way; a cell
-costs its sample's complexity plus its synapses'.
+point process. Every node of one kind costs the same (the cell engine says what a kind is:
+template and morphology for hoc cells, and so on), so one sample per kind is built by its
+engine and measured (the samples are shared out over the ranks), plus the cost of one
+afferent synapse, measured the same way on the first sample; a cell costs its sample's
+complexity plus its synapses'. Engines whose cells that measure does not fit (artificial
+cells) declare a fixed cost per cell and per synapse instead.
+
+Nodes are grouped as the cells phase groups them: by population and, where the nodes give
+their own model_type, by that (cells.engine_groups).
 """
+
+from dataclasses import dataclass
 
 import libsonata
 import numpy as np
 
-from ..cells.morphology import find_morphology, readable_morphology
-from ..cells.templates import find_template, load_template, sample_arguments, template_name
-from ..resources import hoc_dir
+from ..cells.engines import CellEngine, engine_groups
 
-SYNAPSE_KINDS = ("NdTmExc", "NdTmInh")
+SYNAPSE_SAMPLES = 2  # afferent synapses measured: one inhibitory, one excitatory
 
 
 def afferent_synapse_counts(settings, circuit, gids) -> np.ndarray:
@@ -33,56 +38,94 @@ def afferent_synapse_counts(settings, circuit, gids) -> np.ndarray:
     return counts
 
 
-def cell_kinds(circuit, gids):
-    """(template, morphology path, population name) of every gid."""
-    kinds = []
+@dataclass
+class KindGroup:
+    """Nodes that one engine builds: a population, or its nodes of one model_type."""
+
+    population: object  # circuit.NodePopulation
+    model_type: str | None
+    engine: CellEngine
+    positions: np.ndarray  # into the gids asked about
+    node_ids: np.ndarray
+    kinds: list  # the engine's kind of each node
+
+    def key(self, kind) -> tuple:
+        """A kind, made unique over the circuit (and sortable)."""
+        return (self.population.name, self.model_type or "", kind)
+
+
+def kind_groups(circuit, gids) -> list[KindGroup]:
+    """The gids' nodes by population and model_type, each node's kind read in bulk. Nodes
+    no engine builds (virtual nodes of a mixed population) are in no group."""
+    gids = np.asarray(gids, np.int64)
+    groups = []
     for population in circuit.populations.values():
         mask = (gids >= population.offset) & (gids < population.offset + population.size)
         if not mask.any():
             continue
-        values = population.attributes(population.node_ids(gids[mask]),
-                                       ["model_template", "morphology"])
-        for template, morphology in zip(values["model_template"], values["morphology"]):
-            kinds.append((template_name(template, population.name), morphology, population.name))
-    return kinds
+        positions = np.flatnonzero(mask)
+        positions = positions[np.argsort(gids[positions], kind="stable")]
+        node_ids = population.node_ids(gids[positions])
+        for engine, model_type, where in engine_groups(population, node_ids):
+            groups.append(KindGroup(population, model_type, engine, positions[where],
+                                    node_ids[where], engine.kinds(population, node_ids[where])))
+    return groups
 
 
-def measure_complexities(h, circuit, samples) -> dict:
-    """{(template, morphology): complexity} for the given samples, built here one by one."""
-    h.load_file("loadbal.hoc")
-    if not hasattr(h, "nd_load_morphology"):
-        h.load_file(str(hoc_dir() / "nd_morphology.hoc"))
-    balance = h.LoadBalance()
+def first_nodes(groups, measured_only=False) -> dict:
+    """{kind key: (group, kind, first node id)}, in the order the nodes come."""
     out = {}
-    for template, morphology, population_name in samples:
-        settings = circuit.populations[population_name].settings
-        load_template(h, h.ParallelContext(), template,
-                      find_template(template, settings.models_dir, population_name), population_name)
-        path = readable_morphology(find_morphology(settings, morphology))
-        cell = getattr(h, template)(-1, str(path.parent), path.name,
-                                    *sample_arguments(h, template))
-        out[(template, morphology)] = float(balance.cell_complexity(cell))
-        if (None, "synapse") not in out:
-            before = balance.cell_complexity(cell)
-            keep = [getattr(h, kind)(cell.soma[0](0.5)) for kind in SYNAPSE_KINDS]
-            out[(None, "synapse")] = float(balance.cell_complexity(cell) - before) / len(keep)
-        del cell
+    for group in groups:
+        if measured_only and group.engine.fixed_cost is not None:
+            continue
+        for node_id, kind in zip(group.node_ids.tolist(), group.kinds):
+            key = group.key(kind)
+            if key not in out:
+                out[key] = (group, kind, node_id)
     return out
+
+
+def measure_complexities(h, pc, run_settings, samples) -> tuple[dict, float | None]:
+    """({kind key: complexity}, complexity of one afferent synapse) for `samples` (kind
+    key -> (group, kind, node id)), built here one by one and destroyed."""
+    h.load_file("loadbal.hoc")
+    balance = h.LoadBalance()
+    out, synapse = {}, None
+    for key, (group, kind, node_id) in samples.items():
+        engine = group.engine
+        cell = engine.sample(group.population, kind, node_id, h, pc, run_settings)
+        out[key] = float(balance.cell_complexity(cell))
+        if synapse is None:
+            before = balance.cell_complexity(cell)
+            keep = [engine.afferent(h, cell, i) for i in range(SYNAPSE_SAMPLES)]
+            synapse = float(balance.cell_complexity(cell) - before) / len(keep)
+            del keep
+        engine.destroy(h, cell)
+        del cell
+    return out, synapse
 
 
 def cell_costs(h, parallel, settings, circuit, gids) -> np.ndarray:
     """Cost of every gid (collective: samples are measured on all ranks, results shared)."""
     gids = np.asarray(gids, np.int64)
-    kinds = cell_kinds(circuit, np.sort(gids)) if len(gids) else []
-    order = np.argsort(gids)
-    unique = sorted({(t, m, p) for t, m, p in kinds})
-    mine = unique[parallel.rank::parallel.size]
-    measured = {}
-    for part in parallel.allgather(measure_complexities(h, circuit, mine) if mine else {}):
+    groups = kind_groups(circuit, gids)
+    wanted = first_nodes(groups, measured_only=True)
+    mine = {key: wanted[key] for key in sorted(wanted)[parallel.rank::parallel.size]}
+    result = parallel.agree(lambda: measure_complexities(h, parallel.pc, settings.run, mine)
+                            if mine else ({}, None))
+    measured, synapse_cost = {}, None
+    for part, synapse in parallel.allgather(result):
         measured.update(part)
-    synapse_cost = measured.get((None, "synapse"), 1.0)
-    base = np.empty(len(gids))
-    base[order] = [measured[(t, m)] for t, m, _ in kinds]
+        synapse_cost = synapse if synapse is not None else synapse_cost
+    base, per_synapse = np.zeros(gids.size), np.zeros(gids.size)
+    for group in groups:
+        fixed = group.engine.fixed_cost
+        if fixed is not None:
+            base[group.positions] = fixed.cell
+            per_synapse[group.positions] = fixed.per_synapse
+        else:
+            base[group.positions] = [measured[group.key(kind)] for kind in group.kinds]
+            per_synapse[group.positions] = synapse_cost
     synapses = afferent_synapse_counts(settings, circuit, gids) if parallel.is_root else None
     synapses = parallel.bcast(synapses)
-    return base + synapse_cost * synapses
+    return base + per_synapse * synapses

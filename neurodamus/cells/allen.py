@@ -172,14 +172,7 @@ def check_allen_cells(population, node_ids, h, pc) -> LocalAllenNodes:
     """Read the nodes in bulk; find and parse every distinct template, JSON and morphology
     once; try each distinct recipe on a scratch section (mechanisms and variables exist)."""
     node_ids = np.asarray(node_ids)
-    count = len(node_ids)
-    available = set(population.storage.attribute_names)
-    optional = [n for n in ("model_processing", "dynamics_params_file") if n in available]
-    values = population.attributes(node_ids, ["model_template", "morphology", *optional])
-    templates = [str(v) for v in values["model_template"]]
-    processing = [str(v) for v in values.get("model_processing", [""] * count)]
-    params_files = [str(v) for v in values.get("dynamics_params_file", [""] * count)]
-    morphology_names = [str(v) for v in values["morphology"]]
+    templates, morphology_names, processing, params_files = _node_columns(population, node_ids)
     checker = _Checker(population, h)
 
     recipes = {}
@@ -206,6 +199,24 @@ def check_allen_cells(population, node_ids, h, pc) -> LocalAllenNodes:
         [recipes[key] for key in zip(templates, processing, params_files)],
         [morphologies[name][0] for name in morphology_names],
         dynamics["threshold_current"], dynamics["holding_current"], positions, rotations)
+
+
+def _node_columns(population, node_ids) -> tuple[list, list, list, list]:
+    """model_template, morphology, model_processing and dynamics_params_file of the nodes,
+    read in bulk ("" where the population has no such attribute)."""
+    count = len(node_ids)
+    available = set(population.storage.attribute_names)
+    optional = [n for n in ("model_processing", "dynamics_params_file") if n in available]
+    values = population.attributes(node_ids, ["model_template", "morphology", *optional])
+    return ([str(v) for v in values["model_template"]], [str(v) for v in values["morphology"]],
+            [str(v) for v in values.get("model_processing", [""] * count)],
+            [str(v) for v in values.get("dynamics_params_file", [""] * count)])
+
+
+def allen_kinds(population, node_ids) -> list[tuple[str, str, str, str]]:
+    """(model_template, morphology, model_processing, dynamics_params_file) of each node:
+    what decides the cell that build_allen_cells makes."""
+    return list(zip(*_node_columns(population, np.asarray(node_ids))))
 
 
 class _Checker:
@@ -435,6 +446,22 @@ def segment_by_length(hoc_cell, dl: float | None):
         section.nseg = 1 + 2 * int(section.L / (2 * dl))
 
 
+def _instantiate(h, pc, template, gid: int, node_id: int, recipe: Recipe, morphology: Path,
+                 population: str):
+    """The morphology, then each recipe step; the stubs get no 3-d points (h.define_shape)."""
+    hoc_cell = call_hoc(pc, f"node {node_id}: morphology {morphology} does not load",
+                        template, gid, str(morphology), population=population)
+    for kind, step in recipe.steps:
+        if kind == "axon":
+            replace_axon(h, hoc_cell, step, define_shape=False)
+        else:
+            def fail(message, source=step.source, node=node_id):
+                return CircuitError(f"node {node}: {message}", population=population,
+                                    file=source)
+            apply_program(h, step, list(hoc_cell.all), fail)
+    return hoc_cell
+
+
 def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -> list:
     """The cells in BioNet's order of operations: morphology, then each recipe step, then
     (once for all cells: see replace_axon) the stubs' 3-d points, then nseg, then the
@@ -446,18 +473,8 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
     hoc_cells = []
     for i, node_id in enumerate(local.node_ids):
         gid = int(local.population.offset + node_id)
-        recipe, morphology = local.recipes[i], local.morphologies[i]
-        hoc_cell = call_hoc(pc, f"node {node_id}: morphology {morphology} does not load",
-                            template, gid, str(morphology), population=population)
-        for kind, step in recipe.steps:
-            if kind == "axon":
-                replace_axon(h, hoc_cell, step, define_shape=False)
-            else:
-                def fail(message, source=step.source, node=node_id):
-                    return CircuitError(f"node {node}: {message}", population=population,
-                                        file=source)
-                apply_program(h, step, list(hoc_cell.all), fail)
-        hoc_cells.append(hoc_cell)
+        hoc_cells.append(_instantiate(h, pc, template, gid, int(node_id), local.recipes[i],
+                                      local.morphologies[i], population))
     if any(recipe.replaces_axon for recipe in local.recipes):
         h.define_shape()
     cells = []
@@ -476,6 +493,23 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
         cell.spike_detector = detector
         cells.append(cell)
     return cells
+
+
+def sample_allen_cell(population, kind, node_id, h, pc, run_settings):
+    """One cell of this kind built as build_allen_cells builds it (recipe, stubs, nseg by
+    run.dL), after the same checks, with gid -1 and nothing registered."""
+    template, morphology, processing, params_file = kind
+    checker = _Checker(population, h)
+    recipe = checker.recipe(template, processing, params_file, node_id=node_id)
+    path, kinds = checker.morphology(morphology, node_id=node_id)
+    checker.fits(recipe, path, kinds, node_id)
+    load_template(h)
+    hoc_cell = _instantiate(h, pc, getattr(h, TEMPLATE), -1, node_id, recipe, path,
+                            population.name)
+    if recipe.replaces_axon:
+        h.define_shape()
+    segment_by_length(hoc_cell, run_settings.dl)
+    return hoc_cell
 
 
 def spike_detector(h, cell, location: str, population: str):

@@ -15,9 +15,15 @@ from ..resources import hoc_dir
 from .hoc_calls import call_hoc
 from .morphology import find_morphology, readable_morphology
 from .sections import RemovedSectionError, SectionMap
-from .templates import (KEEP_AXON_DEFAULT, NEEDED_ATTRIBUTES_SUFFIX, find_template, load_template,
-                        needed_attributes, template_name)
-
+from .templates import (
+    KEEP_AXON_DEFAULT,
+    NEEDED_ATTRIBUTES_SUFFIX,
+    find_template,
+    load_template,
+    needed_attributes,
+    sample_arguments,
+    template_name,
+)
 
 MINI_FREQUENCIES = ("exc-mini_frequency", "inh-mini_frequency")
 
@@ -235,6 +241,44 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
         cell.spike_detector = detector
         cells.append(cell)
     return cells
+
+
+# ------------------------------------------------- samples (load balancing, dry runs)
+
+
+def hoc_kinds(population, node_ids) -> list[tuple[str, str]]:
+    """(template, morphology) of each node: the template and the morphology decide the cell."""
+    values = population.attributes(node_ids, ["model_template", "morphology"])
+    return [(template_name(template, population.name), str(morphology))
+            for template, morphology in zip(values["model_template"], values["morphology"])]
+
+
+def sample_biophysical_cell(population, kind, node_id, h, pc, run_settings):
+    """One instance of the template on the morphology (gid -1, nothing registered), with
+    neutral constructor arguments (templates.sample_arguments)."""
+    template, morphology = kind
+    settings = population.settings
+    _load_hoc_helpers(h)
+    path = find_template(template, settings.models_dir, population.name)
+    load_template(h, pc, template, path, population.name)
+    morphology_file = readable_morphology(find_morphology(settings, morphology))
+    return call_hoc(pc, f"node {node_id}: template {template} ({path}) failed on morphology "
+                        f"{morphology_file}", getattr(h, template), -1,
+                    str(morphology_file.parent), morphology_file.name,
+                    *sample_arguments(h, template), population=population.name)
+
+
+def destroy_sample(h, hoc_cell):
+    """Delete the sample's sections: a template that keeps a reference to itself (as
+    published ones may, `CellRef = this`) would otherwise leave them in the model."""
+    for section in list(hoc_cell.all):
+        h.delete_section(sec=section)
+
+
+def sample_synapse(h, hoc_cell, index: int):
+    """A synapse as chemical edges make them, on soma[0](0.5): every fifth inhibitory
+    (NdTmInh), the others excitatory (NdTmExc)."""
+    return (h.NdTmExc if index % 5 else h.NdTmInh)(hoc_cell.soma[0](0.5))
 
 
 def spike_detector(h, cell, location: str, population: str):

@@ -1,19 +1,53 @@
 """Cell engines: one per model family, chosen by the population's `type` and the schema of
-its nodes' `model_template` (`hoc:`, later `ctdb:`, `nml:`, `nrn:`). Every engine checks its
+its nodes' `model_template` (`hoc:`, `ctdb:`, `nml:`, `nrn:`). Every engine checks its
 cells before any is built and builds them with the same interface (gid, sections by SONATA
 section id, spike detector, threshold/holding current kept on the Python side).
 
-The phases ask `engine_for(population, templates)`; they never ask which simulator a circuit
-was written for.
+Load balancing and the dry run measure cells through the same engines, never by asking
+which family a cell is: an engine says which nodes are of one kind (they cost the same),
+builds one sample of a kind (no gid, nothing registered with the ParallelContext), puts on
+it what one afferent connection makes and destroys it again, or declares a fixed cost
+where NEURON's complexity measure has nothing to count.
+
+The phases ask `engine_for(population, templates)` (or `engine_groups`); they never ask
+which simulator a circuit was written for.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+
+import numpy as np
 
 from ..errors import CircuitError
-from .allen import build_allen_cells, check_allen_cells
-from .biophysical import build_biophysical_cells, check_biophysical_cells
-from .point import POINT_MODEL_TYPES, build_point_cells, check_point_cells
+from .allen import allen_kinds, build_allen_cells, check_allen_cells, sample_allen_cell
+from .biophysical import (
+    build_biophysical_cells,
+    check_biophysical_cells,
+    destroy_sample,
+    hoc_kinds,
+    sample_biophysical_cell,
+    sample_synapse,
+)
+from .point import (
+    CELL_COST,
+    POINT_MODEL_TYPES,
+    SYNAPSE_COST,
+    build_point_cells,
+    check_point_cells,
+    destroy_point_sample,
+    point_kinds,
+    point_sample_synapse,
+    sample_point_cell,
+)
+
+
+@dataclass(frozen=True)
+class FixedCost:
+    """A load-balance cost declared instead of measured, in NEURON's LoadBalance units
+    (about one per state variable per segment and time step)."""
+
+    cell: float
+    per_synapse: float  # per afferent chemical synapse
 
 
 @dataclass(frozen=True)
@@ -21,6 +55,15 @@ class CellEngine:
     name: str  # shown in the log and run_summary.json
     check: Callable  # (population, node_ids, h, pc) -> local nodes
     build: Callable  # (local nodes, h, pc, run settings, conditions) -> cells
+    # For load balancing and the dry run:
+    kinds: Callable  # (population, node_ids) -> one hashable kind per node, read in bulk;
+    # nodes of one kind cost the same (time and memory)
+    sample: Callable  # (population, kind, node_id, h, pc, run settings) -> one hoc cell of
+    # that kind (node_id: a node of it, for messages), built off any gid
+    destroy: Callable  # (h, sample) -> None: remove what `sample` built from the model
+    afferent: Callable  # (h, sample, index) -> what an afferent NetCon targets on it (a
+    # synapse made for it, or the cell itself); keep it to keep the synapse
+    fixed_cost: FixedCost | None = None  # set: not measured with LoadBalance
 
 
 ENGINES: dict[tuple[str, str], CellEngine] = {}
@@ -32,17 +75,21 @@ def register(model_type: str, schema: str, engine: CellEngine):
 
 register("biophysical", "hoc", CellEngine(
     "hoc template (e-model contract: gid, morphology dir, file, needed attributes)",
-    check_biophysical_cells, build_biophysical_cells))
+    check_biophysical_cells, build_biophysical_cells,
+    hoc_kinds, sample_biophysical_cell, destroy_sample, sample_synapse))
 # One engine for both Allen schemas, so that a population may mix them (as bmtk's do).
 _ALLEN = CellEngine("Allen cell (BioNet Biophys1: SWC with Cell Types JSON or NeuroML2 "
                     "biophysics, axon stub by model_processing)",
-                    check_allen_cells, build_allen_cells)
+                    check_allen_cells, build_allen_cells,
+                    allen_kinds, sample_allen_cell, destroy_sample, sample_synapse)
 register("biophysical", "ctdb", _ALLEN)
 register("biophysical", "nml", _ALLEN)
+_POINT = CellEngine("NEURON artificial cell (nrn:IntFire1/2/4, bmtk dynamics_params in seconds)",
+                    check_point_cells, build_point_cells,
+                    point_kinds, sample_point_cell, destroy_point_sample, point_sample_synapse,
+                    fixed_cost=FixedCost(CELL_COST, SYNAPSE_COST))
 for _point_type in POINT_MODEL_TYPES:
-    register(_point_type, "nrn", CellEngine(
-        "NEURON artificial cell (nrn:IntFire1/2/4, bmtk dynamics_params in seconds)",
-        check_point_cells, build_point_cells))
+    register(_point_type, "nrn", _POINT)
 
 
 def supported_model_types() -> set[str]:
@@ -65,3 +112,28 @@ def engine_for(population, model_templates, model_type: str | None = None) -> Ce
         raise CircuitError(f"nodes mix model_template schemas {', '.join(schemas)}",
                            population=population.name)
     return ENGINES[(model_type, schemas[0])]
+
+
+def model_type_groups(population, node_ids) -> list[tuple[str | None, np.ndarray]]:
+    """(model_type, positions in `node_ids`) groups: a population whose nodes give their own
+    model_type (bmtk's multi-group populations) may mix cell families, its virtual nodes
+    left out; None: the population's type, for all of them."""
+    node_ids = np.asarray(node_ids)
+    everything = np.arange(len(node_ids))
+    if "model_type" not in population.storage.attribute_names:
+        return [(None, everything)]
+    kinds = np.asarray(population.attributes(node_ids, ["model_type"])["model_type"]).astype(str)
+    if len(set(kinds.tolist())) <= 1:
+        return [(None, everything)]
+    return [(kind, np.flatnonzero(kinds == kind)) for kind in sorted(set(kinds.tolist()))
+            if kind != "virtual"]
+
+
+def engine_groups(population, node_ids) -> list[tuple[CellEngine, str | None, np.ndarray]]:
+    """(engine, model_type, positions in `node_ids`) for the nodes each engine builds."""
+    node_ids = np.asarray(node_ids)
+    groups = []
+    for model_type, positions in model_type_groups(population, node_ids):
+        templates = population.attributes(node_ids[positions], ["model_template"])["model_template"]
+        groups.append((engine_for(population, templates, model_type), model_type, positions))
+    return groups

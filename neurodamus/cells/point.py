@@ -30,6 +30,21 @@ POINT_MODEL_TYPES = ("point_process", "point_neuron")  # node population types (
 SCHEMA = "nrn"
 SECONDS_TO_MS = 1000.0
 
+# Load-balance cost of a point neuron, declared rather than measured. NEURON's
+# LoadBalance.cell_complexity counts the work done every time step per segment of each
+# mechanism and point process; an artificial cell has no segment and no per-step work at
+# all (NEURON updates it analytically in NET_RECEIVE, only when an event arrives), so the
+# measure has nothing to count (on a cell without sections it even crashes NEURON 9). Its
+# work is delivering events: per afferent connection, rate x dt events per step, each about
+# one step of one synapse mechanism (LoadBalance counts NdTmExc as 5 units); at 10 Hz and
+# dt 0.025 ms that is 2.5e-4 x 5 = 1.25e-3 units per connection and step. The cell itself
+# counts 1 (a zero-area node's worth): never 0, since largest-first balancing puts cells of
+# no cost all on one rank. So point neurons of equal in-degree are dealt out evenly over
+# the ranks, in-degree decides among unequal ones, and in a mixed circuit they fill the
+# gaps that the compartmental cells (hundreds to thousands of units each) leave.
+CELL_COST = 1.0
+SYNAPSE_COST = 1.25e-3
+
 # Empty wrapper so that `cell.hoc` is a template instance with an (empty) `all` section
 # list, as the code that walks a cell's sections expects; the artificial cell is `pp`.
 _WRAPPER = "NdPointNeuron"
@@ -211,11 +226,41 @@ def _range_text(parameter: Parameter) -> str:
     return f" {'>=' if parameter.inclusive else '>'} {parameter.minimum:g}"
 
 
+def _load_wrapper(h):
+    if not hasattr(h, _WRAPPER):
+        h(_WRAPPER_HOC)
+
+
+def point_kinds(population, node_ids) -> list[str]:
+    """The model (POINT_MODELS key) of each node: an artificial cell's memory does not
+    depend on its parameters."""
+    node_ids = np.asarray(node_ids, np.int64)
+    templates = population.attributes(node_ids, ["model_template"])["model_template"]
+    return [_model_name(t, population.name, int(n)) for t, n in zip(templates, node_ids)]
+
+
+def sample_point_cell(population, kind, node_id, h, pc, run_settings):
+    """One artificial cell of the model in its wrapper (NEURON's default parameters; no gid,
+    no NetCon): for the dry run, which measures its memory."""
+    _load_wrapper(h)
+    wrapper = getattr(h, _WRAPPER)()
+    wrapper.pp = getattr(h, POINT_MODELS[kind].mechanism)()
+    return wrapper
+
+
+def destroy_point_sample(h, wrapper):
+    """Nothing to remove from the model: the artificial cell goes with the last reference."""
+
+
+def point_sample_synapse(h, wrapper, index: int):
+    """Afferent edges of a point neuron make no synapse: their NetCons target the cell."""
+    return wrapper.pp
+
+
 def build_point_cells(local: LocalPointNodes, h, pc, run_settings, conditions) -> list:
     """One artificial cell per node, its gid registered on this rank with NetCon(cell, None)
     as the spike source."""
-    if not hasattr(h, _WRAPPER):
-        h(_WRAPPER_HOC)
+    _load_wrapper(h)
     rank = int(pc.id())
     population = local.population
     cells = []

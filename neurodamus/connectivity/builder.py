@@ -44,8 +44,17 @@ class SonataEdgeConvention:
 
     @staticmethod
     def describe(settings, edge_settings, h) -> str:
+        """The default model, and the modoverrides whose node sets can reach this population."""
         name = default_model(h).name
-        swapped = sorted({o.modoverride for o in settings.connection_overrides if o.modoverride})
+        node_sets = libsonata.NodeSets(settings.node_sets_json)
+
+        def reaches(node_set, population) -> bool:
+            populations = node_sets.referenced_populations(node_set) if node_set else set()
+            return not populations or population in populations
+
+        swapped = sorted({o.modoverride for o in settings.connection_overrides
+                          if o.modoverride and reaches(o.source, edge_settings.source)
+                          and reaches(o.target, edge_settings.target)})
         if swapped:
             name += f" ({', '.join(swapped)} where a modoverride matches)"
         return name
