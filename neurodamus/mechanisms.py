@@ -82,10 +82,11 @@ def prebuilt_library() -> Path | None:
     return path
 
 
-def defined_mechanisms(h) -> set[str]:
-    """Names of every density mechanism and point process NEURON knows now."""
+def defined_mechanisms(h, kinds=(0, 1)) -> set[str]:
+    """Names of the mechanisms NEURON knows now: density mechanisms (kind 0) and point
+    processes (kind 1)."""
     names = set()
-    for kind in (0, 1):
+    for kind in kinds:
         types = h.MechanismType(kind)
         name = h.ref("")
         for i in range(int(types.count())):

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CircuitError
-from ..mechanisms import WHERE_MECHANISMS_COME_FROM
+from ..mechanisms import WHERE_MECHANISMS_COME_FROM, defined_mechanisms
 from .allen_biophysics import (
     Program,
     allactive_program,
@@ -50,7 +50,7 @@ from .allen_biophysics import (
     perisomatic_program,
     section_kind,
 )
-from .biophysical import BiophysicalCell, _placements
+from .biophysical import BiophysicalCell, placements, register_cell
 from .hoc_calls import call_hoc
 from .neuroml import read_cell_biophysics
 from .sections import SectionMap
@@ -193,7 +193,7 @@ def check_allen_cells(population, node_ids, h, pc) -> LocalAllenNodes:
     dynamics = population.dynamics(
         node_ids, ["threshold_current", "holding_current"],
         defaults={"threshold_current": np.nan, "holding_current": np.nan})
-    positions, rotations = _placements(population, node_ids)
+    positions, rotations = placements(population, node_ids)
     return LocalAllenNodes(
         population, node_ids,
         [recipes[key] for key in zip(templates, processing, params_files)],
@@ -343,7 +343,7 @@ class _Checker:
 
     def _try(self, recipe: Recipe, node_id: int):
         if self.known_mechanisms is None:
-            self.known_mechanisms = _mechanism_names(self.h)
+            self.known_mechanisms = defined_mechanisms(self.h, kinds=(0,))
         for kind, program in recipe.steps:
             missing = sorted(program.mechanisms() - self.known_mechanisms) if kind == "program" else []
             if missing:
@@ -360,17 +360,6 @@ class _Checker:
                                           node_id, message, file=f))
             finally:
                 del scratch
-
-
-def _mechanism_names(h) -> set[str]:
-    names = set()
-    types = h.MechanismType(0)
-    name = h.ref("")
-    for i in range(int(types.count())):
-        types.select(i)
-        types.selected(name)
-        names.add(name[0])
-    return names
 
 
 def find_morphology(morph_dir: Path, name: str) -> Path | None:
@@ -486,11 +475,8 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
         cell.holding_current = float(local.holding_current[i])
         if local.positions is not None:
             cell.position, cell.rotation = local.positions[i], local.rotations[i]
-        pc.set_gid2node(gid, rank)
-        detector = spike_detector(h, cell, conditions.spike_location, population)
-        detector.threshold = run_settings.spike_threshold
-        pc.cell(gid, detector)
-        cell.spike_detector = detector
+        register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
+                                                         population), run_settings)
         cells.append(cell)
     return cells
 

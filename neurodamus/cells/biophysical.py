@@ -116,7 +116,7 @@ def check_biophysical_cells(population, node_ids, h, pc) -> LocalNodes:
     morphology_files = {name: find_morphology(settings, name)
                         for name in sorted(set(attributes["morphology"]))}
     morphologies = [morphology_files[name] for name in attributes["morphology"]]
-    positions, rotations = _placements(population, node_ids)
+    positions, rotations = placements(population, node_ids)
     return LocalNodes(population, np.asarray(node_ids), templates, template_files, morphologies,
                       dynamics["threshold_current"], dynamics["holding_current"],
                       dynamics["input_resistance"], mini_frequencies,
@@ -157,7 +157,7 @@ def _hoc_value(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _placements(population, node_ids) -> tuple[np.ndarray, np.ndarray]:
+def placements(population, node_ids) -> tuple[np.ndarray, np.ndarray]:
     """Node positions and rotation matrices, read in bulk: `orientation_w/x/y/z` (a
     quaternion), else `rotation_angle_{x,y,z}axis` (radians, applied z, then y, then x),
     else no rotation; no x, y, z puts the nodes at the origin."""
@@ -234,11 +234,8 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
         cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
         if local.positions is not None:
             cell.position, cell.rotation = local.positions[i], local.rotations[i]
-        pc.set_gid2node(gid, rank)
-        detector = spike_detector(h, cell, conditions.spike_location, population)
-        detector.threshold = run_settings.spike_threshold
-        pc.cell(gid, detector)
-        cell.spike_detector = detector
+        register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
+                                                         population), run_settings)
         cells.append(cell)
     return cells
 
@@ -279,6 +276,14 @@ def sample_synapse(h, hoc_cell, index: int):
     """A synapse as chemical edges make them, on soma[0](0.5): every fifth inhibitory
     (NdTmInh), the others excitatory (NdTmExc)."""
     return (h.NdTmExc if index % 5 else h.NdTmInh)(hoc_cell.soma[0](0.5))
+
+
+def register_cell(h, pc, cell, rank: int, detector, run_settings):
+    """Make `cell` this rank's owner of its gid, spiking through `detector`."""
+    pc.set_gid2node(cell.gid, rank)
+    detector.threshold = run_settings.spike_threshold
+    pc.cell(cell.gid, detector)
+    cell.spike_detector = detector
 
 
 def spike_detector(h, cell, location: str, population: str):

@@ -1,5 +1,6 @@
 """Cell engines: one per model family, chosen by the population's `type` and the schema of
-its nodes' `model_template` (`hoc:`, `ctdb:`, `nml:`, `nrn:`). Every engine checks its
+its nodes' `model_template` (`hoc:`, `ctdb:`, `nml:`, `nrn:`; `hoc:` templates are
+e-models in biophysical populations, artificial-cell holders in point ones). Every engine checks its
 cells before any is built and builds them with the same interface (gid, sections by SONATA
 section id, spike detector, threshold/holding current kept on the Python side).
 
@@ -33,11 +34,17 @@ from .point import (
     POINT_MODEL_TYPES,
     SYNAPSE_COST,
     build_point_cells,
+    build_point_templates,
     check_point_cells,
+    check_point_templates,
     destroy_point_sample,
+    destroy_point_template,
     point_kinds,
     point_sample_synapse,
+    point_template_kinds,
+    point_template_synapse,
     sample_point_cell,
+    sample_point_template,
 )
 
 
@@ -88,8 +95,17 @@ _POINT = CellEngine("NEURON artificial cell (nrn:IntFire1/2/4, bmtk dynamics_par
                     check_point_cells, build_point_cells,
                     point_kinds, sample_point_cell, destroy_point_sample, point_sample_synapse,
                     fixed_cost=FixedCost(CELL_COST, SYNAPSE_COST))
+# The reference simulator's Allen point cells: a hoc template keeping its artificial cell in
+# `pointcell`.
+_POINT_TEMPLATE = CellEngine("hoc template holding an artificial cell in 'pointcell' (gid, "
+                             "morphology dir, file, needed attributes)",
+                             check_point_templates, build_point_templates,
+                             point_template_kinds, sample_point_template, destroy_point_template,
+                             point_template_synapse,
+                             fixed_cost=FixedCost(CELL_COST, SYNAPSE_COST))
 for _point_type in POINT_MODEL_TYPES:
     register(_point_type, "nrn", _POINT)
+    register(_point_type, "hoc", _POINT_TEMPLATE)
 
 
 def supported_model_types() -> set[str]:

@@ -18,13 +18,29 @@ A point cell has no sections: anything that needs a membrane location (current o
 stimuli, compartment and summation reports, gap junctions, synapses placed on sections)
 raises one CircuitError naming the node. Its spikes are the artificial cell's events,
 through a NetCon(cell, None) registered with the ParallelContext.
+
+Point neurons may also come as hoc templates (model_template `hoc:Name`, population type
+`point_process`), as the reference simulator's Allen point engine builds them: Name.hoc
+from the population's biophysical_neuron_models_dir, constructed like an e-model,
+Name(node id, morphology dir, morphology file, *extra) (extra: the template's
+`Name_NeededAttributes`, else 0), then `re_init_rng(ionchannel_seed)` where the template
+has one; the instance keeps its artificial cell in its public objref `pointcell`, which
+receives the afferent NetCons and is the spike source. The morphology arguments are the
+reference's, though such templates load none: the population's neurolucida-asc alternate
+(else h5v1, else morphologies_dir; "" when none) and `<morphology>.asc` (.h5, .swc by that
+directory's format; the reference takes the extension of the biophysical population built
+before, "asc" when none).
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import CircuitError
+from .biophysical import _template_arguments, register_cell
+from .hoc_calls import call_hoc
+from .templates import find_template, load_template, sample_arguments, template_name
 
 POINT_MODEL_TYPES = ("point_process", "point_neuron")  # node population types (bmtk's names)
 SCHEMA = "nrn"
@@ -114,14 +130,16 @@ def _model_name(model_template: str, population: str, node_id: int) -> str:
 
 
 class PointCell:
-    """One artificial cell: `hoc.pp` (also `artificial`) receives its edges' NetCons."""
+    """One artificial cell, `artificial` (the wrapper's `pp`, or a hoc template's
+    `pointcell`), which receives its edges' NetCons; `model` is its model_template."""
 
-    def __init__(self, gid: int, population: str, node_id: int, model: str, hoc_cell):
+    def __init__(self, gid: int, population: str, node_id: int, model: str, hoc_cell,
+                 artificial):
         self.gid, self.population, self.node_id = gid, population, node_id
         self.sections = []  # no compartments
         self.model = model
         self.hoc = hoc_cell
-        self.artificial = hoc_cell.pp
+        self.artificial = artificial
         self.spike_detector = None
         self.synapses = []  # connectivity.Synapse records (point_process: the artificial cell)
         self.gap_junctions = []
@@ -137,7 +155,7 @@ class PointCell:
 
     def _no_sections(self):
         return CircuitError(
-            f"node {self.node_id} (gid {self.gid}) is a point neuron ({SCHEMA}:{self.model}) "
+            f"node {self.node_id} (gid {self.gid}) is a point neuron ({self.model}) "
             "without sections: stimuli, reports, gap junctions and synapses that need a "
             "membrane location cannot target it", population=self.population)
 
@@ -271,10 +289,177 @@ def build_point_cells(local: LocalPointNodes, h, pc, run_settings, conditions) -
         for parameter in model.parameters:
             setattr(artificial, parameter.attribute, float(local.values[parameter.key][i]))
         gid = int(population.offset + node_id)
-        cell = PointCell(gid, population.name, int(node_id), local.models[i], wrapper)
-        pc.set_gid2node(gid, rank)
-        detector = h.NetCon(artificial, None)
-        pc.cell(gid, detector)
-        cell.spike_detector = detector
+        cell = PointCell(gid, population.name, int(node_id), f"{SCHEMA}:{local.models[i]}",
+                         wrapper, artificial)
+        # an artificial cell's NetCon fires on its events; the threshold is not used
+        register_cell(h, pc, cell, rank, h.NetCon(artificial, None), run_settings)
         cells.append(cell)
     return cells
+
+
+# ---------------------------------------------- hoc templates holding an artificial cell
+
+HOC_SCHEMA = "hoc"
+POINTCELL = "pointcell"  # the template's public objref holding its artificial cell
+# Morphology formats in the reference's order of preference: (alternate name, extension).
+_MORPHOLOGY_FORMATS = (("neurolucida-asc", ".asc"), ("h5v1", ".h5"))
+_DEFAULT_EXTENSION = ".asc"
+
+
+@dataclass
+class LocalTemplatePoints:
+    population: object  # circuit.NodePopulation
+    node_ids: np.ndarray
+    templates: list[str]  # template name per node
+    template_files: dict[str, Path]
+    morphology_dir: str
+    morphology_files: list[str]
+    extra_args: list[tuple]  # per node: constructor arguments after the morphology
+
+
+def _morphology_arguments(population, node_ids) -> tuple[str, list[str]]:
+    """The morphology directory and per-node file the reference gives the constructor."""
+    settings = population.settings
+    directory, extension = "", _DEFAULT_EXTENSION
+    for name, suffix in _MORPHOLOGY_FORMATS:
+        if name in settings.alternate_morphologies:
+            directory, extension = str(settings.alternate_morphologies[name]), suffix
+            break
+    else:
+        if settings.morphologies_dir:
+            directory, extension = str(settings.morphologies_dir), ".swc"
+    if "morphology" not in population.storage.attribute_names:
+        return directory, [""] * len(node_ids)
+    names = population.attributes(node_ids, ["morphology"])["morphology"]
+    return directory, [f"{name}{extension}" for name in names]
+
+
+def artificial_cell_names(h) -> set[str]:
+    """The loaded mechanisms declared ARTIFICIAL_CELL (IntFire1, NetStim, VecStim, ...)."""
+    types = h.MechanismType(1)
+    name = h.ref("")
+    names = set()
+    for i in range(int(types.count())):
+        if types.is_artificial(i):
+            types.select(i)
+            types.selected(name)
+            names.add(name[0])
+    return names
+
+
+def template_point_cell(hoc_cell, template: str, path: Path, population: str,
+                        node_id: int, artificial_names: set[str]):
+    """The artificial cell in `hoc_cell.pointcell`, or one CircuitError saying what is
+    there instead."""
+    where = f"node {node_id}: template '{template}' ({path})"
+    wanted = (f"a point_process population's hoc templates keep their artificial cell in "
+              f"a public objref '{POINTCELL}'")
+    try:
+        cell = getattr(hoc_cell, POINTCELL)
+    except (AttributeError, LookupError):
+        raise CircuitError(f"{where} has no public '{POINTCELL}': {wanted}",
+                           population=population) from None
+    if cell is None:
+        raise CircuitError(f"{where} leaves '{POINTCELL}' unset: {wanted}", population=population)
+    mechanism = cell.hname().split("[", 1)[0] if hasattr(cell, "hname") else type(cell).__name__
+    if mechanism not in artificial_names:
+        raise CircuitError(f"{where}: '{POINTCELL}' is {mechanism}, not an artificial cell "
+                           "(a mechanism declared ARTIFICIAL_CELL, e.g. IntFire1)",
+                           population=population)
+    return cell
+
+
+def _instantiate(h, pc, local: LocalTemplatePoints, i: int, gid_argument: int):
+    name = local.templates[i]
+    path = local.template_files[name]
+    return call_hoc(pc, f"node {int(local.node_ids[i])}: template {name} ({path}) failed",
+                    getattr(h, name), gid_argument, local.morphology_dir,
+                    local.morphology_files[i], *local.extra_args[i],
+                    population=local.population.name)
+
+
+def _release(hoc_cell):
+    """Break the template's reference to itself (`CellRef = this`), where it offers
+    `clear()`, so that a dropped instance goes."""
+    if hasattr(hoc_cell, "clear"):
+        hoc_cell.clear()
+
+
+def check_point_templates(population, node_ids, h, pc) -> LocalTemplatePoints:
+    """Every template loads, every node attribute it needs is there, and one instance of
+    each (built here and dropped) keeps an artificial cell in `pointcell`."""
+    node_ids = np.asarray(node_ids, np.int64)
+    settings = population.settings
+    values = population.attributes(node_ids, ["model_template"])["model_template"]
+    templates = [template_name(t, population.name) for t in values]
+    files = {name: find_template(name, settings.models_dir, population.name)
+             for name in sorted(set(templates))}
+    for name, path in files.items():
+        load_template(h, pc, name, path, population.name)
+    directory, morphologies = _morphology_arguments(population, node_ids)
+    local = LocalTemplatePoints(population, node_ids, templates, files, directory, morphologies,
+                                _template_arguments(h, population, node_ids, templates))
+    artificial_names = artificial_cell_names(h)
+    first = {}
+    for i, name in enumerate(templates):
+        first.setdefault(name, i)
+    for name, i in first.items():
+        sample = _instantiate(h, pc, local, i, int(node_ids[i]))
+        try:
+            template_point_cell(sample, name, files[name], population.name,
+                                int(node_ids[i]), artificial_names)
+        finally:
+            _release(sample)
+    return local
+
+
+def build_point_templates(local: LocalTemplatePoints, h, pc, run_settings, conditions) -> list:
+    """One template instance per node (constructed with the node id, as the reference
+    does), its gid registered on this rank with NetCon(pointcell, None) as the spike
+    source."""
+    population = local.population.name
+    for name, path in local.template_files.items():
+        load_template(h, pc, name, path, population)
+    artificial_names = artificial_cell_names(h)
+    rank = int(pc.id())
+    cells = []
+    for i, node_id in enumerate(local.node_ids.tolist()):
+        name = local.templates[i]
+        hoc_cell = _instantiate(h, pc, local, i, node_id)
+        if hasattr(hoc_cell, "re_init_rng"):
+            call_hoc(pc, f"node {node_id}: re_init_rng of template {name}",
+                     hoc_cell.re_init_rng, float(run_settings.ionchannel_seed),
+                     population=population)
+        artificial = template_point_cell(hoc_cell, name, local.template_files[name],
+                                         population, node_id, artificial_names)
+        gid = int(local.population.offset + node_id)
+        cell = PointCell(gid, population, node_id, f"{HOC_SCHEMA}:{name}", hoc_cell, artificial)
+        register_cell(h, pc, cell, rank, h.NetCon(artificial, None), run_settings)
+        cells.append(cell)
+    return cells
+
+
+def point_template_kinds(population, node_ids) -> list[str]:
+    """The template of each node: an artificial cell's cost does not depend on the node."""
+    values = population.attributes(np.asarray(node_ids, np.int64),
+                                   ["model_template"])["model_template"]
+    return [template_name(t, population.name) for t in values]
+
+
+def sample_point_template(population, kind, node_id, h, pc, run_settings):
+    """One instance of the template (gid argument -1, no morphology, neutral extra
+    arguments; nothing registered): for the dry run."""
+    path = find_template(kind, population.settings.models_dir, population.name)
+    load_template(h, pc, kind, path, population.name)
+    return call_hoc(pc, f"node {node_id}: template {kind} ({path}) failed",
+                    getattr(h, kind), -1, "", "", *sample_arguments(h, kind),
+                    population=population.name)
+
+
+def destroy_point_template(h, hoc_cell):
+    _release(hoc_cell)
+
+
+def point_template_synapse(h, hoc_cell, index: int):
+    """Afferent edges make no synapse: their NetCons target the artificial cell."""
+    return getattr(hoc_cell, POINTCELL)
