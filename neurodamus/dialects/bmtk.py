@@ -17,11 +17,12 @@ import json
 import re
 from pathlib import Path
 
+import libsonata
 import numpy as np
 
 from ..errors import ConfigError
 from ..reports.spikes import write_spikes
-from .strict_copy import copy_edges, copy_nodes
+from .strict_copy import copy_edges, copy_nodes, write_virtual_nodes
 from .type_tables import read_type_table
 
 FORMAT = 2  # of the strict copies: a new value invalidates the cached ones
@@ -168,6 +169,9 @@ def read(path: Path, cache_root: Path, may_write: bool):
         leniencies.add("manifest", "${configdir} read as the config's directory (bmtk)")
     values = _manifest(raw, config_dir, config_file)
     raw = _expand({k: v for k, v in raw.items() if k != "manifest"}, values, config_file)
+    if not isinstance(raw.get("network"), str) and isinstance(raw.get("networks"), dict):
+        raw["network"] = str(config_file)
+        leniencies.add("networks", "the simulation config holds the circuit too (bmtk)")
     if not isinstance(raw.get("network"), str):
         raise ConfigError("no 'network' (the circuit config): with bmtk, run the config.json "
                           "that names both the network and the simulation", file=config_file,
@@ -189,7 +193,9 @@ def read(path: Path, cache_root: Path, may_write: bool):
                 output = {k: v for k, v in output.items() if k != key}
                 leniencies.add(f"output.{key}", "not written (the spikes are in spikes_file)")
         raw["output"] = output
-    circuit_file, populations = _circuit(Path(raw["network"]), cache_root, may_write, leniencies)
+    replays = _replay_edges(raw, config_file, config_dir)
+    circuit_file, populations = _circuit(Path(raw["network"]), cache_root, may_write, leniencies,
+                                         replays)
     raw["network"] = str(circuit_file)
     raw = _inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
                               leniencies)
@@ -200,12 +206,17 @@ def _inputs_and_reports(raw, config_file, config_dir, populations, cache_root, m
                         leniencies):
     inputs = raw.get("inputs")
     replays = False
+    extra_sets: dict = {}  # node sets the inputs name inline, by generated name
     if isinstance(inputs, dict):
         rewritten = {}
         for name, entry in inputs.items():
             if isinstance(entry, dict) and entry.get("module") in SPIKE_MODULES:
                 entry = _spike_input(name, entry, raw, config_file, config_dir, populations,
                                      cache_root, may_write, leniencies)
+                replays = True
+            elif isinstance(entry, dict) and entry.get("module") == "replay":
+                entry = _replay_input(name, entry, raw, config_file, config_dir, extra_sets,
+                                      cache_root, may_write, leniencies)
                 replays = True
             rewritten[name] = entry
         raw["inputs"] = rewritten
@@ -215,7 +226,7 @@ def _inputs_and_reports(raw, config_file, config_dir, populations, cache_root, m
                           for name, entry in reports.items()}
     if replays or _uses_population_names(raw, populations):
         raw["node_sets_file"] = str(_node_sets(raw, config_file, config_dir, populations,
-                                               cache_root, may_write))
+                                               cache_root, may_write, extra_sets))
     return raw
 
 
@@ -252,6 +263,108 @@ def _spike_input(name, entry, raw, config_file, config_dir, populations, cache_r
            "duration": float(tstop) if isinstance(tstop, (int, float)) else tstop}
     if source:
         out["source"] = source
+    return out
+
+
+def _replay_edges(raw, config_file, config_dir) -> list:
+    """(suffix, edges entry) of every bmtk `replay` input: its edges connect virtual copies
+    of the recorded sources (population + suffix) to the simulated cells."""
+    out = []
+    for name, entry in (raw.get("inputs") or {}).items():
+        if not isinstance(entry, dict) or entry.get("module") != "replay":
+            continue
+        edges = entry.get("edges")
+        if not isinstance(edges, dict) or not isinstance(edges.get("edges_file"), str):
+            raise ConfigError("a replay input needs 'edges' with an 'edges_file'",
+                              file=config_file, key=f"inputs.{name}.edges")
+        out.append((f"__replay_{name}", {k: _absolute(v, config_dir) for k, v in edges.items()}))
+    return out
+
+
+def _replay_input(name, entry, raw, config_file, config_dir, extra_sets, cache_root,
+                  may_write, leniencies) -> dict:
+    """bmtk's `replay`: the recorded spikes of `source_node_set` through the input's own
+    edges onto `target_node_set` (both 'all' by default), as synapse_replay from the virtual
+    copies that _replay_edges adds."""
+    key = f"inputs.{name}"
+    suffix = f"__replay_{name}"
+    spikes_file = entry.get("spikes_file")
+    if not isinstance(spikes_file, str):
+        raise ConfigError("missing mandatory key", file=config_file, key=f"{key}.spikes_file")
+    spikes_file = Path(_absolute(spikes_file, config_dir))
+    if "node_set" in entry:
+        leniencies.add(f"{key}.node_set", "not used by bmtk's replay (source_node_set and "
+                                          "target_node_set are)")
+    strict = Path(raw["network"])
+    sources = _node_ids_of(entry.get("source_node_set", "all"), raw, config_dir, strict,
+                           f"{key}.source_node_set")
+    copies = {name for name in libsonata.CircuitConfig.from_file(str(strict)).node_populations
+              if name.endswith(suffix)}
+    out_file = _renamed_spikes(spikes_file, sources, suffix, copies, cache_root, may_write,
+                               f"{key}.spikes_file")
+    target = entry.get("target_node_set", "all")
+    if isinstance(target, dict):
+        extra_sets[f"neurodamus_{name}_targets"] = target
+        target = f"neurodamus_{name}_targets"
+    elif target == "all":
+        target = ALL_NODES
+    leniencies.add(f"{key}.module", "bmtk's replay read as synapse_replay through its edges "
+                                    "from virtual copies of the recorded cells")
+    tstop = raw.get("run", {}).get("tstop", 0.0)
+    return {"module": "synapse_replay", "input_type": "spikes", "spike_file": str(out_file),
+            "node_set": target, "delay": 0.0,
+            "duration": float(tstop) if isinstance(tstop, (int, float)) else tstop}
+
+
+def _node_ids_of(node_set, raw, config_dir, circuit_file: Path, key: str) -> dict | None:
+    """{population: node ids} a bmtk node set (inline object, name, or 'all') selects; None:
+    every node."""
+    if node_set == "all":
+        return None
+    if isinstance(node_set, dict):
+        definition = node_set
+    else:
+        given = raw.get("node_sets_file")
+        sets = _read_json(Path(_absolute(given, config_dir))) if isinstance(given, str) else {}
+        if node_set not in sets:
+            raise ConfigError(f"node set {node_set!r} is not defined", key=key)
+        definition = sets[node_set]
+    try:
+        node_sets = libsonata.NodeSets(json.dumps({"selected": definition}))
+        circuit = libsonata.CircuitConfig.from_file(str(circuit_file))
+        return {name: np.asarray(node_sets.materialize(
+                    "selected", circuit.node_population(name)).flatten(), np.int64)
+                for name in circuit.node_populations if "__replay_" not in name}
+    except (libsonata.SonataError, RuntimeError) as error:
+        raise ConfigError(f"cannot select the node set: {error}", key=key) from None
+
+
+def _renamed_spikes(path: Path, sources: dict | None, suffix: str, copies: set[str],
+                    cache_root: Path, may_write: bool, key: str) -> Path:
+    """The spike file with each population renamed population + suffix, restricted to the
+    selected sources that have virtual copies (`copies`), written to the cache."""
+    from ..connectivity.replay import read_spike_file
+
+    if not path.is_file():
+        raise ConfigError(f"spike file {path} not found", key=key)
+    stat = path.stat()
+    selection = json.dumps([{k: v.tolist() for k, v in (sources or {}).items()},
+                            sorted(copies)], sort_keys=True)
+    digest = hashlib.sha256(f"{FORMAT}:{path}:{stat.st_size}:{stat.st_mtime_ns}:{suffix}:"
+                            f"{selection}".encode()).hexdigest()[:24]
+    out = cache_root / "spikes" / f"{digest}.h5"
+    if out.is_file() or not may_write:
+        return out
+    spikes = read_spike_file(path, None, key.split(".")[1])
+    renamed = {}
+    for population, (times, node_ids) in spikes.items():
+        if population + suffix not in copies:
+            continue
+        if sources is not None:
+            keep = np.isin(node_ids, sources.get(population, np.zeros(0, np.int64)))
+            times, node_ids = times[keep], node_ids[keep]
+        renamed[population + suffix] = (times, node_ids)
+    write_spikes(out, renamed, "none")
     return out
 
 
@@ -340,7 +453,8 @@ def _report(name, entry, raw, config_file, leniencies):
     return out
 
 
-def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write) -> Path:
+def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write,
+               extra_sets) -> Path:
     """The simulation's node sets plus one per population name (bmtk lets node_set name a
     population) and ALL_NODES (the targets of spike inputs), written to the cache."""
     sets = {}
@@ -350,6 +464,7 @@ def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write)
         sets = _read_json(given_path, "node_sets_file")
     added = {name: {"population": name} for name in populations if name not in sets}
     added[ALL_NODES] = {"population": sorted(populations)}
+    added.update(extra_sets)
     content = json.dumps({**added, **sets}, indent=1, sort_keys=True)
     digest = hashlib.sha256(content.encode()).hexdigest()[:24]
     out = cache_root / "node_sets" / f"{digest}.json"
@@ -363,10 +478,11 @@ def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write)
 
 # -- the circuit ------------------------------------------------------------------------
 
-def _circuit(path: Path, cache_root: Path, may_write: bool, leniencies):
-    """(the circuit config to open, its node population names)."""
+def _circuit(path: Path, cache_root: Path, may_write: bool, leniencies, replays=()):
+    """(the circuit config to open, its node population names); `replays`: (suffix, edge
+    file entry) of bmtk replay inputs, added as edges from virtual copies of their sources."""
     raw = _read_json(path, "network")
-    if not circuit_needs_copy(raw):
+    if not circuit_needs_copy(raw) and not replays:
         return path, _population_names(raw, path)
     values = _manifest(raw, path.parent, path)
     raw = _expand({k: v for k, v in raw.items() if k != "manifest"}, values, path)
@@ -384,14 +500,15 @@ def _circuit(path: Path, cache_root: Path, may_write: bool, leniencies):
         if "populations" not in entry:
             leniencies.add("networks.*.populations", "missing: the populations are those of "
                                                      "the HDF5 files, typed by their model_type")
-    key = _copy_key(path, raw, components, nodes, edges)
+    replay_entries = [{**entry, "source_suffix": suffix} for suffix, entry in replays]
+    key = _copy_key(path, raw, components, nodes, edges + replay_entries)
     directory = cache_root / "circuits" / key
     strict = directory / "circuit_config.json"
     if not strict.is_file():
         if not may_write:
             raise ConfigError(f"the strict copy {directory} of the circuit was not written",
                               file=path)
-        _write_copy(path, raw, components, nodes, edges, directory)
+        _write_copy(path, raw, components, nodes, edges + replay_entries, directory)
     leniencies.add("network", f"read through the strict copy {strict}")
     return strict, _population_names(_read_json(strict), strict)
 
@@ -424,7 +541,7 @@ def _copy_key(path, raw, components, nodes, edges) -> str:
             files.extend(sorted(Path(directory).glob("*.json")))
     stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) if f.is_file() else (str(f),)
              for f in files]
-    text = json.dumps([FORMAT, str(path), raw, stats], sort_keys=True, default=str)
+    text = json.dumps([FORMAT, str(path), raw, nodes, edges, stats], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -462,7 +579,16 @@ def _write_copy(path, raw, components, nodes, edges, directory: Path):
         table = (read_type_table(Path(entry["edge_types_file"]), "edge_type_id")
                  if entry.get("edge_types_file") else None)
         out = partial / f"edges_{index}.h5"
-        summaries = copy_edges(edges_file, table, out, synaptic_dir, node_counts)
+        suffix = entry.get("source_suffix", "")
+        counts = {**node_counts, **{n + suffix: c for n, c in node_counts.items()}}
+        summaries = copy_edges(edges_file, table, out, synaptic_dir, counts, suffix)
+        for summary in summaries if suffix else ():
+            if summary.source not in node_counts:  # a virtual copy of the replayed source
+                copies = partial / f"nodes_{summary.source}.h5"
+                write_virtual_nodes(copies, summary.source, counts[summary.source])
+                node_counts[summary.source] = counts[summary.source]
+                node_entries.append({"nodes_file": str(directory / copies.name),
+                                     "populations": {summary.source: {"type": "virtual"}}})
         declared = entry.get("populations", {})
         populations = {s.name: {"type": "chemical", **declared.get(s.name, {})}
                        for s in summaries}

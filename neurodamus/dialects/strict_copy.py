@@ -225,10 +225,24 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
     return summaries
 
 
+def write_virtual_nodes(out_file: Path, name: str, size: int):
+    """A virtual node population of `size` nodes (the spiking copies of replayed sources)."""
+    with h5py.File(out_file, "w") as out:
+        out.attrs["version"] = np.array([0, 1], np.uint32)
+        out.attrs["magic"] = np.uint32(0x0A7A)
+        population = out.create_group(f"nodes/{name}")
+        population.create_dataset("node_type_id", data=np.zeros(size, np.int64))
+        _write_group(population, "node", size, {"model_type": np.full(size, "virtual", object)},
+                     {})
+
+
 def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
-               synaptic_models_dir: Path | None, node_counts: dict) -> list[PopulationSummary]:
+               synaptic_models_dir: Path | None, node_counts: dict,
+               source_suffix: str = "") -> list[PopulationSummary]:
     """Write the strict copy of every edge population of `edges_file`, with indices written
-    by libsonata (the files' own, where they have any, may use older dataset names)."""
+    by libsonata (the files' own, where they have any, may use older dataset names).
+    `source_suffix` renames each population and its source population (replay edges
+    from virtual copies of the sources)."""
     summaries = []
     with _open(edges_file) as source, h5py.File(out_file, "w") as out:
         out.attrs["version"] = np.array([0, 1], np.uint32)
@@ -253,6 +267,7 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
                     plain[new] = plain.pop(old)
             dynamics = {n: _merge(hdf5_dynamics.get(n), table_dynamics.get(n))
                         for n in set(hdf5_dynamics) | set(table_dynamics)}
+            name = name + source_suffix
             population_out = out.create_group(f"edges/{name}")
             ends = {}
             for end in ("source_node_id", "target_node_id"):
@@ -261,6 +276,8 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
                 if not node_population:
                     raise ConfigError(f"{end} of edge population '{name}' has no "
                                       "node_population attribute", file=edges_file)
+                if end == "source_node_id":
+                    node_population += source_suffix
                 dataset.attrs["node_population"] = node_population
                 ends[end] = node_population
             population_out.create_dataset("edge_type_id", data=type_ids)

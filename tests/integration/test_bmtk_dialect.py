@@ -170,3 +170,53 @@ def test_inputs_keep_bmtk_modules_the_driver_implements(circuits, tmp_path):
     assert modules["step"] == ("IClamp", "exc", {"amp": 0.35})
     assert modules["thalamic"][:2] == ("synapse_replay", "neurodamus_all_nodes")
     assert modules["thalamic"][2]["source"] == "thalamus"
+
+
+def test_replay_of_recorded_recurrent_spikes_gives_the_full_runs_spikes(circuits, runs,
+                                                                        tmp_path):
+    """bmtk's `replay`: the exc -> exc edges left out of the network and driven instead by
+    the full run's exc spikes through the same edges reproduce the full run exactly."""
+    import shutil
+
+    _, wrapper = circuits
+    copy = tmp_path / "bmtk"
+    shutil.copytree(wrapper.parent, copy)
+    circuit = json.loads((copy / "circuit_config.json").read_text())
+    recurrent = next(e for e in circuit["networks"]["edges"] if _population_of(copy, e)
+                     == "exc__exc__chemical")
+    circuit["networks"]["edges"].remove(recurrent)
+    (copy / "circuit_config.json").write_text(json.dumps(circuit))
+    simulation = json.loads((copy / "simulation_config.json").read_text())
+    simulation["inputs"]["recurrent"] = {
+        "input_type": "replay_spikes", "module": "replay",
+        "spikes_file": str(runs["bmtk_1"][0] / "out.h5"),
+        "source_node_set": {"population": "exc"},
+        "edges": {k: v.replace("$NETWORK_DIR", str(copy / "network"))
+                  for k, v in recurrent.items()}}
+    (copy / "simulation_config.json").write_text(json.dumps(simulation))
+    result = run_neurodamus([copy / "config.json", "--output-path", tmp_path / "out",
+                             "--no-progress", "--mechanisms-cache",
+                             runs["bmtk_1"][0].parent / "cache" / "mechanisms"], ranks=2)
+    assert_ok(result)
+    full = _spikes(runs["bmtk_1"][0], "out.h5")
+    replayed = _spikes(tmp_path / "out", "out.h5")
+    for population in ("exc", "inh"):
+        np.testing.assert_array_equal(replayed[population][1], full[population][1])
+        np.testing.assert_array_equal(replayed[population][0], full[population][0])
+    assert "bmtk's replay read as synapse_replay" in result.stdout + result.stderr
+    # control: without the replay the recurrent drive is missing and exc fires otherwise
+    del simulation["inputs"]["recurrent"]
+    (copy / "simulation_config.json").write_text(json.dumps(simulation))
+    assert_ok(run_neurodamus([copy / "config.json", "--output-path", tmp_path / "control",
+                              "--no-progress", "--mechanisms-cache",
+                              runs["bmtk_1"][0].parent / "cache" / "mechanisms"], ranks=1))
+    control = _spikes(tmp_path / "control", "out.h5")
+    assert not np.array_equal(control["exc"][0], full["exc"][0])
+
+
+def _population_of(directory: Path, entry: dict) -> str:
+    import h5py
+
+    path = Path(entry["edges_file"].replace("$NETWORK_DIR", str(directory / "network")))
+    with h5py.File(path, "r") as f:
+        return next(iter(f["edges"]))
