@@ -353,11 +353,11 @@ def template_point_cell(hoc_cell, template: str, path: Path, population: str,
     there instead."""
     where = f"node {node_id}: template '{template}' ({path})"
     wanted = (f"a point_process population's hoc templates keep their artificial cell in "
-              f"a public objref '{POINTCELL}'")
+              f"an objref '{POINTCELL}'")
     try:
         cell = getattr(hoc_cell, POINTCELL)
     except (AttributeError, LookupError):
-        raise CircuitError(f"{where} has no public '{POINTCELL}': {wanted}",
+        raise CircuitError(f"{where} has no '{POINTCELL}': {wanted}",
                            population=population) from None
     if cell is None:
         raise CircuitError(f"{where} leaves '{POINTCELL}' unset: {wanted}", population=population)

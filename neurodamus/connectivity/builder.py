@@ -1,4 +1,5 @@
-"""Phase 5 in order: chemical synapses, connection overrides, minis, gap junctions, replay."""
+"""Phase 5 in order: synapses (chemical, point_process and Exp2Syn_synapse edges),
+connection overrides, minis, gap junctions, replay."""
 
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from .gap_junctions import connect_gap_junctions, transfer_keys
 from .minis import add_minis
 from .neuromodulation import ModulationOverride, connect_neuromodulation
 from .overrides import apply_overrides, gid_array
+from .point_process_edges import Exp2SynEdges, PointProcessEdges
 from .replay import schedule_replays
 from .synapse_models import MODELS as SYNAPSE_MODELS
 from .synapse_models import default_model
@@ -76,9 +78,16 @@ class SonataEdgeConvention:
         return self.factory.connect(edges, local, source.offset, models)
 
 
-# Edge conventions, asked in order: the first whose `matches(attribute names)` is true
-# connects the population; the last (SONATA/BBP) takes whatever the others do not.
-EDGE_CONVENTIONS = [TemplatedEdgeConvention, SonataEdgeConvention]
+# Edge conventions by edge population type (the circuit config's `type`); within a type,
+# asked in order: the first whose `matches(attribute names)` is true connects the
+# population (for chemical edges the last, SONATA/BBP, takes whatever bmtk's does not).
+# These are the types whose edges make synapses (or NetCons) here; electrical and
+# neuromodulatory edges have phases of their own.
+EDGE_CONVENTIONS: dict[str, list] = {
+    "chemical": [TemplatedEdgeConvention, SonataEdgeConvention],
+    "point_process": [PointProcessEdges],
+    "Exp2Syn_synapse": [Exp2SynEdges],
+}
 
 
 def edge_attribute_names(edge_settings) -> frozenset:
@@ -92,14 +101,15 @@ def edge_attribute_names(edge_settings) -> frozenset:
 
 
 def convention_for(edge_settings):
+    """The convention that connects this edge population (its type has some)."""
     names = edge_attribute_names(edge_settings)
-    return next(c for c in EDGE_CONVENTIONS if c.matches(names))
+    return next(c for c in EDGE_CONVENTIONS[edge_settings.type] if c.matches(names))
 
 
 def synapse_models_by_population(settings, h) -> dict[str, str]:
-    """Which synapse model each chemical edge population gets (for the log and summary)."""
+    """Which synapse model each synaptic edge population gets (for the log and summary)."""
     return {e.name: convention_for(e).describe(settings, e, h)
-            for e in settings.circuit.edge_populations if e.type == "chemical"}
+            for e in settings.circuit.edge_populations if e.type in EDGE_CONVENTIONS}
 
 
 def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
@@ -109,11 +119,13 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
     set_global_index(h, settings.run.random_seed)
     result = Connections()
     cells_by_population = _cells_by_population(cells)
+    synaptic = sorted((e for e in settings.circuit.edge_populations
+                       if e.type in EDGE_CONVENTIONS), key=lambda e: e.name)
     connectors = {convention: convention(settings, circuit, h, pc)
-                  for convention in EDGE_CONVENTIONS}
-    for edge_settings in sorted(settings.circuit.edge_populations, key=lambda e: e.name):
+                  for conventions in EDGE_CONVENTIONS.values() for convention in conventions}
+    for edge_settings in synaptic:
         local = cells_by_population.get(edge_settings.target)
-        if edge_settings.type != "chemical" or not local:
+        if not local:
             continue
         result.synapses += connectors[convention_for(edge_settings)].connect(edge_settings, local)
     modulation = modulation_overrides(settings.connection_overrides, circuit)

@@ -36,9 +36,10 @@ class AfferentEdges:
 
 
 def read_afferent_edges(edge_settings, local_target_node_ids, extra=(),
-                        needed_by: str = "") -> AfferentEdges:
+                        needed_by: str = "", required=REQUIRED) -> AfferentEdges:
     """Edges of `edge_settings` onto the given target nodes, attributes read in bulk;
-    `extra` attributes are required too (`needed_by` says what needs them)."""
+    `extra` attributes are required too (`needed_by` says what needs them), beside
+    `required` (edge types whose edges lack some of REQUIRED give their own)."""
     try:
         storage = libsonata.EdgeStorage(str(edge_settings.edges_file))
         population = storage.open_population(edge_settings.name)
@@ -51,7 +52,7 @@ def read_afferent_edges(edge_settings, local_target_node_ids, extra=(),
     def get(name):
         return np.asarray(population.get_attribute(name, selection))
 
-    for name in REQUIRED + ("afferent_section_id",) + tuple(extra):
+    for name in tuple(required) + ("afferent_section_id",) + tuple(extra):
         if name not in names:
             why = f" (needed by {needed_by})" if name in extra and needed_by else ""
             raise CircuitError(f"edge attribute '{name}' missing{why}",
@@ -65,7 +66,7 @@ def read_afferent_edges(edge_settings, local_target_node_ids, extra=(),
         raise CircuitError("edges need afferent_section_pos or afferent_segment_id/offset",
                            population=edge_settings.name, file=edge_settings.edges_file)
     count = selection.flat_size
-    attributes = {name: get(name) for name in REQUIRED + tuple(extra)}
+    attributes = {name: get(name) for name in tuple(required) + tuple(extra)}
     for name, default in OPTIONAL_DEFAULTS.items():
         attributes[name] = get(name) if name in names else np.full(count, default)
     return AfferentEdges(

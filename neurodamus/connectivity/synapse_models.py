@@ -7,7 +7,8 @@ registered model. This registry is the only list of valid names.
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class SynapseModel:
     name = ""
     mechanisms: tuple[str, str] = ("", "")  # (excitatory, inhibitory)
     has_minis = False  # spontaneous releases generated inside the mechanism
-    absent_defaults: dict = {}  # parameter -> value when the edge file lacks the attribute
+    absent_defaults: ClassVar[dict] = {}  # parameter -> value when the edge file lacks the attribute
     edge_attributes: tuple[str, ...] = ()  # edge attributes needed beyond the common ones
     calcium_scaled: tuple[str, ...] = ()  # of those, scaled like u_syn by extracellular Ca
 
@@ -56,7 +57,6 @@ class SynapseModel:
     def attach_minis(self, h, synapse, rate: float, minis_seed: int, tstop: float):
         """Minis for mechanisms without them inside: a Poisson source of its own (None:
         this model has none)."""
-        return None
 
 
 # The reference simulator's minis for its synapse models: a constant-rate Poisson source
@@ -98,7 +98,7 @@ def reference_minis(h, synapse, rate: float, minis_seed: int, tstop: float):
     return source, netcon
 
 
-@lru_cache(maxsize=None)
+@cache
 def _release_stream(synapse_seed: int) -> int:
     return purpose_id(Purpose.SYNAPSE_RELEASE, synapse_seed)
 
@@ -146,7 +146,7 @@ class BbpProbabilistic(SynapseModel):
     + 300) with the reference's 1-based gid, population ids and per-population index."""
 
     mechanisms = ("ProbAMPANMDA_EMS", "ProbGABAAB_EMS")
-    absent_defaults = {"conductance_scale_factor": -1.0, "n_rrp_vesicles": -1.0}
+    absent_defaults: ClassVar[dict] = {"conductance_scale_factor": -1.0, "n_rrp_vesicles": -1.0}
 
     def __init__(self, name="ProbAMPANMDA_EMS/ProbGABAAB_EMS", forced_inhibitory=None):
         """`forced_inhibitory` True/False: every edge gets that one mechanism, as
@@ -233,10 +233,12 @@ class GluSynapsePlastic(SynapseModel):
 class Exp2SynModel(SynapseModel):
     """NEURON's Exp2Syn, as bmtk builds it from an edge type's dynamics_params: tau1, tau2
     (ms, rise and decay), e = erev (mV); one mechanism for excitatory and inhibitory edges
-    alike, no release randomness and no minis. NetCon weight in uS: bmtk's syn_weight
-    through its weight function (templated_edges.py); as a modoverride on SONATA/BBP edges,
-    the conductance (nS) / 1000 and plain edge attributes tau1, tau2, erev. An edge counts
-    as inhibitory when erev is below INHIBITORY_REVERSAL_BELOW."""
+    alike, no release randomness and no minis. NetCon weight (uS): bmtk's syn_weight
+    through its weight function (templated_edges.py); for edge populations of type
+    Exp2Syn_synapse and as a modoverride on SONATA/BBP edges, the edge's `conductance`
+    as it is, with plain edge attributes tau1, tau2, erev, as the reference simulator's
+    Exp2SynHelper takes them (its NetCon weight is conductance x the override's weight).
+    An edge counts as inhibitory when erev is below INHIBITORY_REVERSAL_BELOW."""
 
     name = "Exp2Syn"
     mechanisms = ("Exp2Syn", "Exp2Syn")
@@ -244,7 +246,7 @@ class Exp2SynModel(SynapseModel):
     INHIBITORY_REVERSAL_BELOW = -30.0  # mV: GABA-like (bmtk's GABA edges -70, AMPA 0)
 
     def weights(self, attributes):
-        return np.asarray(attributes["conductance"], float) * 1e-3
+        return np.asarray(attributes["conductance"], float)
 
     def create(self, h, location, inhibitory, p, key, run, conditions):
         synapse = h.Exp2Syn(location)

@@ -254,7 +254,7 @@ def test_no_op_inputs_do_not_count():
 
 
 class FakePopulation:
-    """The bulk attribute reads that cells.biophysical._placements makes."""
+    """The bulk attribute reads that cells.biophysical.placements makes."""
 
     def __init__(self, **columns):
         self.columns = {name: np.asarray(values, float) for name, values in columns.items()}
@@ -265,16 +265,16 @@ class FakePopulation:
 
 
 def test_node_placement_from_quaternion_or_angles():
-    from neurodamus.cells.biophysical import _placements
+    from neurodamus.cells.biophysical import placements
     half = math.sqrt(0.5)  # a quarter turn about z: (w, x, y, z) = (cos 45, 0, 0, sin 45)
     quaternion = FakePopulation(x=[1, 2], y=[3, 4], z=[5, 6], orientation_w=[1, half],
                                 orientation_x=[0, 0], orientation_y=[0, 0], orientation_z=[0, half])
-    positions, rotations = _placements(quaternion, [1])
+    positions, rotations = placements(quaternion, [1])
     assert positions.tolist() == [[2, 4, 6]]
     assert rotations[0] @ [1, 0, 0] == pytest.approx([0, 1, 0], abs=1e-15)
     # Angles apply z, then y, then x (world axes): x -> y (about z) -> z (about x).
     angles = FakePopulation(rotation_angle_xaxis=[math.pi / 2], rotation_angle_zaxis=[math.pi / 2])
-    positions, rotations = _placements(angles, [0])
+    positions, rotations = placements(angles, [0])
     assert positions.tolist() == [[0, 0, 0]]
     assert rotations[0] @ [1, 0, 0] == pytest.approx([0, 0, 1], abs=1e-15)
-    assert _placements(FakePopulation(), [0])[1][0].tolist() == np.eye(3).tolist()
+    assert placements(FakePopulation(), [0])[1][0].tolist() == np.eye(3).tolist()
