@@ -15,6 +15,10 @@ import numpy as np
 
 from ..errors import ConfigError
 
+# Marks the populations that are virtual copies of recorded cells (bmtk's replay inputs):
+# `<population><REPLAY_COPY_MARK><input>`, and their edges `<edges><REPLAY_COPY_MARK><input>`.
+REPLAY_COPY_MARK = "__replay_"
+
 
 def read_spike_file(path: Path, source: str | None, input_name: str) -> dict:
     """{population: (times, node_ids)} from a spike file, restricted to `source` if given."""

@@ -20,8 +20,8 @@ What bmtk (BioNet) does, reproduced here:
   `distance_range` (path distance from soma(0), um) among the `target_sections`
   (soma/somatic, axon/axonal, dend/basal, apic/apical, matched on the section's name).
   bmtk draws from NumPy seeded by the target gid, in creation order; here the draws come
-  from a Random123 stream keyed (synapse_seed, target gid, edge id), so placements do
-  not depend on the rank count or on the order edges are read;
+  from a Random123 stream keyed (synapse_seed, target gid and edge population, edge id),
+  so placements do not depend on the rank count or on the order edges are read;
 - edges from virtual sources are made the same way; replayed spikes reach them through
   their NetCons (replay.py), as bmtk's VecStims do.
 Each synapse or NetCon is a Synapse record on the target cell, in edge order.
@@ -37,7 +37,8 @@ import numpy as np
 
 from ..cells.point import PointCell
 from ..errors import CircuitError
-from ..random_streams import Purpose, stream_ids
+from ..random_streams import Purpose, reference_population_id, stream_ids
+from .replay import REPLAY_COPY_MARK
 from .synapse_models import MODELS, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
 from .weight_functions import weight_function
@@ -283,6 +284,8 @@ class TemplatedEdgeConvention:
         delays, weights = edges["delay"][indices].tolist(), edges["weight"][indices].tolist()
         nsyns = None if edges["nsyns"] is None else edges["nsyns"][indices].tolist()
         name = edges["name"]
+        # the edge population in the stream key (replayed copies draw as their originals)
+        placement_key = reference_population_id(name.split(REPLAY_COPY_MARK)[0])
         population_index: dict[int, int] = {}
         unplaced, count = 0, 0
         for i in range(len(indices)):
@@ -291,7 +294,7 @@ class TemplatedEdgeConvention:
                 section_id = sites[0][i]
                 placements = [(cell.section(section_id), section_id, sites[1][i])]
             else:
-                placements = self._draw(h, cell, ids[i], nsyns[i], *rules[i])
+                placements = self._draw(h, cell, placement_key, ids[i], nsyns[i], *rules[i])
                 unplaced += placements is None
                 placements = placements or []
             source_gid = offset + sources[i]
@@ -318,16 +321,20 @@ class TemplatedEdgeConvention:
                         name, unplaced)
         return count
 
-    def _draw(self, h, cell, edge_id: int, count: int, labels: tuple, bounds: tuple):
-        """`count` (section, section id, x) drawn for one edge; None: no segment qualifies."""
+    def _draw(self, h, cell, population_key: int, edge_id: int, count: int, labels: tuple,
+              bounds: tuple):
+        """`count` (section, section id, x) drawn for one edge; None: no segment qualifies.
+        The stream is keyed by the target gid and the edge population's 12-bit id together
+        (gid * 4096 + id, modulo 2**32) and by the edge id."""
         indices, cumulative = self._candidate_segments(h, cell, labels, bounds)
         if indices.size == 0:
             return None
         if count == 0:
             return []
         stream = h.Random()
+        keyed_gid = (cell.gid * 4096 + population_key) % (1 << 32)
         stream.Random123(*stream_ids(Purpose.SYNAPSE_PLACEMENT, self.settings.run.synapse_seed,
-                                     cell.gid, edge_id))
+                                     keyed_gid, edge_id))
         stream.uniform(0, 1)
         draws = np.array([stream.repick() for _ in range(count)])
         chosen = np.minimum(np.searchsorted(cumulative, draws, side="right"), indices.size - 1)

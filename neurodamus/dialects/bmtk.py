@@ -20,6 +20,7 @@ from pathlib import Path
 import libsonata
 import numpy as np
 
+from ..connectivity.replay import REPLAY_COPY_MARK
 from ..errors import ConfigError
 from ..reports.spikes import write_spikes
 from .strict_copy import copy_edges, copy_nodes, write_virtual_nodes
@@ -277,7 +278,7 @@ def _replay_edges(raw, config_file, config_dir) -> list:
         if not isinstance(edges, dict) or not isinstance(edges.get("edges_file"), str):
             raise ConfigError("a replay input needs 'edges' with an 'edges_file'",
                               file=config_file, key=f"inputs.{name}.edges")
-        out.append((f"__replay_{name}", {k: _absolute(v, config_dir) for k, v in edges.items()}))
+        out.append((f"{REPLAY_COPY_MARK}{name}", {k: _absolute(v, config_dir) for k, v in edges.items()}))
     return out
 
 
@@ -287,7 +288,7 @@ def _replay_input(name, entry, raw, config_file, config_dir, extra_sets, cache_r
     edges onto `target_node_set` (both 'all' by default), as synapse_replay from the virtual
     copies that _replay_edges adds."""
     key = f"inputs.{name}"
-    suffix = f"__replay_{name}"
+    suffix = f"{REPLAY_COPY_MARK}{name}"
     spikes_file = entry.get("spikes_file")
     if not isinstance(spikes_file, str):
         raise ConfigError("missing mandatory key", file=config_file, key=f"{key}.spikes_file")
@@ -334,7 +335,7 @@ def _node_ids_of(node_set, raw, config_dir, circuit_file: Path, key: str) -> dic
         circuit = libsonata.CircuitConfig.from_file(str(circuit_file))
         return {name: np.asarray(node_sets.materialize(
                     "selected", circuit.node_population(name)).flatten(), np.int64)
-                for name in circuit.node_populations if "__replay_" not in name}
+                for name in circuit.node_populations if REPLAY_COPY_MARK not in name}
     except (libsonata.SonataError, RuntimeError) as error:
         raise ConfigError(f"cannot select the node set: {error}", key=key) from None
 
