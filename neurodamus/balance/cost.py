@@ -18,16 +18,18 @@ import libsonata
 import numpy as np
 
 from ..cells.engines import CellEngine, engine_groups
+from ..connectivity.builder import EDGE_CONVENTIONS
 
 SYNAPSE_SAMPLES = 2  # afferent synapses measured: one inhibitory, one excitatory
 
 
 def afferent_synapse_counts(settings, circuit, gids) -> np.ndarray:
-    """Chemical synapses onto each gid, counted from the edges' target ids."""
+    """Synapses onto each gid (edges of every type that makes synapses or NetCons),
+    counted from the edges' target ids."""
     gids = np.asarray(gids, np.int64)
     counts = np.zeros(gids.size, float)
     for edges in settings.circuit.edge_populations:
-        if edges.type != "chemical":
+        if edges.type not in EDGE_CONVENTIONS:  # synapse-making edge types only
             continue
         population = libsonata.EdgeStorage(str(edges.edges_file)).open_population(edges.name)
         targets = np.asarray(population.target_nodes(population.select_all()), np.int64)
