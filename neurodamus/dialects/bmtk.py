@@ -80,7 +80,8 @@ def circuit_needs_copy(raw_circuit: dict) -> bool:
     for entry in networks.get("nodes", []) + networks.get("edges", []):
         if not isinstance(entry, dict):
             continue
-        if "node_types_file" in entry or "edge_types_file" in entry or "populations" not in entry:
+        if entry.get("node_types_file") or entry.get("edge_types_file") or \
+                "populations" not in entry:  # (BBP configs write "node_types_file": null)
             return True
     return False
 
@@ -495,7 +496,7 @@ def _circuit(path: Path, cache_root: Path, may_write: bool, leniencies, replays=
         leniencies.add("networks.edges", "missing: the circuit has no edges")
     for entry in nodes + edges:
         for table in ("node_types_file", "edge_types_file"):
-            if table in entry:
+            if entry.get(table):
                 leniencies.add(f"networks.*.{table}", "type table columns merged under the "
                                                       "HDF5 attributes (strict copy)")
         if "populations" not in entry:

@@ -56,8 +56,11 @@ def _text(value) -> str:
 
 def _group_columns(population: h5py.Group, kind: str, count: int, file: Path):
     """(plain columns, dynamics columns): every group's attributes spread over the rows."""
-    group_ids = np.asarray(population[f"{kind}_group_id"][()], np.int64)
-    group_index = np.asarray(population[f"{kind}_group_index"][()], np.int64)
+    if f"{kind}_group_id" in population and f"{kind}_group_index" in population:
+        group_ids = np.asarray(population[f"{kind}_group_id"][()], np.int64)
+        group_index = np.asarray(population[f"{kind}_group_index"][()], np.int64)
+    else:  # one implicit group "0", in row order
+        group_ids, group_index = np.zeros(count, np.int64), np.arange(count)
     if len(group_ids) != count or len(group_index) != count:
         raise ConfigError(f"{kind}_group_id / {kind}_group_index do not have one value per "
                           f"{kind} of population '{population.name.split('/')[-1]}'", file=file)

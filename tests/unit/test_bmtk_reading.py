@@ -129,3 +129,25 @@ def test_circuit_without_edges_or_populations(tmp_path):
     assert settings.circuit.edge_populations == ()
     assert any("networks.edges: missing" in line for line in settings.leniencies)
     assert settings.run.random_seed == 0
+
+
+def test_null_type_tables_leave_a_strict_circuit_to_libsonata(tmp_path):
+    """BBP circuit configs write "node_types_file": null: not a reason for a strict copy."""
+    from neurodamus.dialects.bmtk import circuit_needs_copy
+
+    entry = {"nodes_file": "nodes.h5", "node_types_file": None, "populations": {"a": {}}}
+    edges = {"edges_file": "e.h5", "edge_types_file": None, "populations": {"e": {}}}
+    assert not circuit_needs_copy({"networks": {"nodes": [entry], "edges": [edges]}})
+    assert circuit_needs_copy({"networks": {"nodes": [{**entry, "node_types_file": "t.csv"}],
+                                            "edges": [edges]}})
+
+
+def test_implicit_single_group_is_copied(tmp_path):
+    nodes = tmp_path / "nodes.h5"
+    with h5py.File(nodes, "w") as f:
+        f["nodes/cells/node_type_id"] = np.array([1, 1, 1])
+        f["nodes/cells/0/x"] = np.array([1.0, 2.0, 3.0])
+    out = tmp_path / "strict.h5"
+    copy_nodes(nodes, None, out, {})
+    population = libsonata.NodeStorage(str(out)).open_population("cells")
+    assert population.get_attribute("x", population.select_all()).tolist() == [1.0, 2.0, 3.0]
