@@ -181,6 +181,12 @@ def _write_group(population_out: h5py.Group, kind: str, count: int, plain: dict,
                           else values)
 
 
+def _stamp(out: h5py.File):
+    """The SONATA file attributes."""
+    out.attrs["version"] = np.array([0, 1], np.uint32)
+    out.attrs["magic"] = np.uint32(0x0A7A)
+
+
 def _open(path: Path) -> h5py.File:
     try:
         return h5py.File(path, "r")
@@ -194,8 +200,7 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
     model_type to the directory of its dynamics_params JSON files."""
     summaries = []
     with _open(nodes_file) as source, h5py.File(out_file, "w") as out:
-        out.attrs["version"] = np.array([0, 1], np.uint32)
-        out.attrs["magic"] = np.uint32(0x0A7A)
+        _stamp(out)
         nodes = source.get("nodes")
         if not isinstance(nodes, h5py.Group) or not len(nodes):
             raise ConfigError("no /nodes/<population> group", file=nodes_file)
@@ -231,8 +236,7 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
 def write_virtual_nodes(out_file: Path, name: str, size: int):
     """A virtual node population of `size` nodes (the spiking copies of replayed sources)."""
     with h5py.File(out_file, "w") as out:
-        out.attrs["version"] = np.array([0, 1], np.uint32)
-        out.attrs["magic"] = np.uint32(0x0A7A)
+        _stamp(out)
         population = out.create_group(f"nodes/{name}")
         population.create_dataset("node_type_id", data=np.zeros(size, np.int64))
         _write_group(population, "node", size, {"model_type": np.full(size, "virtual", object)},
@@ -248,8 +252,7 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
     from virtual copies of the sources)."""
     summaries = []
     with _open(edges_file) as source, h5py.File(out_file, "w") as out:
-        out.attrs["version"] = np.array([0, 1], np.uint32)
-        out.attrs["magic"] = np.uint32(0x0A7A)
+        _stamp(out)
         edges = source.get("edges")
         if not isinstance(edges, h5py.Group) or not len(edges):
             raise ConfigError("no /edges/<population> group", file=edges_file)
