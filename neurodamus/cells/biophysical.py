@@ -47,16 +47,14 @@ class LocalNodes:
     # morphology (the template's needed node attributes, or the keep-axon default)
 
 
-class BiophysicalCell:
-    """One instantiated cell. `sections` holds its present sections (soma, axon, basal,
-    apical, then ais/node/myelin, in array order); `section(id)` resolves a SONATA section
-    id, which counts the morphology's original axon (see sections.py)."""
+class CellRecord:
+    """What the later phases keep about every built cell, whatever its engine: identity,
+    spike detector, what connects to it and what must stay alive with it, its node
+    dynamics and its placement."""
 
     def __init__(self, gid: int, population: str, node_id: int, hoc_cell):
         self.gid, self.population, self.node_id = gid, population, node_id
         self.hoc = hoc_cell
-        self.section_map = SectionMap.of(hoc_cell)
-        self.sections = self.section_map.sections
         self.spike_detector = None
         self.synapses = []  # connectivity.Synapse records, edge order within each edge population
         self.gap_junctions = []  # (transfer key, NdGap) of the half-junctions on this cell
@@ -73,6 +71,17 @@ class BiophysicalCell:
         # Placement in the circuit (extracellular stimuli): soma centre (um), orientation.
         self.position = np.zeros(3)
         self.rotation = np.eye(3)
+
+
+class BiophysicalCell(CellRecord):
+    """One instantiated cell. `sections` holds its present sections (soma, axon, basal,
+    apical, then ais/node/myelin, in array order); `section(id)` resolves a SONATA section
+    id, which counts the morphology's original axon (see sections.py)."""
+
+    def __init__(self, gid: int, population: str, node_id: int, hoc_cell):
+        super().__init__(gid, population, node_id, hoc_cell)
+        self.section_map = SectionMap.of(hoc_cell)
+        self.sections = self.section_map.sections
 
     @property
     def soma(self):
@@ -112,7 +121,7 @@ def check_biophysical_cells(population, node_ids, h, pc) -> LocalNodes:
     _load_hoc_helpers(h)
     for name, path in template_files.items():
         load_template(h, pc, name, path, population.name)
-    extra_args = _template_arguments(h, population, node_ids, templates)
+    extra_args = template_arguments(h, population, node_ids, templates)
     morphology_files = {name: find_morphology(settings, name)
                         for name in sorted(set(attributes["morphology"]))}
     morphologies = [morphology_files[name] for name in attributes["morphology"]]
@@ -123,7 +132,7 @@ def check_biophysical_cells(population, node_ids, h, pc) -> LocalNodes:
                       positions=positions, rotations=rotations, extra_args=extra_args)
 
 
-def _template_arguments(h, population, node_ids, templates) -> list[tuple]:
+def template_arguments(h, population, node_ids, templates) -> list[tuple]:
     """Per node, the constructor arguments after the morphology: the values of the node
     attributes its template needs (dynamics_params first, then plain attributes), in the
     template's order, else the keep-axon default."""

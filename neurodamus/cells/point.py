@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CircuitError
-from .biophysical import _template_arguments, register_cell
+from .biophysical import CellRecord, register_cell, template_arguments
 from .hoc_calls import call_hoc
 from .templates import find_template, load_template, sample_arguments, template_name
 
@@ -129,29 +129,17 @@ def _model_name(model_template: str, population: str, node_id: int) -> str:
     return name
 
 
-class PointCell:
+class PointCell(CellRecord):
     """One artificial cell, `artificial` (the wrapper's `pp`, or a hoc template's
-    `pointcell`), which receives its edges' NetCons; `model` is its model_template."""
+    `pointcell`), which receives its edges' NetCons (its `synapses` records); `model` is
+    its model_template."""
 
     def __init__(self, gid: int, population: str, node_id: int, model: str, hoc_cell,
                  artificial):
-        self.gid, self.population, self.node_id = gid, population, node_id
+        super().__init__(gid, population, node_id, hoc_cell)
         self.sections = []  # no compartments
         self.model = model
-        self.hoc = hoc_cell
         self.artificial = artificial
-        self.spike_detector = None
-        self.synapses = []  # connectivity.Synapse records (point_process: the artificial cell)
-        self.gap_junctions = []
-        self.modulators = []
-        self.keep_alive = []
-        self.threshold_current = float("nan")
-        self.holding_current = float("nan")
-        self.input_resistance = float("nan")
-        self.exc_mini_frequency = float("nan")
-        self.inh_mini_frequency = float("nan")
-        self.position = np.zeros(3)
-        self.rotation = np.eye(3)
 
     def _no_sections(self):
         return CircuitError(
@@ -398,7 +386,7 @@ def check_point_templates(population, node_ids, h, pc) -> LocalTemplatePoints:
         load_template(h, pc, name, path, population.name)
     directory, morphologies = _morphology_arguments(population, node_ids)
     local = LocalTemplatePoints(population, node_ids, templates, files, directory, morphologies,
-                                _template_arguments(h, population, node_ids, templates))
+                                template_arguments(h, population, node_ids, templates))
     artificial_names = artificial_cell_names(h)
     first = {}
     for i, name in enumerate(templates):

@@ -119,6 +119,11 @@ def _merge(hdf5: tuple | None, table_column: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def _merged(hdf5: dict, table: dict) -> dict:
+    """Every column of either source, merged row by row (see _merge)."""
+    return {name: _merge(hdf5.get(name), table.get(name)) for name in set(hdf5) | set(table)}
+
+
 def _flat_numbers(path: Path, table: TypeTable) -> dict:
     """The numeric entries of a flat JSON parameter file (nested files give none)."""
     if not path.is_file():
@@ -187,6 +192,14 @@ def _stamp(out: h5py.File):
     out.attrs["magic"] = np.uint32(0x0A7A)
 
 
+def _populations(source: h5py.File, kind: str, file: Path):
+    """(name, group) of every population under /nodes or /edges; none is an error."""
+    group = source.get(kind)
+    if not isinstance(group, h5py.Group) or not len(group):
+        raise ConfigError(f"no /{kind}/<population> group", file=file)
+    return list(group.items())
+
+
 def _open(path: Path) -> h5py.File:
     try:
         return h5py.File(path, "r")
@@ -201,10 +214,7 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
     summaries = []
     with _open(nodes_file) as source, h5py.File(out_file, "w") as out:
         _stamp(out)
-        nodes = source.get("nodes")
-        if not isinstance(nodes, h5py.Group) or not len(nodes):
-            raise ConfigError("no /nodes/<population> group", file=nodes_file)
-        for name, population in nodes.items():
+        for name, population in _populations(source, "nodes", nodes_file):
             type_ids = np.asarray(population["node_type_id"][()], np.int64) \
                 if "node_type_id" in population else None
             if type_ids is None:
@@ -218,10 +228,8 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
                 return models_dirs.get(model_type)
 
             table_plain, table_dynamics = _table_columns(table, type_ids, name, json_dir)
-            plain = {n: _merge(hdf5_plain.get(n), table_plain.get(n))
-                     for n in set(hdf5_plain) | set(table_plain)}
-            dynamics = {n: _merge(hdf5_dynamics.get(n), table_dynamics.get(n))
-                        for n in set(hdf5_dynamics) | set(table_dynamics)}
+            plain = _merged(hdf5_plain, table_plain)
+            dynamics = _merged(hdf5_dynamics, table_dynamics)
             population_out = out.create_group(f"nodes/{name}")
             population_out.create_dataset("node_type_id", data=type_ids)
             if "node_id" in population:
@@ -253,11 +261,8 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
     summaries = []
     with _open(edges_file) as source, h5py.File(out_file, "w") as out:
         _stamp(out)
-        edges = source.get("edges")
-        if not isinstance(edges, h5py.Group) or not len(edges):
-            raise ConfigError("no /edges/<population> group", file=edges_file)
         indexed = []
-        for name, population in edges.items():
+        for name, population in _populations(source, "edges", edges_file):
             for end in ("source_node_id", "target_node_id", "edge_type_id"):
                 if end not in population:
                     raise ConfigError(f"edge population '{name}' has no {end}", file=edges_file)
@@ -266,13 +271,11 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
             hdf5_plain, hdf5_dynamics = _group_columns(population, "edge", count, edges_file)
             table_plain, table_dynamics = _table_columns(
                 table, type_ids, name, lambda table, row: synaptic_models_dir)
-            plain = {n: _merge(hdf5_plain.get(n), table_plain.get(n))
-                     for n in set(hdf5_plain) | set(table_plain)}
+            plain = _merged(hdf5_plain, table_plain)
             for old, new in EDGE_RENAMES.items():
                 if old in plain and new not in plain:
                     plain[new] = plain.pop(old)
-            dynamics = {n: _merge(hdf5_dynamics.get(n), table_dynamics.get(n))
-                        for n in set(hdf5_dynamics) | set(table_dynamics)}
+            dynamics = _merged(hdf5_dynamics, table_dynamics)
             name = name + source_suffix
             population_out = out.create_group(f"edges/{name}")
             ends = {}
