@@ -2,12 +2,9 @@
 a non-zero exit, no hang (the subprocess timeout fails the test), no output spikes."""
 
 import json
-import shutil
-from pathlib import Path
 
 import h5py
 import numpy as np
-import pytest
 
 from conftest import run_neurodamus
 
