@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neurodamus.config import load_settings
-from neurodamus.dialects.bmtk import _csv_spikes_as_sonata
+from neurodamus.dialects.bmtk_inputs import _csv_spikes_as_sonata
 from neurodamus.dialects.strict_copy import copy_edges, copy_nodes
 from neurodamus.dialects.type_tables import read_type_table
 from neurodamus.errors import ConfigError
@@ -133,7 +133,7 @@ def test_circuit_without_edges_or_populations(tmp_path):
 
 def test_null_type_tables_leave_a_strict_circuit_to_libsonata(tmp_path):
     """BBP circuit configs write "node_types_file": null: not a reason for a strict copy."""
-    from neurodamus.dialects.bmtk import circuit_needs_copy
+    from neurodamus.dialects.bmtk_circuit import circuit_needs_copy
 
     entry = {"nodes_file": "nodes.h5", "node_types_file": None, "populations": {"a": {}}}
     edges = {"edges_file": "e.h5", "edge_types_file": None, "populations": {"e": {}}}

@@ -1,0 +1,284 @@
+"""bmtk's inputs and reports in SONATA terms: spike inputs as synapse_replay, `replay`
+through virtual copies of the recorded cells, membrane and extracellular reports, and the
+node sets they need (a population name is a node set in bmtk)."""
+
+import json
+from pathlib import Path
+
+import libsonata
+import numpy as np
+
+from ..connectivity.replay import REPLAY_COPY_MARK
+from ..errors import ConfigError
+from ..reports.spikes import write_spikes
+from .bmtk_json import absolute, content_key, read_json
+
+SPIKE_MODULES = {"h5", "sonata", "csv", "nwb"}
+ALL_NODES = "neurodamus_all_nodes"
+
+
+def inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
+                        leniencies):
+    inputs = raw.get("inputs")
+    replays = False
+    extra_sets: dict = {}  # node sets the inputs name inline, by generated name
+    if isinstance(inputs, dict):
+        rewritten = {}
+        for name, entry in inputs.items():
+            if isinstance(entry, dict) and entry.get("module") in SPIKE_MODULES:
+                entry = _spike_input(name, entry, raw, config_file, config_dir, populations,
+                                     cache_root, may_write, leniencies)
+                replays = True
+            elif isinstance(entry, dict) and entry.get("module") == "replay":
+                entry = _replay_input(name, entry, raw, config_file, config_dir, extra_sets,
+                                      cache_root, may_write, leniencies)
+                replays = True
+            rewritten[name] = entry
+        raw["inputs"] = rewritten
+    reports = raw.get("reports")
+    if isinstance(reports, dict):
+        raw["reports"] = {name: _report(name, entry, raw, config_file, leniencies)
+                          for name, entry in reports.items()}
+    if replays or _uses_population_names(raw, populations):
+        raw["node_sets_file"] = str(_node_sets(raw, config_file, config_dir, populations,
+                                               cache_root, may_write, extra_sets))
+    return raw
+
+
+def _uses_population_names(raw, populations) -> bool:
+    names = [entry.get("cells") for entry in (raw.get("reports") or {}).values()
+             if isinstance(entry, dict)]
+    names += [entry.get("node_set") for entry in (raw.get("inputs") or {}).values()
+              if isinstance(entry, dict)]
+    return any(name in populations for name in names if isinstance(name, str))
+
+
+def _spike_input(name, entry, raw, config_file, config_dir, populations, cache_root,
+                 may_write, leniencies) -> dict:
+    key = f"inputs.{name}"
+    module = entry["module"]
+    if module == "nwb":
+        raise ConfigError("NWB spike inputs are not supported (no maintained NWB spike reader "
+                          "is installed): convert the spikes to a SONATA .h5 file",
+                          file=config_file, key=f"{key}.module")
+    spike_file = entry.get("input_file")
+    if not isinstance(spike_file, str):
+        raise ConfigError("missing mandatory key (the spike file)", file=config_file,
+                          key=f"{key}.input_file")
+    spike_file = Path(absolute(spike_file, config_dir))
+    if module == "csv":
+        spike_file = _csv_spikes_as_sonata(spike_file, cache_root, may_write, f"{key}.input_file")
+    source = _source_population(entry.get("node_set"), raw, config_dir, populations)
+    tstop = raw.get("run", {}).get("tstop", 0.0)
+    leniencies.add(f"{key}.module", f"bmtk's '{module}' spike input read as synapse_replay "
+                                    f"from {source or 'the populations of the file'} onto "
+                                    "every cell")
+    out = {"module": "synapse_replay", "input_type": "spikes", "spike_file": str(spike_file),
+           "node_set": ALL_NODES, "delay": 0.0,
+           "duration": float(tstop) if isinstance(tstop, (int, float)) else tstop}
+    if source:
+        out["source"] = source
+    return out
+
+
+def replay_edges(raw, config_file, config_dir) -> list:
+    """(suffix, edges entry) of every bmtk `replay` input: its edges connect virtual copies
+    of the recorded sources (population + suffix) to the simulated cells."""
+    out = []
+    for name, entry in (raw.get("inputs") or {}).items():
+        if not isinstance(entry, dict) or entry.get("module") != "replay":
+            continue
+        edges = entry.get("edges")
+        if not isinstance(edges, dict) or not isinstance(edges.get("edges_file"), str):
+            raise ConfigError("a replay input needs 'edges' with an 'edges_file'",
+                              file=config_file, key=f"inputs.{name}.edges")
+        out.append((f"{REPLAY_COPY_MARK}{name}", {k: absolute(v, config_dir) for k, v in edges.items()}))
+    return out
+
+
+def _replay_input(name, entry, raw, config_file, config_dir, extra_sets, cache_root,
+                  may_write, leniencies) -> dict:
+    """bmtk's `replay`: the recorded spikes of `source_node_set` through the input's own
+    edges onto `target_node_set` (both 'all' by default), as synapse_replay from the virtual
+    copies that _replay_edges adds."""
+    key = f"inputs.{name}"
+    suffix = f"{REPLAY_COPY_MARK}{name}"
+    spikes_file = entry.get("spikes_file")
+    if not isinstance(spikes_file, str):
+        raise ConfigError("missing mandatory key", file=config_file, key=f"{key}.spikes_file")
+    spikes_file = Path(absolute(spikes_file, config_dir))
+    if "node_set" in entry:
+        leniencies.add(f"{key}.node_set", "not used by bmtk's replay (source_node_set and "
+                                          "target_node_set are)")
+    strict = Path(raw["network"])
+    sources = _node_ids_of(entry.get("source_node_set", "all"), raw, config_dir, strict,
+                           f"{key}.source_node_set")
+    copies = {name for name in libsonata.CircuitConfig.from_file(str(strict)).node_populations
+              if name.endswith(suffix)}
+    out_file = _renamed_spikes(spikes_file, sources, suffix, copies, cache_root, may_write,
+                               f"{key}.spikes_file")
+    target = entry.get("target_node_set", "all")
+    if isinstance(target, dict):
+        extra_sets[f"neurodamus_{name}_targets"] = target
+        target = f"neurodamus_{name}_targets"
+    elif target == "all":
+        target = ALL_NODES
+    leniencies.add(f"{key}.module", "bmtk's replay read as synapse_replay through its edges "
+                                    "from virtual copies of the recorded cells")
+    tstop = raw.get("run", {}).get("tstop", 0.0)
+    return {"module": "synapse_replay", "input_type": "spikes", "spike_file": str(out_file),
+            "node_set": target, "delay": 0.0,
+            "duration": float(tstop) if isinstance(tstop, (int, float)) else tstop}
+
+
+def _node_ids_of(node_set, raw, config_dir, circuit_file: Path, key: str) -> dict | None:
+    """{population: node ids} a bmtk node set (inline object, name, or 'all') selects; None:
+    every node."""
+    if node_set == "all":
+        return None
+    if isinstance(node_set, dict):
+        definition = node_set
+    else:
+        given = raw.get("node_sets_file")
+        sets = read_json(Path(absolute(given, config_dir))) if isinstance(given, str) else {}
+        if node_set not in sets:
+            raise ConfigError(f"node set {node_set!r} is not defined", key=key)
+        definition = sets[node_set]
+    try:
+        node_sets = libsonata.NodeSets(json.dumps({"selected": definition}))
+        circuit = libsonata.CircuitConfig.from_file(str(circuit_file))
+        return {name: np.asarray(node_sets.materialize(
+                    "selected", circuit.node_population(name)).flatten(), np.int64)
+                for name in circuit.node_populations if REPLAY_COPY_MARK not in name}
+    except (libsonata.SonataError, RuntimeError) as error:
+        raise ConfigError(f"cannot select the node set: {error}", key=key) from None
+
+
+def _renamed_spikes(path: Path, sources: dict | None, suffix: str, copies: set[str],
+                    cache_root: Path, may_write: bool, key: str) -> Path:
+    """The spike file with each population renamed population + suffix, restricted to the
+    selected sources that have virtual copies (`copies`), written to the cache."""
+    from ..connectivity.replay import read_spike_file
+
+    if not path.is_file():
+        raise ConfigError(f"spike file {path} not found", key=key)
+    selection = {k: v.tolist() for k, v in (sources or {}).items()}
+    out = cache_root / "spikes" / f"{content_key([path], suffix, selection, sorted(copies))}.h5"
+    if out.is_file() or not may_write:
+        return out
+    spikes = read_spike_file(path, None, key.split(".")[1])
+    renamed = {}
+    for population, (times, node_ids) in spikes.items():
+        if population + suffix not in copies:
+            continue
+        if sources is not None:
+            keep = np.isin(node_ids, sources.get(population, np.zeros(0, np.int64)))
+            times, node_ids = times[keep], node_ids[keep]
+        renamed[population + suffix] = (times, node_ids)
+    write_spikes(out, renamed, "none")
+    return out
+
+
+def _source_population(node_set, raw, config_dir, populations) -> str | None:
+    """bmtk's spike inputs name the nodes that spike: a population or a node set of one."""
+    if not isinstance(node_set, str):
+        return None
+    if node_set in populations:
+        return node_set
+    node_sets_file = raw.get("node_sets_file")
+    if isinstance(node_sets_file, str) and Path(node_sets_file).is_file():
+        try:
+            definition = json.loads(Path(node_sets_file).read_text()).get(node_set)
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            return None
+        if isinstance(definition, dict) and isinstance(definition.get("population"), str):
+            return definition["population"]
+    return None
+
+
+def _csv_spikes_as_sonata(path: Path, cache_root: Path, may_write: bool, key: str) -> Path:
+    """bmtk's CSV spikes (`timestamps population node_ids`, space separated) as a SONATA
+    spike file in the cache."""
+    if not path.is_file():
+        raise ConfigError(f"spike file {path} not found", key=key)
+    out = cache_root / "spikes" / f"{content_key([path], 'csv')}.h5"
+    if out.is_file() or not may_write:
+        return out
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    if not lines or not {"timestamps", "node_ids"} <= set(lines[0]):
+        raise ConfigError("a CSV spike file needs a header with timestamps and node_ids "
+                          "(and population)", file=path, key=key)
+    header = lines[0]
+    columns = {name: [row[i] for row in lines[1:]] for i, name in enumerate(header)}
+    try:
+        times = np.asarray(columns["timestamps"], float)
+        node_ids = np.asarray(columns["node_ids"], np.int64)
+    except ValueError as error:
+        raise ConfigError(f"not numbers: {error}", file=path, key=key) from None
+    names = np.asarray(columns.get("population", ["default"] * len(times)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_spikes(out, {name: (times[names == name], node_ids[names == name])
+                       for name in sorted(set(names.tolist()))}, "none")
+    return out
+
+
+def _report(name, entry, raw, config_file, leniencies):
+    if not isinstance(entry, dict) or "type" in entry:
+        return entry
+    module = entry.get("module")
+    key = f"reports.{name}"
+    run = raw.get("run", {})
+    if module == "extracellular":
+        # bmtk's ECP: the line-source potential of every segment's membrane current at the
+        # electrodes, at every step; carried through libsonata as a summation of i_membrane
+        # over all compartments, told apart by electrode_positions (reports.extracellular).
+        out = {k: v for k, v in entry.items() if k not in ("module", "variable_name")}
+        positions = entry.get("electrode_positions")
+        out.update(type="summation", variable_name="i_membrane", sections="all",
+                   compartments="all", scaling="none",
+                   electrode_positions=absolute(positions, config_file.parent),
+                   start_time=entry.get("start_time", 0.0),
+                   end_time=entry.get("end_time", run.get("tstop", 0.0)),
+                   dt=entry.get("dt", run.get("dt", 0.1)))
+        leniencies.add(f"{key}.module", "bmtk's extracellular report read as an extracellular "
+                                        "report (line-source potentials of i_membrane)")
+        if entry.get("variable_name", "i_membrane") not in ("i_membrane", "i_membrane_"):
+            leniencies.add(f"{key}.variable_name", f"{entry['variable_name']!r} not used: the "
+                                                   "potential comes from the membrane current")
+        return out
+    if module != "membrane_report":
+        return entry
+    sections = entry.get("sections", "soma")
+    out = {k: v for k, v in entry.items() if k not in ("module", "sections", "file_name")}
+    out.update(type="compartment", sections="soma" if sections == "soma" else "all",
+               compartments="center" if sections == "soma" else "all",
+               start_time=entry.get("start_time", 0.0),
+               end_time=entry.get("end_time", run.get("tstop", 0.0)),
+               dt=entry.get("dt", run.get("dt", 0.1)))
+    if isinstance(out.get("variable_name"), list):
+        out["variable_name"] = ",".join(out["variable_name"])
+    leniencies.add(f"{key}.module", "bmtk's membrane_report read as a compartment report of "
+                                    f"{'the soma' if sections == 'soma' else 'every compartment'}")
+    return out
+
+
+def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write,
+               extra_sets) -> Path:
+    """The simulation's node sets plus one per population name (bmtk lets node_set name a
+    population) and ALL_NODES (the targets of spike inputs), written to the cache."""
+    sets = {}
+    given = raw.get("node_sets_file")
+    if isinstance(given, str) and given:
+        given_path = Path(absolute(given, config_dir))
+        sets = read_json(given_path, "node_sets_file")
+    added = {name: {"population": name} for name in populations if name not in sets}
+    added[ALL_NODES] = {"population": sorted(populations)}
+    added.update(extra_sets)
+    content = json.dumps({**added, **sets}, indent=1, sort_keys=True)
+    out = cache_root / "node_sets" / f"{content_key([], content)}.json"
+    if may_write and not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_suffix(".partial")
+        partial.write_text(content)
+        partial.replace(out)
+    return out
