@@ -23,7 +23,7 @@ from .errors import MechanismError
 from .resources import mod_dir
 
 log = logging.getLogger(__name__)
-LIBRARY = Path(platform.machine()) / "libnrnmech.so"  # nrnivmodl builds into <arch>/
+LIBRARY_NAMES = ("libnrnmech.so", "libnrnmech.dylib")  # .dylib: some macOS builds of NEURON
 _LOADED: set[str] = set()
 
 
@@ -69,6 +69,18 @@ def mechanism_names(path: Path) -> list[str]:
     return _NAME_STATEMENT.findall(text)
 
 
+def built_library(directory: Path) -> Path | None:
+    """The library nrnivmodl built in `directory`: it writes into a folder named by the
+    machine NEURON was built for (x86_64, aarch64, arm64, ...), normally platform.machine();
+    any other single build folder is taken too, since that name is NEURON's choice."""
+    directory = Path(directory)
+    for name in LIBRARY_NAMES:
+        if (directory / platform.machine() / name).is_file():
+            return directory / platform.machine() / name
+    found = sorted(path for name in LIBRARY_NAMES for path in directory.glob(f"*/{name}"))
+    return found[0] if len(found) == 1 else None
+
+
 def prebuilt_library() -> Path | None:
     """The library named by NRNMECH_LIB_PATH (the first of a colon-separated list), if set."""
     value = os.environ.get(PREBUILT_ENV, "").strip()
@@ -76,7 +88,7 @@ def prebuilt_library() -> Path | None:
         return None
     path = Path(value.split(os.pathsep)[0])
     if path.is_dir():
-        path = path / LIBRARY if (path / LIBRARY).is_file() else path / "libnrnmech.so"
+        path = built_library(path) or path / LIBRARY_NAMES[0]
     if not path.is_file():
         raise MechanismError(f"{PREBUILT_ENV}={value}: no mechanism library there")
     return path
@@ -145,8 +157,9 @@ def build_mechanisms(sources: list[Path], cache_dir: Path | None = None,
     With `coreneuron`, CoreNEURON's libcorenrnmech.so is built beside it."""
     cache_dir = Path(cache_dir or default_cache_dir())
     target = cache_dir / cache_key(sources, coreneuron)
-    if (target / LIBRARY).is_file():
-        return target / LIBRARY
+    cached = built_library(target)
+    if cached:
+        return cached
     cache_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="build-", dir=cache_dir))
     try:
@@ -159,7 +172,8 @@ def build_mechanisms(sources: list[Path], cache_dir: Path | None = None,
         command = [_tool("nrnivmodl"), *(["-coreneuron"] if coreneuron else []), "mod"]
         result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
                                 env=_environment())
-        if result.returncode != 0 or not (workdir / LIBRARY).is_file():
+        built = built_library(workdir) if result.returncode == 0 else None
+        if built is None:
             broken, detail = _find_broken(copies, workdir / "mod")
             original = sources[copies.index(broken)] if broken else None
             output = detail or "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
@@ -169,7 +183,7 @@ def build_mechanisms(sources: list[Path], cache_dir: Path | None = None,
             workdir.rename(target)
         except OSError:  # another process finished the same build first
             shutil.rmtree(workdir, ignore_errors=True)
-        return target / LIBRARY
+        return target / built.relative_to(workdir)
     finally:
         if workdir.exists():
             shutil.rmtree(workdir, ignore_errors=True)

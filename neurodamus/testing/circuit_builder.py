@@ -7,6 +7,7 @@ same arguments always give the same circuit.
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import h5py
 import libsonata
 import numpy as np
 
+from ..resources import hoc_dir
 from .morphologies import MorphologyLayout, write_interneuron, write_pyramidal
 
 SONATA_MAGIC = 0x0A7A
@@ -76,6 +78,7 @@ class CircuitSpec:
 
 
 TEMPLATES = {"exc": "NdExcCell", "inh": "NdFsCell"}
+HOC_HELPERS = ["nd_morphology.hoc"]  # our templates load_file it from their own directory
 MORPHOLOGY_WRITERS = {"exc": write_pyramidal, "inh": write_interneuron}
 # Tsodyks-Markram parameters by synapse kind (typical cortical values).
 TM_PARAMETERS = {
@@ -109,6 +112,7 @@ class CircuitBuilder:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "morphologies").mkdir(exist_ok=True)
         self._write_morphologies()
+        self._write_templates()
         self._write_nodes()
         edge_files = [(edge.population, "chemical", self._write_edges(edge))
                       for edge in self.spec.edges]
@@ -127,6 +131,15 @@ class CircuitBuilder:
                 writer(self.directory / "morphologies" / f"{kind}_morph_{i}.swc", self.rng)
                 for i in range(self.spec.morphologies_per_kind)
             ]
+
+    def _write_templates(self):
+        """Copies of the hoc templates the circuit uses, in its biophysical_neuron_models_dir
+        (emodels/), so that `hoc:NdExcCell` resolves, as SONATA says, to a file there and
+        other readers (bluepysnap, bluecellulab) find the cell model."""
+        (self.directory / "emodels").mkdir(exist_ok=True)
+        names = [f"{TEMPLATES[kind]}.hoc" for kind in self._kinds()]
+        for name in names + (HOC_HELPERS if names else []):
+            shutil.copyfile(hoc_dir() / name, self.directory / "emodels" / name)
 
     def _write_nodes(self):
         with h5py.File(self.directory / "nodes.h5", "w") as f:
@@ -271,10 +284,6 @@ class CircuitBuilder:
                 ],
             },
         }
-        (self.directory / "emodels").mkdir(exist_ok=True)
-        (self.directory / "emodels" / "README.txt").write_text(
-            "The circuit's own hoc templates go here; ours (NdExcCell, NdFsCell) are found in\n"
-            "neurodamus' hoc/ directory when a template is not here.\n")
         path = self.directory / "circuit_config.json"
         path.write_text(json.dumps(config, indent=2))
         return path
