@@ -92,6 +92,24 @@ def resolve(directory: Path) -> Path:
     return directory / latest.read_text().strip()
 
 
+MANIFEST_KEYS = ("format", "time", "ranks", "identity", "checksums")
+
+
+def read_manifest(path: Path) -> dict:
+    """The manifest as a dict with the keys restoring needs; anything else is one
+    CheckpointError naming the file (not a JSON traceback)."""
+    try:
+        manifest = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"checkpoint manifest {path} is not valid JSON: {error}") from None
+    if not isinstance(manifest, dict):
+        raise CheckpointError(f"checkpoint manifest {path} is not a JSON object")
+    missing = [key for key in MANIFEST_KEYS if key not in manifest]
+    if missing:
+        raise CheckpointError(f"checkpoint manifest {path} lacks {', '.join(missing)}")
+    return manifest
+
+
 def _gap_voltages(cells):
     """The partner voltage each half-junction holds: NEURON transfers it during a step for
     the next one, and BBSaveState does not save it."""
@@ -190,7 +208,7 @@ class Checkpointer:
         manifest_path = checkpoint / MANIFEST
         if not manifest_path.is_file():
             raise CheckpointError(f"{checkpoint} has no {MANIFEST}")
-        manifest = json.loads(manifest_path.read_text())
+        manifest = read_manifest(manifest_path)
         if manifest.get("format") != FORMAT_VERSION:
             raise CheckpointError(f"{checkpoint}: format {manifest.get('format')} is not "
                                   f"{FORMAT_VERSION}")

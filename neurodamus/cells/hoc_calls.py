@@ -4,9 +4,12 @@ becomes one CircuitError instead of an MPI abort.
 Under MPI, NEURON aborts every rank on a hoc error unless abort-on-error is off; with it off,
 the error comes back to Python as a RuntimeError while NEURON prints the real reason (e.g.
 "CaDynamics_DC0 is not a MECHANISM ... in cADpyr_L2TPC.hoc near line 5") on the C stderr.
-That text is captured here and folded into the error message.
+That text is captured here and folded into the error message, with what a morphology
+reader printed on stdout (Import3d's "could not parse" lines), so no rank prints its own.
 """
 
+import ctypes
+import functools
 import os
 import re
 import sys
@@ -17,10 +20,29 @@ from ..errors import CircuitError
 # Under MPI NEURON starts each line with the rank number.
 _REASON = re.compile(r"^(?:\d+ )?NEURON: (?!hoc_Load_file)(.*)$", re.M)
 _WHERE = re.compile(r"^(?:\d+ )? in (\S+) near line (\d+)$", re.M)
+# Import3d's readers print "error <file> line <n>: <what>" (with hoc's printf, on stdout).
+_PARSE_ERROR = re.compile(r"^(?:\d+ )?error (\S+) line (\d+): (.*)$", re.M)
 
 
-def _summary(captured: str) -> str:
-    """'reason (file near line N)' from NEURON's error printout."""
+@functools.cache
+def _c_library():
+    return ctypes.CDLL(None)
+
+
+def _flush_c_stdio():
+    """hoc's printf is buffered by the C library: flush it before fd 1 is switched back."""
+    _c_library().fflush(None)
+
+
+def _summary(captured: str, printed: str = "", what: str = "") -> str:
+    """'reason (file near line N)' from NEURON's error printout; a morphology reader's own
+    complaint about the file (on stdout) comes first, since it says what is wrong."""
+    parse_errors = _PARSE_ERROR.findall(printed)
+    if parse_errors:
+        file, line, text = parse_errors[0]
+        more = f" (and {len(parse_errors) - 1} more lines)" if len(parse_errors) > 1 else ""
+        where = f"line {line}" if file in what else f"{file} line {line}"
+        return f"{where}: {' '.join(text.split())}{more}"
     reasons = _REASON.findall(captured)
     where = _WHERE.findall(captured)
     if not reasons:
@@ -35,22 +57,34 @@ def call_hoc(pc, what: str, function, *args, population=None, file=None):
     """`function(*args)`; a hoc error raises CircuitError('<what>: <NEURON's reason>')."""
     previous = pc.mpiabort_on_error(0)
     sys.stderr.flush()
-    with tempfile.TemporaryFile(mode="w+b") as capture:
-        saved = os.dup(2)
+    sys.stdout.flush()
+    with tempfile.TemporaryFile(mode="w+b") as capture, \
+            tempfile.TemporaryFile(mode="w+b") as capture_out:
+        saved, saved_out = os.dup(2), os.dup(1)
         os.dup2(capture.fileno(), 2)
+        os.dup2(capture_out.fileno(), 1)
         failure = None
         try:
             result = function(*args)
         except RuntimeError as error:
             failure = error
         finally:
+            _flush_c_stdio()
             os.dup2(saved, 2)
+            os.dup2(saved_out, 1)
             os.close(saved)
+            os.close(saved_out)
             pc.mpiabort_on_error(previous)
         capture.seek(0)
         captured = capture.read().decode(errors="replace")
+        capture_out.seek(0)
+        printed = capture_out.read().decode(errors="replace")
     if failure is None:
-        if captured.strip():  # warnings: let the user see them as NEURON printed them
+        if printed:  # what the hoc code printed, and NEURON's warnings, as they were
+            sys.stdout.write(printed)
+            sys.stdout.flush()
+        if captured.strip():
             sys.stderr.write(captured)
         return result
-    raise CircuitError(f"{what}: {_summary(captured)}", population=population, file=file)
+    raise CircuitError(f"{what}: {_summary(captured, printed, what)}", population=population,
+                       file=file)

@@ -11,6 +11,7 @@ import libsonata
 import numpy as np
 
 from ..errors import CircuitError
+from ..hdf5_files import quiet_stderr
 from ..random_streams import reference_gid_offsets
 
 
@@ -109,8 +110,9 @@ def open_circuit(settings, node_sets) -> Circuit:
     populations, offset = [], 0
     for pop_settings in settings.circuit.node_populations:
         try:
-            storage = libsonata.NodeStorage(str(pop_settings.nodes_file)).open_population(
-                pop_settings.name)
+            with quiet_stderr():  # libsonata's HDF5 would print its error stack on every rank
+                storage = libsonata.NodeStorage(str(pop_settings.nodes_file)).open_population(
+                    pop_settings.name)
         except (libsonata.SonataError, RuntimeError) as error:
             raise CircuitError(f"cannot open nodes: {error}", population=pop_settings.name,
                                file=pop_settings.nodes_file) from None

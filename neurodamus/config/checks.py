@@ -1,6 +1,16 @@
 """Collecting config problems so that a user sees all of them in one run."""
 
+import re
+
 from ..errors import ConfigError
+
+# libsonata passes on its JSON parser's messages with an internal code in front.
+_JSON_EXCEPTION_CODE = re.compile(r"\[json\.exception\.[a-z_]+\.\d+\]\s*")
+
+
+def libsonata_reason(error: Exception) -> str:
+    """libsonata's message without the JSON library's internal error codes."""
+    return _JSON_EXCEPTION_CODE.sub("", str(error)).strip()
 
 
 class ProblemList:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import libsonata
 
-from .checks import ProblemList
+from ..hdf5_files import hdf5_problem
+from .checks import ProblemList, libsonata_reason
+from .known_keys import circuit_type_problems
 from .settings import CircuitSettings, EdgePopulationSettings, NodePopulationSettings
 
 # Formats of components.alternate_morphologies, and the file extension each stands for.
@@ -17,7 +19,7 @@ def _optional_dir(value) -> Path | None:
 
 
 def _node_populations(config, problems: ProblemList, config_file: Path):
-    populations = []
+    populations, checked = [], set()
     order = _config_order(config_file)
     for name in sorted(config.node_populations,
                        key=lambda n: (order.index(n) if n in order else len(order), n)):
@@ -26,6 +28,10 @@ def _node_populations(config, problems: ProblemList, config_file: Path):
         if not nodes_file.is_file():
             problems.add(f"nodes file {nodes_file} not found for population '{name}'",
                          key="networks.nodes.nodes_file", file=config_file)
+        elif nodes_file not in checked:
+            checked.add(nodes_file)
+            _check_hdf5(nodes_file, "nodes", name, "networks.nodes.nodes_file", problems,
+                        config_file)
         populations.append(NodePopulationSettings(
             name=name, type=props.type, nodes_file=nodes_file,
             morphologies_dir=_optional_dir(props.morphologies_dir),
@@ -45,6 +51,16 @@ def _config_order(config_file: Path) -> list[str]:
     return order
 
 
+def _check_hdf5(path: Path, kind: str, population: str, key: str, problems: ProblemList,
+                config_file: Path) -> bool:
+    """Look at the file before libsonata does (whose HDF5 prints its error stack on stderr)."""
+    problem = hdf5_problem(path)
+    if problem is not None:
+        problems.add(f"{kind} file {path} {problem} (population '{population}')", key=key,
+                     file=config_file)
+    return problem is None
+
+
 def _edge_populations(config, problems: ProblemList, config_file: Path, node_names):
     populations = []
     for name in sorted(config.edge_populations):
@@ -53,6 +69,9 @@ def _edge_populations(config, problems: ProblemList, config_file: Path, node_nam
         if not edges_file.is_file():
             problems.add(f"edges file {edges_file} not found for population '{name}'",
                          key="networks.edges.edges_file", file=config_file)
+            continue
+        if not _check_hdf5(edges_file, "edges", name, "networks.edges.edges_file", problems,
+                           config_file):
             continue
         try:
             edges = config.edge_population(name)
@@ -99,7 +118,15 @@ def load_circuit_settings(config_file: Path, problems: ProblemList) -> CircuitSe
     try:
         config = libsonata.CircuitConfig.from_file(str(config_file))
     except (libsonata.SonataError, RuntimeError) as error:
-        problems.add(str(error), file=config_file)
+        # libsonata's type errors name no key: look for the value ourselves first.
+        try:
+            typed = circuit_type_problems(json.loads(config_file.read_text()))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            typed = []
+        for key, message in typed:
+            problems.add(message, key=key, file=config_file)
+        if not typed:
+            problems.add(libsonata_reason(error), file=config_file)
         return None
     nodes = _node_populations(config, problems, config_file)
     _check_supported(nodes, problems, config_file)

@@ -7,16 +7,18 @@ reports every problem it finds at once.
 """
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
 import libsonata
 
 from ..errors import ConfigError
-from .checks import ProblemList
+from .checks import ProblemList, libsonata_reason
 from .circuit import load_circuit_settings
 from .compartment_sets import load_compartment_sets
 from .inputs import load_inputs
+from .known_keys import ignored_keys, type_problems, unknown_keys
 from .modifications import (as_list, check_raw_modifications, is_object_form, load_modifications,
                             node_sets_used)
 from .node_sets import check_node_sets, load_node_sets
@@ -25,6 +27,7 @@ from .reports import check_raw_reports, load_reports
 from .settings import Conditions, OutputSettings, RunSettings, Settings
 
 SORT_ORDERS = {"none", "by_id", "by_time"}
+log = logging.getLogger("neurodamus")
 
 
 def _open_simulation_config(path: Path, cache_root: Path | None, may_write: bool):
@@ -54,11 +57,28 @@ def _open_simulation_config(path: Path, cache_root: Path | None, may_write: bool
     except (libsonata.SonataError, RuntimeError) as error:
         # libsonata's type errors do not name the key: look for the problem ourselves first.
         problems = ProblemList(dialect.config_file)
+        for key, message in type_problems(raw):
+            problems.add(message, key=key)
         load_inputs(raw.get("inputs", {}) if isinstance(raw, dict) else {}, problems)
         check_raw_reports(raw.get("reports", {}) if isinstance(raw, dict) else {}, problems)
         check_raw_modifications(raw, problems)
         problems.raise_if_any()
-        raise ConfigError(str(error), file=dialect.config_file) from None
+        raise ConfigError(libsonata_reason(error), file=dialect.config_file) from None
+
+
+def _check_keys(raw, config_file: Path, strict: bool, problems: ProblemList):
+    """Keys the SONATA table does not know: a warning naming the closest known key (an
+    error with --strict), since libsonata would silently drop them; keys SONATA defines
+    but the driver does not act on: a warning that they are ignored."""
+    for key, close in unknown_keys(raw):
+        hint = f": did you mean '{close}'?" if close else ""
+        if strict:
+            problems.add(f"unknown key{hint}", key=key)
+        else:
+            log.warning("neurodamus: warning: unknown key '%s' in %s%s", key, config_file, hint)
+    for key in ignored_keys(raw):
+        log.warning("neurodamus: warning: key '%s' in %s is ignored by neurodamus", key,
+                    config_file)
 
 
 def _in_config_order(raw_inputs, names) -> dict:
@@ -128,21 +148,43 @@ def _target_simulator(config, problems: ProblemList) -> str:
 def _output_settings(config, output_override) -> OutputSettings:
     output = config.output
     output_dir = Path(output_override).resolve() if output_override else Path(output.output_dir)
+    # libsonata joins spikes_file to output_dir: keep the part below output_dir (a sub-
+    # directory too, created when written), so that --output-path moves it along; a path
+    # outside output_dir stays where the config puts it.
     spikes = Path(output.spikes_file)
-    spikes_name = spikes.name if spikes.is_absolute() else str(spikes)
+    try:
+        spikes_name = str(spikes.relative_to(Path(output.output_dir)))
+    except ValueError:
+        spikes_name = str(spikes)
     return OutputSettings(output_dir=output_dir, spikes_file=spikes_name,
-                          spikes_sort_order=output.spikes_sort_order.name)
+                          spikes_sort_order=output.spikes_sort_order.name,
+                          log_file=_log_file_name(output))
+
+
+def _log_file_name(output) -> str:
+    """libsonata gives log_file resolved against the config's output_dir: keep it relative
+    to that directory (so --output-path moves it too) unless it names a place outside."""
+    if not output.log_file:
+        return ""
+    path = Path(output.log_file)
+    try:
+        return str(path.relative_to(Path(output.output_dir)))
+    except ValueError:
+        return str(path)
 
 
 def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=None,
-                  may_write=True) -> Settings:
+                  may_write=True, strict=False) -> Settings:
     """Read and validate everything; raise one ConfigError listing every problem found.
     `mechanism_dirs` (--mechanisms) tell which mechanisms reports may name. Configs of
     another dialect (bmtk) are read through strict copies kept under `cache_root`, which
-    are written only where `may_write` (rank 0, before the others read)."""
+    are written only where `may_write` (rank 0, before the others read). `strict` makes
+    unknown keys errors (else warnings; configs of a lenient dialect are not checked)."""
     path = Path(config_path).resolve()
     config, raw_file, dialect = _open_simulation_config(path, cache_root, may_write)
     problems = ProblemList(dialect.config_file)
+    if dialect.raw is None:
+        _check_keys(raw_file, dialect.config_file, strict, problems)
     run = _run_settings(config, raw_file.get("run", {}) if isinstance(raw_file, dict) else {},
                         problems)
     conditions = _conditions(config.conditions, problems)

@@ -1,10 +1,13 @@
 """Node sets: the circuit's file first, then the simulation's, which wins on name clashes."""
 
+import json
 from pathlib import Path
 
 import libsonata
 
-from .checks import ProblemList
+from ..hdf5_files import quiet_stderr
+from ..validation import check_node_set_ids
+from .checks import ProblemList, libsonata_reason
 
 
 def load_node_sets(config, circuit, problems: ProblemList):
@@ -17,7 +20,9 @@ def load_node_sets(config, circuit, problems: ProblemList):
             circuit_path = ""
         if circuit_path:
             files.append(("node_sets_file", circuit.config_file, Path(circuit_path)))
-    if config.node_sets_file:
+    # libsonata gives the circuit's file as the simulation's when the simulation names none:
+    # read it once (and report a problem in it once).
+    if config.node_sets_file and Path(config.node_sets_file) not in [f[2] for f in files]:
         files.append(("node_sets_file", None, Path(config.node_sets_file)))
     merged, last_file = None, None
     for key, owner, path in files:
@@ -27,7 +32,7 @@ def load_node_sets(config, circuit, problems: ProblemList):
         try:
             node_sets = libsonata.NodeSets.from_file(str(path))
         except (libsonata.SonataError, RuntimeError) as error:
-            problems.add(f"invalid node sets: {error}", file=path)
+            problems.add(f"invalid node sets: {libsonata_reason(error)}", file=path)
             continue
         if merged is None:
             merged = node_sets
@@ -51,3 +56,20 @@ def check_node_sets(node_sets, node_sets_file, used: dict, circuit, problems: Pr
         if missing:
             problems.add(f"node set '{name}' names population(s) {sorted(missing)} that the "
                          f"circuit {circuit.config_file} does not have", key=key, file=node_sets_file)
+    for message in check_node_set_ids(json.loads(node_sets.toJSON()), used.values(),
+                                      population_sizes(circuit)):
+        problems.add(message, file=node_sets_file)
+
+
+def population_sizes(circuit) -> dict[str, int]:
+    """Node count of each population of the circuit whose nodes file opens (the others
+    have their own message)."""
+    sizes = {}
+    for population in circuit.node_populations:
+        try:
+            with quiet_stderr():  # a bad file has its own message; no HDF5-DIAG stack
+                storage = libsonata.NodeStorage(str(population.nodes_file))
+                sizes[population.name] = storage.open_population(population.name).size
+        except (libsonata.SonataError, RuntimeError):
+            continue
+    return sizes

@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import CircuitError, ConfigError
 from ..mechanisms import set_mechanism_globals
 from ..random_streams import set_global_index
+from ..validation import check_afferent_edges
 from .edges import read_afferent_edges
 from .gap_junctions import connect_gap_junctions, transfer_keys
 from .minis import add_minis
@@ -32,6 +33,7 @@ class Connections:
     replayed_events: int = 0
     modulators: int = 0  # neuromodulatory edges attached to synapses
     keep_alive: list = field(default_factory=list)  # handlers that must live through the run
+    warnings: list = field(default_factory=list)  # validation.BadValues, totalled over ranks
 
 
 class SonataEdgeConvention:
@@ -69,9 +71,11 @@ class SonataEdgeConvention:
         self.swaps = model_overrides(settings.connection_overrides, circuit, h)
         self.extra = sorted({a for _, _, model in self.swaps for a in model.edge_attributes})
         self.needed_by = ", ".join(sorted({model.name for _, _, model in self.swaps}))
+        self.dt, self.warnings = settings.run.dt, []
 
     def connect(self, edge_settings, local) -> int:
         edges = read_afferent_edges(edge_settings, sorted(local), self.extra, self.needed_by)
+        self.warnings += check_afferent_edges(edges, edge_settings.edges_file, local, self.dt)
         source = self.circuit.populations[edge_settings.source]
         models = models_per_edge(edges, self.default, self.swaps, source.offset,
                                  self.circuit.populations[edge_settings.target].offset)
@@ -138,6 +142,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
                                                          modulation))
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
     result.minis = add_minis(cells, settings.run.minis_seed, h, settings.run.tstop)
+    result.warnings = [w for c in connectors.values() for w in getattr(c, "warnings", ())]
     return result
 
 

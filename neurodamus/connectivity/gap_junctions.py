@@ -14,6 +14,7 @@ import libsonata
 import numpy as np
 
 from ..errors import CircuitError
+from ..validation import check_edge_values, check_section_ids
 from .synapses import segment_position
 
 
@@ -72,6 +73,17 @@ def _location_names(side: str) -> list[str]:
                                            "segment_offset")]
 
 
+def _check(settings, edge_ids, node_ids, data, side: str, cells_by_node_id):
+    """Values finite and section ids on their cells, before any half-junction is made."""
+    values = {name: array for name, array in data.items() if array is not None
+              and not name.endswith("section_id")}
+    check_edge_values(settings.edges_file, settings.name, edge_ids, values, dt=0.0)
+    if data[f"{side}_section_id"] is not None:
+        check_section_ids(settings.edges_file, settings.name, edge_ids, node_ids,
+                          data[f"{side}_section_id"], cells_by_node_id,
+                          attribute=f"{side}_section_id")
+
+
 def connect_gap_junctions(settings, key_base, cells_by_population, h, pc) -> int:
     """Create the half-junctions on local targets and publish local source voltages."""
     population = libsonata.EdgeStorage(str(settings.edges_file)).open_population(settings.name)
@@ -85,6 +97,7 @@ def connect_gap_junctions(settings, key_base, cells_by_population, h, pc) -> int
         data = _read(population, selection, _location_names("afferent") + ["conductance"])
         edge_ids = np.asarray(selection.flatten(), np.int64)
         target_ids = np.asarray(population.target_nodes(selection), np.int64)
+        _check(settings, edge_ids, target_ids, data, "afferent", targets)
         model = gap_model(h)
         for i, edge_id in enumerate(edge_ids):
             cell = targets[int(target_ids[i])]
@@ -99,6 +112,7 @@ def connect_gap_junctions(settings, key_base, cells_by_population, h, pc) -> int
         data = _read(population, selection, _location_names("efferent"))
         edge_ids = np.asarray(selection.flatten(), np.int64)
         source_ids = np.asarray(population.source_nodes(selection), np.int64)
+        _check(settings, edge_ids, source_ids, data, "efferent", sources)
         for i, edge_id in enumerate(edge_ids):
             cell = sources[int(source_ids[i])]
             segment = _location(cell, data, "efferent", i)

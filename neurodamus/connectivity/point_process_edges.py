@@ -26,6 +26,7 @@ import numpy as np
 
 from ..cells.point import PointCell
 from ..errors import CircuitError, ConfigError
+from ..validation import check_afferent_edges, check_edge_values
 from .edges import read_afferent_edges
 from .overrides import gid_array
 from .synapse_models import MODELS
@@ -53,6 +54,7 @@ class PointProcessEdges:
 
     def __init__(self, settings, circuit, h, pc):
         self.circuit, self.pc = circuit, pc
+        self.dt, self.warnings = settings.run.dt, []
 
     def connect(self, edge_settings, cells_by_node_id: dict) -> int:
         name, file = edge_settings.name, edge_settings.edges_file
@@ -80,8 +82,11 @@ class PointProcessEdges:
                     f"artificial cell, but node {target} of '{population.target}' is a "
                     "compartmental cell (give these edges the type chemical or "
                     f"{EXP2SYN_SYNAPSE})", population=name, file=file)
-        weights = np.asarray(population.get_attribute("conductance", selection), float).tolist()
-        delays = np.asarray(population.get_attribute("delay", selection), float).tolist()
+        weights = np.asarray(population.get_attribute("conductance", selection), float)
+        delays = np.asarray(population.get_attribute("delay", selection), float)
+        self.warnings += check_edge_values(file, name, edge_ids, {"conductance": weights,
+                                                                  "delay": delays}, self.dt)
+        weights, delays = weights.tolist(), delays.tolist()
         offset = self.circuit.populations[population.source].offset
         for i, target in enumerate(targets):
             cell = cells_by_node_id[target]
@@ -110,6 +115,7 @@ class Exp2SynEdges:
         self.circuit = circuit
         self.factory = SynapseFactory(h, pc, settings.run, settings.conditions,
                                       reference_offsets=circuit.reference_offsets())
+        self.dt, self.warnings = settings.run.dt, []
         # Overrides naming another model: (index, model name, source gids, target gids).
         self.foreign = [(index, override.modoverride, gid_array(circuit, override.source),
                          gid_array(circuit, override.target))
@@ -122,6 +128,8 @@ class Exp2SynEdges:
                                     required=self.REQUIRED)
         if len(edges) == 0:
             return 0
+        self.warnings += check_afferent_edges(edges, edge_settings.edges_file, cells_by_node_id,
+                                              self.dt)
         source = self.circuit.populations[edges.source_population]
         target = self.circuit.populations[edges.target_population]
         for index, model, source_gids, target_gids in self.foreign:

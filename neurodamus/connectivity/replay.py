@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 
 from ..errors import ConfigError
+from ..hdf5_files import hdf5_problem
 
 # Marks the populations that are virtual copies of recorded cells (bmtk's replay inputs):
 # `<population><REPLAY_COPY_MARK><input>`, and their edges `<edges><REPLAY_COPY_MARK><input>`.
@@ -25,6 +26,9 @@ def read_spike_file(path: Path, source: str | None, input_name: str) -> dict:
     key = f"inputs.{input_name}.spike_file"
     if not path.is_file():
         raise ConfigError(f"spike file {path} not found", key=key)
+    problem = hdf5_problem(path)
+    if problem is not None:
+        raise ConfigError(f"spike file {path} {problem}", key=key)
     with h5py.File(path, "r") as f:
         spikes = f.get("spikes")
         if spikes is None:

@@ -38,6 +38,7 @@ import numpy as np
 from ..cells.point import PointCell
 from ..errors import CircuitError
 from ..random_streams import Purpose, reference_population_id, stream_ids
+from ..validation import check_edge_values, check_section_ids
 from .replay import REPLAY_COPY_MARK
 from .synapse_models import MODELS, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
@@ -120,19 +121,22 @@ class TemplatedEdgeConvention:
         self.reference_offsets = circuit.reference_offsets()
         self._segments = {}  # gid -> segment table (random placement)
         self._candidates = {}  # (gid, labels, range) -> (segment indices, cumulative p)
+        self.warnings = []  # validation.BadValues (delays below dt)
 
     def connect(self, edge_settings, cells_by_node_id: dict) -> int:
         reader = _Reader(edge_settings, sorted(cells_by_node_id))
         if reader.selection.flat_size == 0:
             return 0
         edges = self._read(reader)
+        self.warnings += check_edge_values(reader.file, reader.name, edges["ids"], {
+            "delay": edges["delay"], "syn_weight": edges["weight"]}, self.settings.run.dt)
         point = np.array([isinstance(cells_by_node_id[n], PointCell)
                           for n in edges["targets"].tolist()], bool)
         plans = []
         if point.any():
             plans.append(self._point_plan(reader, edges, point))
         if (~point).any():
-            plans.append(self._compartment_plan(reader, edges, ~point))
+            plans.append(self._compartment_plan(reader, edges, ~point, cells_by_node_id))
         count = 0
         for build, args in plans:  # everything read and checked: now build
             count += build(edges, cells_by_node_id, *args)
@@ -238,7 +242,7 @@ class TemplatedEdgeConvention:
 
     # -- onto compartmental cells ----------------------------------------------------------
 
-    def _compartment_plan(self, reader, edges, mask):
+    def _compartment_plan(self, reader, edges, mask, cells_by_node_id):
         indices = np.flatnonzero(mask)
         templates = reader.attribute("model_template",
                                      "edges onto compartmental cells")[indices]
@@ -254,6 +258,9 @@ class TemplatedEdgeConvention:
         model = MODELS[model_names[0]]
         columns = {p: reader.dynamics(p, f"model_template {model.name}")[indices].tolist()
                    for p in model.edge_attributes}
+        check_edge_values(reader.file, reader.name, edges["ids"][indices],
+                          {f"dynamics_params/{p}": columns[p] for p in model.edge_attributes},
+                          self.settings.run.dt)
         inhibitory = (np.asarray(columns["erev"]) < model.INHIBITORY_REVERSAL_BELOW).tolist()
         if edges["preselected"]:
             if "afferent_section_id" not in reader.names:
@@ -263,6 +270,8 @@ class TemplatedEdgeConvention:
             sites = (reader.attribute("afferent_section_id").astype(np.int64)[indices].tolist(),
                      reader.attribute("afferent_section_pos", "afferent_section_id")
                      .astype(float)[indices].tolist())
+            check_section_ids(reader.file, reader.name, edges["ids"][indices],
+                              edges["targets"][indices], sites[0], cells_by_node_id)
             rules = None
         else:
             sites = None

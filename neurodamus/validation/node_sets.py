@@ -1,0 +1,47 @@
+"""Node sets whose `node_id` lists name nodes beyond their populations (libsonata drops
+such ids silently, so a typo would simulate fewer cells without a word)."""
+
+import numpy as np
+
+
+def _rules(node_sets: dict, name: str, seen: frozenset = frozenset()):
+    """(node set name, rule dict) of `name` and of the node sets it combines."""
+    value = node_sets.get(name)
+    if name in seen or value is None:
+        return
+    if isinstance(value, list):
+        for part in value:
+            if isinstance(part, str):
+                yield from _rules(node_sets, part, seen | {name})
+    elif isinstance(value, dict):
+        yield name, value
+
+
+def check_node_set_ids(node_sets: dict, names, sizes: dict[str, int]) -> list[str]:
+    """One message per node set (among `names` and those they combine) with node ids beyond
+    the population(s) it names: the largest population when it names none."""
+    messages, done = [], set()
+    for used in dict.fromkeys(names):
+        for rule_name, rule in _rules(node_sets, used):
+            if rule_name in done or "node_id" not in rule:
+                continue
+            done.add(rule_name)
+            populations = rule.get("population", sorted(sizes))
+            populations = [populations] if isinstance(populations, str) else list(populations)
+            known = [sizes[p] for p in populations if p in sizes]
+            if not known:
+                continue  # an unknown population is check_node_sets' message
+            ids = np.atleast_1d(np.asarray(rule["node_id"]))
+            if ids.dtype.kind not in "iu":
+                messages.append(f"node set '{rule_name}': node_id must be integers")
+                continue
+            limit = max(known)
+            bad = (ids >= limit) | (ids < 0)
+            if bad.any():
+                where = f"population '{populations[0]}'" if len(populations) == 1 else \
+                    f"populations {populations}"
+                messages.append(
+                    f"node set '{rule_name}', attribute 'node_id': {int(bad.sum())} of "
+                    f"{ids.size} node ids are beyond {where} ({limit} nodes) (e.g. "
+                    f"{int(ids[np.argmax(bad)])})")
+    return messages
