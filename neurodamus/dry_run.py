@@ -13,6 +13,7 @@ import json
 import logging
 import os
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def kind_label(kind) -> str:
     return "/".join(str(part) for part in parts if part != "")
 
 
-def _measure_cells(h, pc, run_settings, group, kind, node_id):
+def measure_cells(h, pc, run_settings, group, kind, node_id):
     """MB per cell of this kind, and the copies (kept: freeing them would let the next kind
     reuse their memory). One copy is built first and not counted: it loads the template
     and reads the kind's files."""
@@ -49,7 +50,7 @@ def _measure_cells(h, pc, run_settings, group, kind, node_id):
     return (resident_mb() - before) / COPIES_PER_KIND, cells
 
 
-def _measure_synapses(h, pc, engine, cell):
+def measure_synapses(h, pc, engine, cell):
     before = resident_mb()
     keep = []
     for i in range(SAMPLE_SYNAPSES):
@@ -59,8 +60,9 @@ def _measure_synapses(h, pc, engine, cell):
     return (resident_mb() - before) / SAMPLE_SYNAPSES, keep
 
 
-def estimate_memory(h, parallel, settings, circuit, n_ranks=None) -> dict:
-    """Measured on rank 0 and printed there; returns the estimate (on rank 0)."""
+def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=None) -> dict:
+    """Measured on rank 0 and printed there; returns the estimate (on rank 0). dry_run.json
+    goes into `output_dir` (the run's staging directory) or else output.output_dir."""
     n_ranks = n_ranks or parallel.size
     if not parallel.is_root:
         return {}
@@ -76,12 +78,12 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None) -> dict:
     per_kind, samples = {}, []  # samples: (engine, cell)
     for key, _ in counts.most_common(MAX_KINDS_MEASURED):
         group, kind, node_id = first[key]
-        per_kind[key], cells = _measure_cells(h, parallel.pc, settings.run, group, kind, node_id)
+        per_kind[key], cells = measure_cells(h, parallel.pc, settings.run, group, kind, node_id)
         samples += [(group.engine, cell) for cell in cells]
     per_synapse, synapses = {}, []  # per engine, on its first sample
     for engine, cell in samples:
         if engine not in per_synapse:
-            per_synapse[engine], made = _measure_synapses(h, parallel.pc, engine, cell)
+            per_synapse[engine], made = measure_synapses(h, parallel.pc, engine, cell)
             synapses += made
     typical = float(np.average(list(per_kind.values()),
                                weights=[counts[k] for k in per_kind]))
@@ -113,7 +115,7 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None) -> dict:
               for r in shown]
     lines.append(f"  largest rank needs about {estimate['max_rank_mb']:.0f} MB")
     log.info("\n".join(lines))
-    output = settings.output.output_dir
+    output = Path(output_dir or settings.output.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / "dry_run.json").write_text(json.dumps(estimate, indent=2))
     del synapses

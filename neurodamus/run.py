@@ -5,6 +5,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .progress import ProgressLine
+
 log = logging.getLogger("neurodamus")
 
 SECOND_ORDER = {"euler": 0, "crank_nicolson": 1, "crank_nicolson_ion": 2}
@@ -52,11 +54,16 @@ class RunHook:
     """
 
 
-def _call(hooks, name, h):
+def _call(hooks, name, h, agree=None):
+    """Each hook's `name`; with `agree` (parallel.agree), a user error in one hook on one rank
+    stops every rank there, before any rank enters the next hook's collectives."""
     for hook in hooks:
         method = getattr(hook, name, None)
         if method is not None:
-            method(h)
+            if agree is None:
+                method(h)
+            else:
+                agree(method, h)
 
 
 @dataclass
@@ -67,6 +74,8 @@ class RunControl:
     - save_times: times at which save(h) writes a checkpoint.
     - stop_requested(): asked after every window on every rank (a collective); when true,
       the run saves (if save_on_stop) and raises RunInterrupted.
+    - agree(function, *args): parallel.agree, around each hook call (see _call).
+    - progress(): told after every window (the watchdog's sign of life, termination.py).
     """
 
     restore: Callable | None = None
@@ -74,6 +83,8 @@ class RunControl:
     save: Callable | None = None
     stop_requested: Callable | None = None
     save_on_stop: bool = False
+    agree: Callable | None = None
+    progress: Callable | None = None
 
 
 class RunInterrupted(Exception):
@@ -108,29 +119,31 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
     h.finitialize(conditions.v_init)
     if control.restore is not None:
         control.restore()
-    _call(hooks, "before_run", h)
+    _call(hooks, "before_run", h, control.agree)
     for hook in hooks:
         wanted = getattr(hook, "window", lambda _h: None)(h)
         if wanted:
             window = min(window, wanted)
-    start_time, start = h.t, time.perf_counter()
+    progress = ProgressLine(h.t, tstop) if report_progress else None
     solver_seconds = 0.0
     while h.t < tstop - 0.5 * dt:
         before = time.perf_counter()
         pc.psolve(_next_stop(h.t, window, tstop, control.save_times, dt))
         solver_seconds += time.perf_counter() - before
-        _call(hooks, "after_window", h)
+        _call(hooks, "after_window", h, control.agree)
+        if control.progress is not None:
+            control.progress()
         if control.save and any(_reached(h.t, s, dt) for s in control.save_times):
             control.save(h)
         if control.stop_requested is not None and control.stop_requested():
             if control.save_on_stop and control.save:
                 control.save(h)
+            if progress is not None:
+                progress.finish()
             raise RunInterrupted(h.t, saved=control.save_on_stop)
-        if report_progress:
-            elapsed = time.perf_counter() - start
-            fraction = (h.t - start_time) / (tstop - start_time)
-            left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-            log.info("  t = %.1f ms (%.0f%%), wall %.1f s, about %.1f s left",
-                     h.t, 100 * h.t / tstop, elapsed, left)
-    _call(hooks, "after_run", h)
+        if progress is not None:
+            progress.update(h.t)
+    if progress is not None:
+        progress.finish()
+    _call(hooks, "after_run", h, control.agree)
     return solver_seconds

@@ -8,6 +8,7 @@ import numpy as np
 
 from .assignment_cache import assignment_path, load_assignment, save_assignment
 from .cost import cell_costs
+from .memory import memory_costs
 from .round_robin import round_robin
 from .whole_cell import imbalance, largest_first, rank_loads
 
@@ -34,8 +35,22 @@ def local_gids(h, parallel, settings, circuit, gids, lb_mode: str, n_ranks: int,
     ranks running (--num-target-ranks), then the result is only saved and reported."""
     if lb_mode == "RoundRobin" and n_ranks == parallel.size:
         return round_robin(gids, parallel.size, parallel.rank), None
+    if lb_mode == "Memory":
+        return _by_memory(h, parallel, settings, circuit, gids, n_ranks)
     ranks, costs = whole_cell_assignment(h, parallel, settings, circuit, gids, n_ranks, cache_dir)
     ratio = imbalance(rank_loads(ranks, costs, n_ranks))
     if parallel.is_root:
         log.info("WholeCell assignment for %d ranks: imbalance (max/mean load) %.3f", n_ranks, ratio)
+    return np.sort(gids[ranks == parallel.rank]), ratio
+
+
+def _by_memory(h, parallel, settings, circuit, gids, n_ranks: int):
+    """Largest (in memory) first onto the rank with the least memory so far."""
+    costs = memory_costs(h, parallel, settings, circuit, gids)
+    ranks = largest_first(gids, costs, n_ranks)
+    loads = rank_loads(ranks, costs, n_ranks)
+    ratio = imbalance(loads)
+    if parallel.is_root:
+        log.info("Memory assignment for %d ranks: %.1f to %.1f MB of cells and synapses per rank "
+                 "(estimated), imbalance (max/mean) %.3f", n_ranks, loads.min(), loads.max(), ratio)
     return np.sort(gids[ranks == parallel.rank]), ratio

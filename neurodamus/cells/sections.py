@@ -64,6 +64,13 @@ class SectionMap:
         """How many section ids the cell has (including removed axon sections)."""
         return sum(self.counted)
 
+    @cached_property
+    def section_ids(self) -> list[int]:
+        """The SONATA id of each present section (in `sections` order): ids skip the removed
+        part of the axon."""
+        return [first + i for first, count in zip(self._first_ids, self.present)
+                for i in range(count)]
+
     def index(self, section_id: int) -> int:
         """Position of the section with this SONATA id in `sections` (plain Python: this
         runs once per synapse, where NumPy's per-call cost would dominate)."""

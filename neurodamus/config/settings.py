@@ -39,6 +39,7 @@ class OutputSettings:
     output_dir: Path
     spikes_file: str = "out.h5"
     spikes_sort_order: str = "by_time"  # none | by_id | by_time
+    log_file: str = ""  # rank 0's log: relative to output_dir (or absolute); "" for none
 
 
 @dataclass(frozen=True)

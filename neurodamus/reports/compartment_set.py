@@ -1,7 +1,8 @@
 """`compartment_set`: one segment variable at each location of a compartment set
 (`compartment_sets_file`: [node_id, section_id, offset], sorted), for the simulated nodes of
-the set's population. Element id = the compartment holding the location, numbered as in
-compartment reports; two locations in one compartment give two elements with the same id.
+the set's population. Each location records the compartment holding it; its element id is
+the location's section id, as in compartment reports (two locations in one compartment give
+two elements with the same values).
 """
 
 from .compartment import parse_segment_variable

@@ -1,12 +1,13 @@
 """What one cell contributes to a report: its elements (the columns of the report) and the
 NEURON values that make each element.
 
-Compartment numbering (the element ids of compartment, summation and compartment_set
-reports): the cell's sections are taken in SONATA section-id order (soma 0, then the
-axonal, basal and apical sections in morphology order, i.e. `cell.sections`), each
-section's segments from x=0 to x=1, and numbered 0, 1, 2, ... over the whole cell. The
-soma's single compartment is element 0. A compartment of a given section keeps its id
-whichever `sections` the report selects, so ids are comparable between reports.
+Element ids of compartment, summation and compartment_set reports are SONATA section ids,
+as the SONATA report spec, neurodamus and bluepysnap's per-section selections read them:
+soma 0, then the axonal, basal and apical sections (`cell.section_map`), every compartment
+of a section carrying its section's id. The columns of one cell come section by section in
+that order, each section's segments from x=0 to x=1, so the k-th column with a given id is
+the k-th compartment of that section. A compartment keeps its id whichever `sections` the
+report selects, so ids are comparable between reports.
 """
 
 from dataclasses import dataclass, field
@@ -48,12 +49,11 @@ class CellCompartments:
         sections = cell.section_map
         self.kinds = [kind for kind, count in zip(sections.kinds, sections.present)
                       for _ in range(int(count))]
-        counts = [int(section.nseg) for section in cell.sections]
-        self.first_ids = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        self.total = int(sum(counts))
+        self.section_ids = sections.section_ids
+        self.total = sum(int(section.nseg) for section in cell.sections)
 
     def select(self, sections: str, compartments: str):
-        """(element id, segment) of the compartments a report records: `sections` one of
+        """(section id, segment) of the compartments a report records: `sections` one of
         soma/axon/dend/apic/all, `compartments` center (one per section) or all."""
         chosen = []
         for index, (section, kind) in enumerate(zip(self.cell.sections, self.kinds)):
@@ -62,16 +62,16 @@ class CellCompartments:
             nseg = int(section.nseg)
             indices = [min(nseg // 2, nseg - 1)] if compartments == "center" else range(nseg)
             for i in indices:
-                chosen.append((int(self.first_ids[index] + i), section((i + 0.5) / nseg)))
+                chosen.append((self.section_ids[index], section((i + 0.5) / nseg)))
         return chosen
 
     def at(self, section_id: int, offset: float):
-        """(element id, segment) of the compartment holding `offset` (0..1) of a section."""
+        """(section id, segment) of the compartment holding `offset` (0..1) of a section."""
         index = self.cell.section_index(section_id)
         section = self.cell.sections[index]
         nseg = int(section.nseg)
         i = min(int(offset * nseg), nseg - 1)
-        return int(self.first_ids[index] + i), section((i + 0.5) / nseg)
+        return self.section_ids[index], section((i + 0.5) / nseg)
 
     def all(self):
         return self.select("all", "all")

@@ -164,20 +164,28 @@ def test_net_current_per_compartment_adds_up_to_zero(runs):
 
 
 def test_soma_and_compartment_set_reports_read_the_same_compartments(runs):
-    """Element ids mean the same compartments in every report: the soma report is element 0
-    of the all-compartment report, the compartment set's elements are the compartments that
-    hold its locations, with identical values."""
+    """Element ids (section ids) mean the same compartments in every report: the soma report
+    is section 0 of the all-compartment report, the compartment set's elements are the
+    compartments that hold its locations (the k-th column of a section is its k-th
+    compartment), with identical values."""
     everything, nodes, ids, _ = read(runs[1], "all_v")
-    column = {key: i for i, key in enumerate(ids)}
+    columns = {}  # (node, section id) -> its columns, x from 0 to 1
+    for i, key in enumerate(ids):
+        columns.setdefault(key, []).append(i)
     soma, soma_nodes, soma_ids, _ = read(runs[1], "soma_v")
     assert soma_ids == [(node, 0) for node in nodes] == [(n, 0) for n in soma_nodes]
-    np.testing.assert_array_equal(soma, everything[:, [column[(n, 0)] for n in nodes]])
+    assert all(len(columns[(n, 0)]) == 1 for n in nodes)
+    np.testing.assert_array_equal(soma, everything[:, [columns[(n, 0)][0] for n in nodes]])
 
     places, place_nodes, place_ids, _ = read(runs[1], "some_places")
-    assert place_nodes == [0, 2, 3] and len(place_ids) == len(COMPARTMENT_SET)
-    assert place_ids[0] == (0, 0)
-    assert place_ids[1] == place_ids[2]  # 0.2 and 0.25 of one section: the same compartment
-    np.testing.assert_array_equal(places, everything[:, [column[key] for key in place_ids]])
+    assert place_nodes == [0, 2, 3]
+    assert place_ids == [(node, section) for node, section, _ in COMPARTMENT_SET]
+    expected = []
+    for node, section, offset in COMPARTMENT_SET:
+        compartments = columns[(node, section)]
+        expected.append(compartments[min(int(offset * len(compartments)), len(compartments) - 1)])
+    assert expected[1] == expected[2]  # 0.2 and 0.25 of one section: the same compartment
+    np.testing.assert_array_equal(places, everything[:, expected])
     assert np.ptp(places) > 10  # voltages that move (the cells spike)
 
 

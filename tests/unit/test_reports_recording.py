@@ -94,21 +94,25 @@ def test_compartment_report_is_what_neuron_records_bit_for_bit(cell, tmp_path):
     assert expected.max() > 0  # the cell spiked: not a flat trace that anything would match
     np.testing.assert_allclose(np.asarray(frames.times), 0.5 + 0.1 * np.arange(295), atol=1e-9)
     assert population.get_node_ids() == [2]
-    assert [int(e) for _, e in frames.ids] == list(range(table.column_count))
+    expected_ids = [cell.section_map.section_ids[i] for i, section in enumerate(cell.sections)
+                    for _ in range(int(section.nseg))]  # each compartment: its section's id
+    assert [int(e) for _, e in frames.ids] == expected_ids
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pyramid.swc", "r.h5"]  # no parts left
 
 
 def test_compartment_numbering(cell):
-    """Soma first (id 0), then each section's segments in section-id order, x from 0 to 1."""
+    """Element ids are SONATA section ids: soma 0, then each section's segments (x from 0 to
+    1) in section-id order, all compartments of a section sharing its id."""
     compartments = CellCompartments(cell)
     everything = compartments.all()
-    assert [e for e, _ in everything] == list(range(compartments.total))
-    assert compartments.total == sum(int(s.nseg) for s in cell.sections)
+    assert compartments.total == sum(int(s.nseg) for s in cell.sections) == len(everything)
+    assert [e for e, _ in everything] == [i for i, s in enumerate(cell.sections)
+                                          for _ in range(int(s.nseg))]
     assert everything[0][1].sec == cell.soma and compartments.at(0, 0.5)[0] == 0
     third = cell.sections[3]
-    first_of_third = sum(int(s.nseg) for s in cell.sections[:3])
-    assert compartments.at(3, 0.0)[0] == first_of_third
-    assert compartments.at(3, 1.0)[0] == first_of_third + int(third.nseg) - 1
+    assert int(third.nseg) > 1  # so that two offsets below land in different compartments
+    assert compartments.at(3, 0.0) == (3, third(0.5 / third.nseg))
+    assert compartments.at(3, 1.0) == (3, third(1 - 0.5 / third.nseg))
     centres = compartments.select("dend", "center")
     basal = list(cell.hoc.basal)
     assert [segment.sec for _, segment in centres] == basal
