@@ -214,8 +214,8 @@ def set_mechanism_globals(h, values: dict, config_file=None):
         for name, value in variables.items():
             global_name = f"{name}_{suffix}"
             if not hasattr(h, global_name):
-                problems.append(f"key 'conditions.mechanisms.{suffix}.{name}': mechanism '{suffix}' "
-                                f"has no global '{name}'")
+                problems.append(f"key 'conditions.mechanisms.{suffix}.{name}': "
+                                f"mechanism '{suffix}' has no global '{name}'")
                 continue
             setattr(h, global_name, value)
     if problems:

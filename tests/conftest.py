@@ -51,6 +51,18 @@ def mechanisms_library():
     return build_mechanisms(mechanism_sources())
 
 
+@pytest.fixture(scope="module")
+def h(mechanisms_library):
+    """NEURON's h with our mechanisms and stdrun loaded (the in-process stimulus tests; unit
+    tests that need a different setup define their own)."""
+    from neuron import h
+
+    from neurodamus.mechanisms import load_mechanisms
+    load_mechanisms(h, mechanisms_library)
+    h.load_file("stdrun.hoc")
+    return h
+
+
 @pytest.fixture(scope="session")
 def example_dir(tmp_path_factory):
     """A fresh copy of the bundled example circuit."""
@@ -63,8 +75,13 @@ def example_dir(tmp_path_factory):
 @pytest.fixture
 def small_circuit(tmp_path):
     """Factory: a small generated circuit and its simulation config (returns the config path)."""
-    from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec,
-                                                    build_circuit, write_simulation_config)
+    from neurodamus.testing.circuit_builder import (
+        CircuitSpec,
+        EdgeSpec,
+        PopulationSpec,
+        build_circuit,
+        write_simulation_config,
+    )
 
     def make(n_exc=4, n_inh=2, tstop=50.0, inputs=None, node_set="All", seed=3, **config):
         directory = tmp_path / f"circuit_{n_exc}_{n_inh}_{seed}"

@@ -75,9 +75,10 @@ def main(argv=None):
                 spikes = re.search(r"(\d+) spikes", log.splitlines()[-1])
                 files = [f for f in output.glob("*.h5") if "spike" in f.name or f.name == "out.h5"]
                 verdict = compare(reference, files[0]) if reference and files else ""
-                print(f"{str(config)[-60:]:60} {n:5} {wall:8.1f} {float(phases.get('cells', 0)):8.1f} "
-                      f"{float(phases.get('run', 0)):8.1f} {spikes.group(1) if spikes else '?':>7}  "
-                      f"{verdict}", flush=True)
+                cells_s, run_s = float(phases.get("cells", 0)), float(phases.get("run", 0))
+                count = spikes.group(1) if spikes else "?"
+                print(f"{str(config)[-60:]:60} {n:5} {wall:8.1f} {cells_s:8.1f} "
+                      f"{run_s:8.1f} {count:>7}  {verdict}", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-from ..testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec, build_circuit,
-                                       write_simulation_config)
+from ..testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 TARGETS = {"synapses_per_second_per_rank": 50_000, "cells_per_second_per_rank": 200,
            "overhead_fraction": 0.20, "coreneuron_ratio": 0.6, "speedup_2_ranks": 1.8,
@@ -89,7 +94,8 @@ def report(summary, ranks) -> dict:
           f"{figures['synapses_per_second_per_rank']:.0f} (target >= "
           f"{TARGETS['synapses_per_second_per_rank']})")
     if figures["imbalance"] is not None:
-        print(f"  WholeCell imbalance {figures['imbalance']:.3f} (target <= {TARGETS['imbalance']})")
+        print(f"  WholeCell imbalance {figures['imbalance']:.3f} "
+              f"(target <= {TARGETS['imbalance']})")
     for rank, (cells, synapses, memory) in enumerate(zip(
             summary["cells_per_rank"], summary["synapses_per_rank"],
             summary["peak_memory_mb_per_rank"])):
@@ -121,10 +127,11 @@ def main(argv=None):
         core = run(config, top, directory / f"out_core_{top}", "--lb-mode", "WholeCell",
                    "--simulator", "CORENEURON")
         ratio = core["solver_seconds"] / results[top]["solver_s"]
+        neuron_summary = json.loads((directory / f"out_{top}" / "run_summary.json").read_text())
         print(f"\nCoreNEURON solver {core['solver_seconds']:.2f} s vs NEURON "
               f"{results[top]['solver_s']:.2f} s on {top} rank(s): ratio {ratio:.2f} "
               f"(target <= {TARGETS['coreneuron_ratio']}); same spike count: "
-              f"{core['spikes'] == json.loads((directory / f'out_{top}' / 'run_summary.json').read_text())['spikes']}")
+              f"{core['spikes'] == neuron_summary['spikes']}")
     dry = directory / f"dry_{top}"
     run(config, 1, dry, "--dry-run", "--num-target-ranks", top)
     estimate = json.loads((dry / "dry_run.json").read_text())["max_rank_mb"]

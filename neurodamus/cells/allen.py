@@ -34,8 +34,10 @@ appended when that file does not exist and the name has no such extension.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -54,6 +56,9 @@ from .biophysical import BiophysicalCell, placements, register_cell
 from .hoc_calls import call_hoc
 from .neuroml import read_cell_biophysics
 from .sections import SectionMap
+
+if TYPE_CHECKING:
+    from ..circuit.nodes import NodePopulation
 
 TEMPLATE = "NdAllenCell"
 CTDB_TEMPLATES = ("Biophys1", "Biophys1.hoc")  # the names BioNet registers for ctdb:
@@ -92,7 +97,7 @@ class Processor:
     """A `model_processing` step: the axon stub it makes (or None) and its program."""
 
     axon: str | None  # perisomatic | allactive
-    compile: object  # (params dict or None, JSON file or None, fail) -> Program
+    compile: Callable[..., Program]  # (params dict or None, JSON file or None, fail)
     params: str  # the node's JSON: "required", "skip" the step without one (BioNet's
     # aibs_perisomatic does nothing then), or "unused"
 
@@ -126,7 +131,7 @@ class Recipe:
 class LocalAllenNodes:
     """The Allen cells of one population that this rank builds."""
 
-    population: object  # circuit.NodePopulation
+    population: "NodePopulation"
     node_ids: np.ndarray
     recipes: list  # per node: Recipe
     morphologies: list  # per node: Path of the SWC
@@ -148,7 +153,8 @@ class AllenCell(BiophysicalCell):
 def bionet_section_map(hoc_cell) -> SectionMap:
     """Section ids = positions in `all`; kinds as runs of consecutive sections."""
     sections = list(hoc_cell.all)
-    kinds, counts = [], []
+    kinds: list[str] = []
+    counts: list[int] = []
     for section in sections:
         kind = section_kind(section)
         if kinds and kinds[-1] == kind:
@@ -345,7 +351,8 @@ class _Checker:
         if self.known_mechanisms is None:
             self.known_mechanisms = defined_mechanisms(self.h, kinds=(0,))
         for kind, program in recipe.steps:
-            missing = sorted(program.mechanisms() - self.known_mechanisms) if kind == "program" else []
+            missing = (sorted(program.mechanisms() - self.known_mechanisms)
+                       if kind == "program" else [])
             if missing:
                 raise self.fail(node_id, f"mechanism '{missing[0]}' is not loaded; compile or "
                                          f"load it with {WHERE_MECHANISMS_COME_FROM}",
@@ -474,7 +481,9 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
         cell.threshold_current = float(local.threshold_current[i])
         cell.holding_current = float(local.holding_current[i])
         if local.positions is not None:
-            cell.position, cell.rotation = local.positions[i], local.rotations[i]
+            # rotations are read together with positions
+            cell.position = local.positions[i]
+            cell.rotation = cast(np.ndarray, local.rotations)[i]
         register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
                                                          population), run_settings)
         cells.append(cell)

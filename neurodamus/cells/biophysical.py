@@ -7,6 +7,7 @@ problem is found before any NEURON object is made.
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from .templates import (
     template_name,
 )
 
+if TYPE_CHECKING:
+    from ..circuit.nodes import NodePopulation
+
 MINI_FREQUENCIES = ("exc-mini_frequency", "inh-mini_frequency")
 
 
@@ -32,7 +36,7 @@ MINI_FREQUENCIES = ("exc-mini_frequency", "inh-mini_frequency")
 class LocalNodes:
     """The cells of one population that this rank builds, with what building them needs."""
 
-    population: object  # circuit.NodePopulation
+    population: "NodePopulation"
     node_ids: np.ndarray
     templates: list[str]
     template_files: dict[str, Path]
@@ -56,10 +60,11 @@ class CellRecord:
         self.gid, self.population, self.node_id = gid, population, node_id
         self.hoc = hoc_cell
         self.spike_detector = None
-        self.synapses = []  # connectivity.Synapse records, edge order within each edge population
-        self.gap_junctions = []  # (transfer key, NdGap) of the half-junctions on this cell
-        self.modulators = []  # neuromodulatory edges attached to its synapses (replay drives)
-        self.keep_alive = []  # stimuli and other NEURON objects attached to this cell
+        # connectivity.Synapse records, edge order within each edge population
+        self.synapses: list = []
+        self.gap_junctions: list = []  # (transfer key, NdGap) of the half-junctions on this cell
+        self.modulators: list = []  # neuromodulatory edges attached to its synapses (replay drives)
+        self.keep_alive: list = []  # stimuli and other NEURON objects attached to this cell
         # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given. Kept
         # here, not in the template: published templates have no such variables.
         self.threshold_current = float("nan")
@@ -110,7 +115,8 @@ def check_biophysical_cells(population, node_ids, h, pc) -> LocalNodes:
     attributes = population.attributes(node_ids, ["model_template", "morphology"])
     dynamics = population.dynamics(
         node_ids, ["threshold_current", "holding_current", "input_resistance"],
-        defaults={"threshold_current": np.nan, "holding_current": np.nan, "input_resistance": np.nan})
+        defaults={"threshold_current": np.nan, "holding_current": np.nan,
+                  "input_resistance": np.nan})
     optional = [name for name in MINI_FREQUENCIES if name in population.storage.attribute_names]
     minis = population.attributes(node_ids, optional) if optional else {}
     mini_frequencies = {name: np.asarray(minis[name], float) if name in minis
@@ -242,7 +248,9 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
         cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
         cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
         if local.positions is not None:
-            cell.position, cell.rotation = local.positions[i], local.rotations[i]
+            # rotations are read together with positions
+            cell.position = local.positions[i]
+            cell.rotation = cast(np.ndarray, local.rotations)[i]
         register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
                                                          population), run_settings)
         cells.append(cell)

@@ -44,12 +44,12 @@ def _summary(captured: str, printed: str = "", what: str = "") -> str:
         where = f"line {line}" if file in what else f"{file} line {line}"
         return f"{where}: {' '.join(text.split())}{more}"
     reasons = _REASON.findall(captured)
-    where = _WHERE.findall(captured)
+    places = _WHERE.findall(captured)
     if not reasons:
         return " ".join(captured.split())[-300:] or "hoc error"
     text = reasons[0].strip()
-    if where:
-        text += f" (in {where[0][0]} near line {where[0][1]})"
+    if places:
+        text += f" (in {places[0][0]} near line {places[0][1]})"
     return text
 
 

@@ -102,7 +102,8 @@ def read_cell_biophysics(path: Path, population: str | None = None,
         found += [(r, "resistivity") for r in intracellular.resistivities]
     root = getattr(document, "gds_elementtree_node_", None)
     if root is not None:
-        found += [(e, "concentrationModel") for e in root.iter(NEUROML_NAMESPACE + "concentrationModel")]
+        found += [(e, "concentrationModel")
+                  for e in root.iter(NEUROML_NAMESPACE + "concentrationModel")]
     nodes = list(root.iter()) if root is not None else []  # held, so that ids stay unique
     order = {id(node): i for i, node in enumerate(nodes)}
     found.sort(key=lambda item: order.get(id(_tree_node(item[0])), 0))

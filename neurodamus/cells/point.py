@@ -34,6 +34,7 @@ before, "asc" when none).
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from ..errors import CircuitError
 from .biophysical import CellRecord, register_cell, template_arguments
 from .hoc_calls import call_hoc
 from .templates import find_template, load_template, sample_arguments, template_name
+
+if TYPE_CHECKING:
+    from ..circuit.nodes import NodePopulation
 
 POINT_MODEL_TYPES = ("point_process", "point_neuron")  # node population types (bmtk's names)
 SCHEMA = "nrn"
@@ -137,7 +141,7 @@ class PointCell(CellRecord):
     def __init__(self, gid: int, population: str, node_id: int, model: str, hoc_cell,
                  artificial):
         super().__init__(gid, population, node_id, hoc_cell)
-        self.sections = []  # no compartments
+        self.sections: list = []  # no compartments
         self.model = model
         self.artificial = artificial
 
@@ -164,7 +168,7 @@ class PointCell(CellRecord):
 
 @dataclass
 class LocalPointNodes:
-    population: object  # circuit.NodePopulation
+    population: "NodePopulation"
     node_ids: np.ndarray
     models: list[str]  # POINT_MODELS key per node
     values: dict  # parameter key -> float array in NEURON units (NaN where the model has none)
@@ -184,7 +188,7 @@ def check_point_cells(population, node_ids, h, pc) -> LocalPointNodes:
     templates = population.attributes(node_ids, ["model_template"])["model_template"]
     models = [_model_name(t, population.name, int(n)) for t, n in zip(templates, node_ids)]
     available = set(population.storage.dynamics_attribute_names)
-    values = {}
+    values: dict[str, np.ndarray] = {}
     for name in sorted(set(models)):
         model = POINT_MODELS[name]
         mine = np.array([m == name for m in models])
@@ -296,7 +300,7 @@ _DEFAULT_EXTENSION = ".asc"
 
 @dataclass
 class LocalTemplatePoints:
-    population: object  # circuit.NodePopulation
+    population: "NodePopulation"
     node_ids: np.ndarray
     templates: list[str]  # template name per node
     template_files: dict[str, Path]
@@ -388,7 +392,7 @@ def check_point_templates(population, node_ids, h, pc) -> LocalTemplatePoints:
     local = LocalTemplatePoints(population, node_ids, templates, files, directory, morphologies,
                                 template_arguments(h, population, node_ids, templates))
     artificial_names = artificial_cell_names(h)
-    first = {}
+    first: dict[str, int] = {}  # template -> its first node
     for i, name in enumerate(templates):
         first.setdefault(name, i)
     for name, i in first.items():

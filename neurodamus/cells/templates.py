@@ -39,7 +39,8 @@ def find_template(name: str, models_dir: Path | None, population: str) -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    raise CircuitError(f"template '{name}' not found (looked for {', '.join(map(str, candidates))})",
+    looked = ", ".join(map(str, candidates))
+    raise CircuitError(f"template '{name}' not found (looked for {looked})",
                        population=population)
 
 

@@ -6,6 +6,7 @@ they are the same on every rank and in every run of the same circuit.
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import libsonata
 import numpy as np
@@ -14,13 +15,16 @@ from ..errors import CircuitError
 from ..hdf5_files import quiet_stderr
 from ..random_streams import reference_gid_offsets
 
+if TYPE_CHECKING:
+    from ..config.settings import NodePopulationSettings
+
 
 @dataclass
 class NodePopulation:
-    settings: object  # NodePopulationSettings
+    settings: "NodePopulationSettings"
     offset: int
     size: int
-    storage: object  # libsonata.NodePopulation
+    storage: Any  # libsonata.NodePopulation (untyped)
 
     @property
     def name(self) -> str:

@@ -2,8 +2,16 @@
 into one immutable Settings object before any NEURON object exists."""
 
 from .loader import load_settings
-from .settings import (CircuitSettings, Conditions, EdgePopulationSettings, InputSettings,
-                       NodePopulationSettings, OutputSettings, RunSettings, Settings)
+from .settings import (
+    CircuitSettings,
+    Conditions,
+    EdgePopulationSettings,
+    InputSettings,
+    NodePopulationSettings,
+    OutputSettings,
+    RunSettings,
+    Settings,
+)
 
 __all__ = ["load_settings", "Settings", "RunSettings", "Conditions", "OutputSettings",
            "InputSettings", "CircuitSettings", "NodePopulationSettings", "EdgePopulationSettings"]

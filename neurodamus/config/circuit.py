@@ -35,7 +35,8 @@ def _node_populations(config, problems: ProblemList, config_file: Path):
         populations.append(NodePopulationSettings(
             name=name, type=props.type, nodes_file=nodes_file,
             morphologies_dir=_optional_dir(props.morphologies_dir),
-            alternate_morphologies={k: Path(v) for k, v in props.alternate_morphology_formats.items()},
+            alternate_morphologies={k: Path(v)
+                                    for k, v in props.alternate_morphology_formats.items()},
             models_dir=_optional_dir(props.biophysical_neuron_models_dir),
             mechanisms_dir=_optional_dir(getattr(props, "mechanisms_dir", None)),
         ))

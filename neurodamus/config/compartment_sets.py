@@ -8,6 +8,7 @@ the sets that inputs name are copied into the settings.
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import libsonata
 
@@ -21,7 +22,7 @@ class CompartmentSets:
     content (None if the file is missing or invalid, a problem already reported)."""
 
     file: Path | None = None
-    sets: object | None = None  # libsonata.CompartmentSets
+    sets: Any = None  # libsonata.CompartmentSets (untyped), None if none was read
 
     def resolve(self, name: str, key: str, problems: ProblemList, circuit=None):
         """The named set as settings, or None after adding a problem under `key`."""

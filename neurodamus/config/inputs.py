@@ -1,5 +1,7 @@
 """The `inputs` section: common keys checked here, module parameters by the stimulus registry."""
 
+from typing import cast
+
 from ..stimuli.registry import STIMULUS_MODULES
 from ..values import is_finite_number
 from .checks import ProblemList
@@ -51,7 +53,10 @@ def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
             compartments = compartment_sets.resolve(
                 raw["compartment_set"], f"{key}.compartment_set", problems, circuit)
         if len(problems.items) == problems_before:
-            inputs.append(InputSettings(name=name, module=module, input_type=input_type,
+            # Both are strings here: a stimulus was found for the module, and a missing
+            # input_type added a problem.
+            inputs.append(InputSettings(name=name, module=cast(str, module),
+                                        input_type=cast(str, input_type),
                                         node_set=raw.get("node_set"), delay=float(raw["delay"]),
                                         duration=float(raw["duration"]), parameters=parameters,
                                         compartment_set=compartments))

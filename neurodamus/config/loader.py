@@ -10,6 +10,7 @@ import json
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
 import libsonata
 
@@ -19,12 +20,17 @@ from .circuit import load_circuit_settings
 from .compartment_sets import load_compartment_sets
 from .inputs import load_inputs
 from .known_keys import ignored_keys, type_problems, unknown_keys
-from .modifications import (as_list, check_raw_modifications, is_object_form, load_modifications,
-                            node_sets_used)
+from .modifications import (
+    as_list,
+    check_raw_modifications,
+    is_object_form,
+    load_modifications,
+    node_sets_used,
+)
 from .node_sets import check_node_sets, load_node_sets
 from .overrides import load_overrides
 from .reports import check_raw_reports, load_reports
-from .settings import Conditions, OutputSettings, RunSettings, Settings
+from .settings import CircuitSettings, Conditions, OutputSettings, RunSettings, Settings
 
 SORT_ORDERS = {"none", "by_id", "by_time"}
 log = logging.getLogger("neurodamus")
@@ -116,7 +122,7 @@ def _conditions(conditions, problems: ProblemList) -> Conditions:
     calcium = conditions.extracellular_calcium
     if calcium is not None and not calcium > 0:
         problems.add(f"must be positive, got {calcium}", key="conditions.extracellular_calcium")
-    mechanisms = {}
+    mechanisms: dict[str, dict[str, Any]] = {}
     for suffix, values in (conditions.mechanisms or {}).items():
         mechanisms[suffix] = {}
         for name, value in values.items():
@@ -213,8 +219,10 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=No
         used.update(node_sets_used(config.conditions.modifications(), is_object_form(raw_file)))
         check_node_sets(node_sets, node_sets_file, used, circuit, problems)
     problems.raise_if_any()
+    # The circuit was read: an unreadable one added a problem, raised just above.
     return Settings(config_file=dialect.config_file, run=run, conditions=conditions,
-                    output=_output_settings(config, output_dir), circuit=circuit,
+                    output=_output_settings(config, output_dir),
+                    circuit=cast(CircuitSettings, circuit),
                     node_sets_file=node_sets_file,
                     node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
                     node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides),

@@ -15,7 +15,8 @@ def load_node_sets(config, circuit, problems: ProblemList):
     files = []
     if circuit is not None:
         try:
-            circuit_path = libsonata.CircuitConfig.from_file(str(circuit.config_file)).node_sets_path
+            circuit_config = libsonata.CircuitConfig.from_file(str(circuit.config_file))
+            circuit_path = circuit_config.node_sets_path
         except (libsonata.SonataError, RuntimeError):
             circuit_path = ""
         if circuit_path:
@@ -55,7 +56,8 @@ def check_node_sets(node_sets, node_sets_file, used: dict, circuit, problems: Pr
         missing = node_sets.referenced_populations(name) - known_populations
         if missing:
             problems.add(f"node set '{name}' names population(s) {sorted(missing)} that the "
-                         f"circuit {circuit.config_file} does not have", key=key, file=node_sets_file)
+                         f"circuit {circuit.config_file} does not have", key=key,
+                         file=node_sets_file)
     for message in check_node_set_ids(json.loads(node_sets.toJSON()), used.values(),
                                       population_sizes(circuit)):
         problems.add(message, file=node_sets_file)

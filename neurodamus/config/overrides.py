@@ -3,6 +3,7 @@ changes to the synapses between a source and a target node set. Later entries wi
 they overlap. Checked here against the raw JSON, because libsonata ignores unknown keys."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from ..connectivity.synapse_models import MODELS as SYNAPSE_MODELS
 from ..values import is_finite_number
@@ -37,7 +38,8 @@ def _number(raw, field, key, problems, minimum=0.0, strictly=False):
         problems.add(f"must be a number, got {value!r}", key=f"{key}.{field}")
         return None
     if value < minimum or (strictly and value == minimum):
-        problems.add(f"must be {'>' if strictly else '>='} {minimum}, got {value}", key=f"{key}.{field}")
+        problems.add(f"must be {'>' if strictly else '>='} {minimum}, got {value}",
+                     key=f"{key}.{field}")
         return None
     return float(value)
 
@@ -66,9 +68,11 @@ def load_overrides(raw_overrides, problems: ProblemList) -> list[ConnectionOverr
         if modoverride is not None and modoverride not in SYNAPSE_MODELS:
             problems.add(f"'{modoverride}' names no registered synapse model (registered: "
                          f"{', '.join(sorted(SYNAPSE_MODELS))})", key=f"{key}.modoverride")
+        # source and target are strings whenever the override is kept (checked above; a
+        # problem otherwise, and the override is dropped below).
         override = ConnectionOverride(
-            name=str(raw.get("name", f"override_{index}")), source=raw.get("source"),
-            target=raw.get("target"), weight=_number(raw, "weight", key, problems),
+            name=str(raw.get("name", f"override_{index}")), source=cast(str, raw.get("source")),
+            target=cast(str, raw.get("target")), weight=_number(raw, "weight", key, problems),
             spont_minis=_number(raw, "spont_minis", key, problems),
             synapse_configure=configure,
             delay=_number(raw, "delay", key, problems) or 0.0,

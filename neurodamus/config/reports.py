@@ -199,7 +199,8 @@ def load_reports(config, raw_reports, run, circuit, problems: ProblemList,
     if not enabled:
         return []
     catalogue = _catalogue(circuit, mechanism_dirs)
-    reports, files = [], {}
+    reports = []
+    files: dict[str, str] = {}  # file name -> the report writing it
     spikes_file = _relative_file(config.output.spikes_file, config.output.output_dir)
     for name in enabled:
         report, raw, key = config.report(name), raw_reports[name], f"reports.{name}"

@@ -191,7 +191,7 @@ def models_per_edge(edges, default, swaps, source_offset: int, target_offset: in
 
 
 def _cells_by_population(cells) -> dict:
-    by_population = {}
+    by_population: dict[str, dict] = {}
     for cell in cells:
         by_population.setdefault(cell.population, {})[cell.node_id] = cell
     return by_population

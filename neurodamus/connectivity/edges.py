@@ -16,7 +16,8 @@ REQUIRED = ("conductance", "delay", "syn_type_id")
 
 @dataclass
 class AfferentEdges:
-    """Arrays over the afferent edges of the local cells of one edge population, in edge-id order."""
+    """Arrays over the afferent edges of the local cells of one edge population, in edge-id
+    order."""
 
     population: str
     source_population: str
@@ -46,7 +47,8 @@ def read_afferent_edges(edge_settings, local_target_node_ids, extra=(),
     except (libsonata.SonataError, RuntimeError) as error:
         raise CircuitError(f"cannot open edges: {error}", population=edge_settings.name,
                            file=edge_settings.edges_file) from None
-    selection = population.afferent_edges(np.asarray(local_target_node_ids, dtype=np.uint64).tolist())
+    selection = population.afferent_edges(
+        np.asarray(local_target_node_ids, dtype=np.uint64).tolist())
     names = set(population.attribute_names)
 
     def get(name):

@@ -22,7 +22,7 @@ def _gid_sets(circuit, node_set):
 
 def matching_overrides(overrides, circuit, cells):
     """{(gid, synapse index): [override, ...]} in config order, for the local synapses."""
-    matches = {}
+    matches: dict[tuple[int, int], list] = {}
     for override in overrides:
         sources = _gid_sets(circuit, override.source)
         targets = _gid_sets(circuit, override.target)

@@ -29,7 +29,7 @@ from ..errors import CircuitError, ConfigError
 from ..validation import check_afferent_edges, check_edge_values
 from .edges import read_afferent_edges
 from .overrides import gid_array
-from .synapse_models import MODELS
+from .synapse_models import MODELS, Exp2SynModel
 from .synapses import INHIBITORY_BELOW, Synapse, SynapseFactory
 from .templated_edges import DIRECT_NETCON
 
@@ -145,5 +145,5 @@ class Exp2SynEdges:
         # The factory tells inhibitory edges by syn_type_id: here, as Exp2Syn tells them.
         erev = np.asarray(edges.attributes["erev"], float)
         edges.attributes["syn_type_id"] = np.where(
-            erev < EXP2SYN.INHIBITORY_REVERSAL_BELOW, 0, INHIBITORY_BELOW)
+            erev < Exp2SynModel.INHIBITORY_REVERSAL_BELOW, 0, INHIBITORY_BELOW)
         return self.factory.connect(edges, cells_by_node_id, source.offset, EXP2SYN)

@@ -144,7 +144,7 @@ def _replay_plan(replay_inputs, circuit, config_dir: Path):
                 raise ConfigError(f"spike file population '{name}' is not in the circuit",
                                   key=f"inputs.{settings.name}.spike_file")
         start, stop = settings.delay, settings.delay + settings.duration
-        by_source = {}
+        by_source: dict[int, list[float]] = {}  # source gid -> spike times
         for population, (times, node_ids) in spikes.items():
             keep = (times >= start) & (times < stop)
             gids = circuit.populations[population].gids(node_ids[keep])

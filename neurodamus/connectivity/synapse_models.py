@@ -35,7 +35,8 @@ class SynapseModel:
     name = ""
     mechanisms: tuple[str, str] = ("", "")  # (excitatory, inhibitory)
     has_minis = False  # spontaneous releases generated inside the mechanism
-    absent_defaults: ClassVar[dict] = {}  # parameter -> value when the edge file lacks the attribute
+    # parameter -> value when the edge file lacks the attribute
+    absent_defaults: ClassVar[dict] = {}
     edge_attributes: tuple[str, ...] = ()  # edge attributes needed beyond the common ones
     calcium_scaled: tuple[str, ...] = ()  # of those, scaled like u_syn by extracellular Ca
 

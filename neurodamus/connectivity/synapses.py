@@ -6,6 +6,7 @@ to its mechanism's parameters and keys its random streams.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,15 +26,15 @@ class Synapse:
     source_population: str
     source_node_id: int
     source_gid: int
-    point_process: object
-    netcon: object
+    point_process: Any  # NEURON point process (hoc objects are untyped)
+    netcon: Any  # NEURON NetCon
     weight: float  # nS, before overrides
     inhibitory: bool
     minis_rate: float | None = None  # Hz, from connection overrides (None: node attributes)
-    model: object = None  # the SynapseModel that made it
+    model: SynapseModel | None = None  # the SynapseModel that made it
     section_id: int = -1  # SONATA section id and normalised position on it
     location: float = float("nan")
-    key: object = None  # the SynapseKey its streams were keyed with
+    key: SynapseKey | None = None  # the SynapseKey its streams were keyed with
     minis: tuple | None = None  # (source, NetCon) of minis generated outside the mechanism
 
     def set_weight(self, weight: float):
@@ -133,7 +134,8 @@ class SynapseFactory:
         if models is None or isinstance(models, SynapseModel):
             models = [models or default_model(h)] * len(edges)
         a = edges.attributes
-        rows, weights = [None] * len(edges), [0.0] * len(edges)
+        rows: list[EdgeRow | None] = [None] * len(edges)
+        weights = [0.0] * len(edges)
         for model in {id(m): m for m in models}.values():
             columns, model_weights = self._parameters(edges, model), model.weights(a)
             for i, chosen in enumerate(models):
@@ -145,7 +147,9 @@ class SynapseFactory:
         edge_ids = edges.edge_ids.tolist()
         reference_offset = self.reference_offsets.get(edges.target_population, 0)
         section_ids = edges.section_ids.tolist()
-        positions = segment_ids = segment_offsets = None
+        positions: list[float] | None = None  # else segment ids and offsets locate them
+        segment_ids: list[int] = []
+        segment_offsets: list[float] = []
         if edges.section_pos is not None:
             positions = np.clip(np.asarray(edges.section_pos, float), *INSIDE_SECTION).tolist()
         else:

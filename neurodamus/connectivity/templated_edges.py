@@ -31,6 +31,7 @@ import ast
 import json
 import logging
 import math
+from typing import cast
 
 import libsonata
 import numpy as np
@@ -40,7 +41,7 @@ from ..errors import CircuitError
 from ..random_streams import Purpose, reference_population_id, stream_ids
 from ..validation import check_edge_values, check_section_ids
 from .replay import REPLAY_COPY_MARK
-from .synapse_models import MODELS, SynapseKey, SynapseModel
+from .synapse_models import MODELS, Exp2SynModel, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
 from .weight_functions import weight_function
 
@@ -261,7 +262,9 @@ class TemplatedEdgeConvention:
         check_edge_values(reader.file, reader.name, edges["ids"][indices],
                           {f"dynamics_params/{p}": columns[p] for p in model.edge_attributes},
                           self.settings.run.dt)
-        inhibitory = (np.asarray(columns["erev"]) < model.INHIBITORY_REVERSAL_BELOW).tolist()
+        # SYNAPSE_TEMPLATES names only Exp2Syn: the model is an Exp2SynModel.
+        inhibitory = (np.asarray(columns["erev"])
+                      < Exp2SynModel.INHIBITORY_REVERSAL_BELOW).tolist()
         if edges["preselected"]:
             if "afferent_section_id" not in reader.names:
                 raise reader.error("edges onto compartmental cells need afferent_section_id "
@@ -303,7 +306,9 @@ class TemplatedEdgeConvention:
                 section_id = sites[0][i]
                 placements = [(cell.section(section_id), section_id, sites[1][i])]
             else:
-                placements = self._draw(h, cell, placement_key, ids[i], nsyns[i], *rules[i])
+                # drawn only for edges that are not preselected, which give nsyns
+                placements = self._draw(h, cell, placement_key, ids[i], cast(list, nsyns)[i],
+                                        *rules[i])
                 unplaced += placements is None
                 placements = placements or []
             source_gid = offset + sources[i]
@@ -359,7 +364,11 @@ class TemplatedEdgeConvention:
         table = self._segments.get(cell.gid)
         if table is None:
             origin = cell.soma(0)
-            section_of, xs, kinds, lengths, distances = [], [], [], [], []
+            section_of: list[int] = []
+            xs: list[float] = []
+            kinds: list[str] = []
+            segment_lengths: list[float] = []
+            segment_distances: list[float] = []
             for index, section in enumerate(cell.sections):
                 kind = section.name().rsplit(".", 1)[-1][:4]
                 length = section.L / section.nseg
@@ -367,9 +376,9 @@ class TemplatedEdgeConvention:
                     section_of.append(index)
                     xs.append(segment.x)
                     kinds.append(kind)
-                    lengths.append(length)
-                    distances.append(h.distance(origin, segment))
-            lengths, distances = np.asarray(lengths), np.asarray(distances)
+                    segment_lengths.append(length)
+                    segment_distances.append(h.distance(origin, segment))
+            lengths, distances = np.asarray(segment_lengths), np.asarray(segment_distances)
             table = {"section": np.asarray(section_of, np.int64), "x": np.asarray(xs),
                      "kind": np.asarray(kinds), "length": lengths,
                      "d0": distances - lengths / 2, "d1": distances + lengths / 2}

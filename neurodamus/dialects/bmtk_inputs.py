@@ -92,7 +92,8 @@ def replay_edges(raw, config_file, config_dir) -> list:
         if not isinstance(edges, dict) or not isinstance(edges.get("edges_file"), str):
             raise ConfigError("a replay input needs 'edges' with an 'edges_file'",
                               file=config_file, key=f"inputs.{name}.edges")
-        out.append((f"{REPLAY_COPY_MARK}{name}", {k: absolute(v, config_dir) for k, v in edges.items()}))
+        out.append((f"{REPLAY_COPY_MARK}{name}",
+                    {k: absolute(v, config_dir) for k, v in edges.items()}))
     return out
 
 

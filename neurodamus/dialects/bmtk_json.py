@@ -74,7 +74,8 @@ def expand(node, values: dict, file: Path, key: str = ""):
 
 def expanded_path(value: str, raw: dict, config_dir: Path) -> Path:
     try:
-        text = substitute(value, manifest_values(raw, config_dir, config_dir), config_dir, "network")
+        manifest = manifest_values(raw, config_dir, config_dir)
+        text = substitute(value, manifest, config_dir, "network")
     except ConfigError:
         return Path(value)
     path = Path(text)

@@ -64,8 +64,8 @@ def _group_columns(population: h5py.Group, kind: str, count: int, file: Path):
     if len(group_ids) != count or len(group_index) != count:
         raise ConfigError(f"{kind}_group_id / {kind}_group_index do not have one value per "
                           f"{kind} of population '{population.name.split('/')[-1]}'", file=file)
-    plain: dict[str, tuple] = {}
-    dynamics: dict[str, tuple] = {}
+    plain: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # name -> (rows, values)
+    dynamics: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for group_id in np.unique(group_ids).tolist():
         group = population.get(str(group_id))
         if not isinstance(group, h5py.Group):
@@ -103,8 +103,9 @@ def _spread(parts, count: int):
     return column, present
 
 
-def _merge(hdf5: tuple | None, table_column: np.ndarray | None) -> np.ndarray:
-    """The HDF5 value where its group gives one, else the type table's."""
+def _merge(hdf5: tuple | None, table_column: np.ndarray | None) -> np.ndarray | None:
+    """The HDF5 value where its group gives one, else the type table's (one of the two is
+    given: the column comes from either)."""
     if hdf5 is None:
         return table_column
     values, present = hdf5

@@ -1,6 +1,8 @@
 """Modification type (SONATA `conditions.modifications[].type`) -> class. The registry is
 the only list of valid types: config validation asks it what each type needs."""
 
+from typing import ClassVar
+
 MODIFICATION_TYPES: dict[str, type["Modification"]] = {}
 
 
@@ -22,6 +24,12 @@ class Modification:
     did in the Outcome.
     """
 
-    type_name = ""
-    target = "node_set"
-    takes_statements = True
+    type_name: ClassVar[str] = ""
+    target: ClassVar[str] = "node_set"
+    takes_statements: ClassVar[bool] = True
+
+    def apply_to_cell(self, settings, cell, h, outcome) -> None:
+        raise NotImplementedError
+
+    def apply(self, settings, cells_by_gid: dict, population_offset: int, h, outcome) -> None:
+        raise NotImplementedError

@@ -146,7 +146,7 @@ def find_section(cell, section_type: str, index: int):
     """The section `section_type[index]` of the cell, which must belong to its `all` list."""
     array = getattr(cell.hoc, section_type, None)
     count = _array_length(array)
-    if count == 0:
+    if array is None or count == 0:
         raise CellError(f"gid {cell.gid} has no {section_type} sections")
     if index >= count:
         raise CellError(f"gid {cell.gid} has no {section_type}[{index}]: its {section_type} "

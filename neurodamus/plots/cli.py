@@ -48,7 +48,8 @@ def draw_all(args) -> list[Path]:
     spikes = read_spikes(directory)
     paths = [draw_raster(spikes, out / "raster.png"),
              draw_rates(spikes, out / "rates.png", args.bin)]
-    paths += [draw_traces(name, found, out / f"traces_{name}.png") for name, found in traces.items()]
+    paths += [draw_traces(name, found, out / f"traces_{name}.png")
+              for name, found in traces.items()]
     return paths
 
 

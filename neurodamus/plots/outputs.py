@@ -105,7 +105,8 @@ def read_soma_traces(directory: Path, report: str, max_traces: int) -> list[Soma
 
     path = directory / f"{report}.h5"
     if not path.exists():
-        known = sorted(p.stem for p in directory.glob("*.h5") if p.stem != spikes_file_stem(directory))
+        known = sorted(p.stem for p in directory.glob("*.h5")
+                       if p.stem != spikes_file_stem(directory))
         raise PlotError(f"report '{report}': no file {path} (reports here: "
                         f"{', '.join(known) or 'none'})")
     try:

@@ -1,7 +1,19 @@
 """Phase 6, stimuli: one small class per SONATA input module, found through a registry."""
 
-from . import (efield, iclamp, linear, noise, ornstein_uhlenbeck, pulse, seclamp,  # noqa: F401
-               shot_noise, sinusoidal, synapse_replay, threshold_steps)  # (register modules)
+# Imported for their @register side effect: each module adds its classes to the registry.
+from . import (  # noqa: F401
+    efield,
+    iclamp,
+    linear,
+    noise,
+    ornstein_uhlenbeck,
+    pulse,
+    seclamp,
+    shot_noise,
+    sinusoidal,
+    synapse_replay,
+    threshold_steps,
+)
 from .manager import StimulusContext, attach_inputs
 from .registry import STIMULUS_MODULES, Stimulus, register
 

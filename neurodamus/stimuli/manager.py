@@ -18,8 +18,8 @@ class StimulusContext:
     (noise; the shot noises; the Ornstein-Uhlenbeck processes) in the config's order,
     those that draw (see Stimulus.draws) -- never the rank or the order cells are built.
     `input_index` is the input's position in that order. The gid is the reference's
-    (`reference_gid`: its population offsets, Circuit.reference_offsets). `sites` is None for a node_set
-    target (each module's usual place: the soma centre, or every segment for an
+    (`reference_gid`: its population offsets, Circuit.reference_offsets). `sites` is None
+    for a node_set target (each module's usual place: the soma centre, or every segment for an
     extracellular field), else the (section id, offset) pairs of a compartment set.
     """
 

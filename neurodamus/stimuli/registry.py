@@ -2,8 +2,12 @@
 config validation asks it, so adding a module is one class and one `@register`."""
 
 import math
+from typing import Any, ClassVar
 
-NUMBER = (int, float)
+# What a parameter must be: one type, or a tuple of them as isinstance takes it.
+ParameterType = type | tuple[type, ...]
+
+NUMBER: tuple[type, ...] = (int, float)
 
 STIMULUS_MODULES: dict[str, type["Stimulus"]] = {}
 
@@ -26,19 +30,21 @@ class Stimulus:
     alive); `context` is a StimulusContext (seeds, time step, where on the cell).
     """
 
-    module = ""
-    input_types: tuple[str, ...] = ()
-    required: dict[str, type] = {}
-    optional: dict[str, type] = {}
-    defaults: dict = {}
-    positive: tuple[str, ...] = ()
-    non_negative: tuple[str, ...] = ()
-    zero_delay = False  # the module acts from t = 0 (SONATA allows no delay)
+    # Class-level declarations, shared by all instances; subclasses replace them, never
+    # mutate them.
+    module: ClassVar[str] = ""
+    input_types: ClassVar[tuple[str, ...]] = ()
+    required: ClassVar[dict[str, ParameterType]] = {}
+    optional: ClassVar[dict[str, ParameterType]] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
+    positive: ClassVar[tuple[str, ...]] = ()
+    non_negative: ClassVar[tuple[str, ...]] = ()
+    zero_delay: ClassVar[bool] = False  # the module acts from t = 0 (SONATA allows no delay)
     # Inputs of one random family number their streams together (manager.block_indices).
-    random_family: str | None = None
+    random_family: ClassVar[str | None] = None
 
     @classmethod
-    def validate(cls, parameters: dict, input_type: str):
+    def validate(cls, parameters: dict, input_type: str | None):
         """Yield (message, parameter name) for every problem with this input's parameters."""
         if input_type not in cls.input_types:
             yield (f"module '{cls.module}' takes input_type {' or '.join(cls.input_types)}, "
@@ -67,7 +73,7 @@ class Stimulus:
             yield from cls.check({**cls.defaults, **well_typed}, input_type)
 
     @classmethod
-    def check(cls, parameters: dict, input_type: str):
+    def check(cls, parameters: dict, input_type: str | None):
         """Rules between parameters, once all mandatory ones are there and all are well
         typed (defaults filled in)."""
         return ()

@@ -14,21 +14,25 @@ holds no whole dt, a shot_noise of rate 0 or a relative_shot_noise of mean_perce
 does nothing and is not counted.
 """
 
+from typing import ClassVar
+
 from .biexponential import BiexponentialKernel, ShotNoiseParameters, parameters_from_moments
 from .node_values import relative_scale
 from .random_signals import shot_noise
-from .registry import NUMBER, register
+from .registry import NUMBER, ParameterType, register
 from .sampled_noise import SampledNoise
 
-COMMON = {"reversal": NUMBER, "dt": NUMBER, "random_seed": int,
+COMMON: dict[str, ParameterType] = {"reversal": NUMBER, "dt": NUMBER, "random_seed": int,
           "represents_physical_electrode": bool}
 
 
 class ShotNoiseFamily(SampledNoise):
     input_types = ("current_clamp", "conductance")
     defaults = {"dt": 0.25, "reversal": 0.0, "relative_skew": 0.5}
-    positive = ("rise_time", "decay_time", "dt")
-    non_negative = ("random_seed",)
+    # Annotated again: mypy would otherwise take these tuples' exact lengths as their types,
+    # and the modules below list more names.
+    positive: ClassVar[tuple[str, ...]] = ("rise_time", "decay_time", "dt")
+    non_negative: ClassVar[tuple[str, ...]] = ("random_seed",)
     random_family = "shot_noise"
     FIRST_ID, SEED_OFFSET, GID_OFFSET = 2997, 19216, 124  # gid + 1 + 123: the reference's
 

@@ -10,6 +10,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import h5py
 import libsonata
@@ -257,7 +258,7 @@ class CircuitBuilder:
         return section_ids, positions
 
     def _node_sets(self) -> dict:
-        sets = {p.name: {"population": p.name} for p in self.spec.populations}
+        sets: dict[str, Any] = {p.name: {"population": p.name} for p in self.spec.populations}
         biophysical = [p.name for p in self.spec.populations if p.kind != "virtual"]
         sets["All"] = biophysical
         sets.update(self.spec.node_sets)

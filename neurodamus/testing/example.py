@@ -11,8 +11,15 @@ clamps.
 import sys
 from pathlib import Path
 
-from .circuit_builder import (CircuitSpec, EdgeSpec, GapJunctionSpec, PopulationSpec,
-                              build_circuit, write_poisson_spikes, write_simulation_config)
+from .circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    GapJunctionSpec,
+    PopulationSpec,
+    build_circuit,
+    write_poisson_spikes,
+    write_simulation_config,
+)
 
 EXAMPLE_SPEC = CircuitSpec(
     populations=[

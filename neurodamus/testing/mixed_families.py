@@ -30,6 +30,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -223,7 +224,7 @@ def _write_circuit_config(directory: Path) -> Path:
                       for name, path in sorted(edge_files.items())],
         },
     }
-    node_sets = {name: {"population": name} for name in SIZES}
+    node_sets: dict[str, Any] = {name: {"population": name} for name in SIZES}
     node_sets["All"] = [name for name in SIZES if name != "input"]
     node_sets["Everything"] = list(SIZES)
     (directory / "node_sets.json").write_text(json.dumps(node_sets, indent=2))

@@ -58,7 +58,8 @@ class _SwcWriter:
         return np.array(self.rows[sample_id - 1][2:5])
 
     def write(self, path: Path) -> None:
-        lines = [f"{i} {t} {x:.4f} {y:.4f} {z:.4f} {r:.4f} {p}" for i, t, x, y, z, r, p in self.rows]
+        lines = [f"{i} {t} {x:.4f} {y:.4f} {z:.4f} {r:.4f} {p}"
+                 for i, t, x, y, z, r, p in self.rows]
         path.write_text("\n".join(lines) + "\n")
 
 

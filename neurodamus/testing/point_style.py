@@ -12,6 +12,7 @@ tests know exactly what the files hold; `unique_pairs` draws connectivity.
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import h5py
 import libsonata
@@ -113,15 +114,15 @@ def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
                 for name, value in spec.dynamics.items():
                     _write(dynamics, name, value, spec.size)
     sizes = {spec.name: spec.size for spec in nodes}
-    for spec in edges:
-        _write_edges(directory, spec, sizes)
+    for edge_spec in edges:
+        _write_edges(directory, edge_spec, sizes)
     populations = {}
     for spec in nodes:
         entry = {"type": spec.type}
         if spec.model.startswith("hoc:"):
             entry["morphologies_dir"] = "$BASE_DIR/morphologies"
         populations[spec.name] = entry
-    sets = {spec.name: {"population": spec.name} for spec in nodes}
+    sets: dict[str, Any] = {spec.name: {"population": spec.name} for spec in nodes}
     sets["All"] = [spec.name for spec in nodes if spec.type != "virtual"]
     (directory / "node_sets.json").write_text(json.dumps(sets, indent=2))
     config = {

@@ -14,6 +14,6 @@ from .edges import (
 from .node_sets import check_node_set_ids
 from .replay import check_replay_spikes
 
-__all__ = ["BadValues", "check_afferent_edges", "check_edge_ids", "check_edge_values", "check_node_set_ids",
-           "check_replay_spikes", "check_section_ids", "log_warning_totals",
+__all__ = ["BadValues", "check_afferent_edges", "check_edge_ids", "check_edge_values",
+           "check_node_set_ids", "check_replay_spikes", "check_section_ids", "log_warning_totals",
            "section_id_limits"]

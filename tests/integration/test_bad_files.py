@@ -7,7 +7,6 @@ import json
 import h5py
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_neurodamus
 
 pytestmark = pytest.mark.mpi

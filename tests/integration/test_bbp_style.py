@@ -113,7 +113,10 @@ def test_save_and_restore_with_bbp_synapses_and_minis(tmp_path):
                               tmp_path / "saved"], ranks=1))
     full, rest = _spikes(tmp_path / "full")["cortex"], _spikes(tmp_path / "rest")["cortex"]
     assert sum(t > TSTOP / 2 for _, t in full) > 2  # activity after the save
-    key = lambda spike: (spike[1], spike[0])
+
+    def key(spike):
+        return spike[1], spike[0]
+
     assert [n for n, _ in sorted(full, key=key)] == [n for n, _ in sorted(rest, key=key)]
     np.testing.assert_allclose([t for _, t in sorted(full, key=key)],
                                [t for _, t in sorted(rest, key=key)], rtol=0, atol=1e-9)

@@ -11,12 +11,18 @@ from pathlib import Path
 import libsonata
 import numpy as np
 import pytest
-
 from conftest import MPIEXEC, assert_ok, run_neurodamus
+
 from neurodamus.reports import read_spikes_by_population
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, GapJunctionSpec,
-                                                PopulationSpec, build_circuit, write_poisson_spikes,
-                                                write_simulation_config)
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    GapJunctionSpec,
+    PopulationSpec,
+    build_circuit,
+    write_poisson_spikes,
+    write_simulation_config,
+)
 
 TSTOP = 200.0
 

@@ -3,19 +3,24 @@ connection overrides, minis, and a circuit with all of them giving the same spik
 1 and 2 ranks."""
 
 import json
+from pathlib import Path
 
 import h5py
 import libsonata
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_mpi_script, run_neurodamus
-from neurodamus.reports import read_spikes_by_population
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, GapJunctionSpec,
-                                                PopulationSpec, build_circuit, write_poisson_spikes,
-                                                write_simulation_config)
 
-from pathlib import Path
+from neurodamus.reports import read_spikes_by_population
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    GapJunctionSpec,
+    PopulationSpec,
+    build_circuit,
+    write_poisson_spikes,
+    write_simulation_config,
+)
 
 PROBE = Path(__file__).parent / "scripts" / "probe_simulation.py"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_mpi_script, run_neurodamus
+
 from neurodamus.reports import read_spikes_by_population
 
 SCRIPT = Path(__file__).parent / "scripts" / "run_and_keep_recorded.py"

@@ -9,7 +9,6 @@ import h5py
 import libsonata
 import numpy as np
 import pytest
-
 from conftest import assert_ok, assert_one_error, run_mpi_script, run_neurodamus
 
 pytestmark = pytest.mark.mpi

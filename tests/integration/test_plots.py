@@ -9,13 +9,22 @@ import sys
 import libsonata
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_neurodamus
-from neurodamus.plots.outputs import (PopulationSpikes, read_soma_traces, read_spikes,
-                                      simulated_cells)
+
+from neurodamus.plots.outputs import (
+    PopulationSpikes,
+    read_soma_traces,
+    read_spikes,
+    simulated_cells,
+)
 from neurodamus.plots.rates import population_rates, time_bins
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec,
-                                                build_circuit, write_simulation_config)
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 TSTOP = 100.0
 BLUE, ORANGE = (0.122, 0.467, 0.706), (1.0, 0.498, 0.055)  # tab10: first, second population

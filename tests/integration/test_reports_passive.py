@@ -15,10 +15,14 @@ import math
 import h5py
 import libsonata
 import numpy as np
-
 from conftest import assert_ok, run_neurodamus
-from neurodamus.testing.circuit_builder import (CircuitSpec, PopulationSpec, build_circuit,
-                                                write_simulation_config)
+
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 DIAMETER = LENGTH = 20.0  # um: membrane area pi d L (NEURON leaves out the ends)
 G_PAS, E_PAS, CM = 1e-4, -65.0, 1.0  # S/cm2, mV, uF/cm2

@@ -4,12 +4,17 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_neurodamus
+
 from neurodamus.reports import read_spikes_by_population
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, GapJunctionSpec,
-                                                PopulationSpec, build_circuit,
-                                                write_simulation_config)
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    GapJunctionSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,15 @@ stimulus and time step, so the spike times must agree to round-off (1e-9 ms)."""
 
 import h5py
 import numpy as np
-
 from conftest import assert_ok, run_neurodamus
+
 from neurodamus.reports import read_spikes_by_population
-from neurodamus.testing.circuit_builder import (CircuitSpec, PopulationSpec, build_circuit,
-                                                write_simulation_config)
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 TSTOP, DELAY, DURATION, AMP, DT = 200.0, 20.0, 150.0, 0.4, 0.025
 CELSIUS, V_INIT, THRESHOLD = 6.3, -65.0, -20.0

@@ -13,11 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import MPIEXEC, REPOSITORY, assert_ok
+
 from neurodamus.reports import read_spikes_by_population
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec,
-                                                build_circuit, write_simulation_config)
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 SLURM = REPOSITORY / "configs" / "slurm"
 TSTOP = 400.0

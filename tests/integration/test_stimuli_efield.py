@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 import pytest
+from test_stimuli_waveforms import DT, Cell, attach, make_stimulus, run
 
 from neurodamus.errors import ConfigError
-from test_stimuli_waveforms import DT, Cell, attach, h, make_stimulus, run  # noqa: F401
 
 QUARTER_TURN_Z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 POSITION = np.array([100.0, -50.0, 30.0])

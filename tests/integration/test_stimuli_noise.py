@@ -17,8 +17,7 @@ import math
 
 import numpy as np
 import pytest
-
-from test_stimuli_waveforms import Cell, attach, h, make_stimulus  # noqa: F401 (h: fixture)
+from test_stimuli_waveforms import Cell, attach, make_stimulus
 
 DT, DELAY, DURATION, HOLD = 0.25, 10.125, 10000.0, -65.0
 THRESHOLD, RESISTANCE = 0.4, 100.0  # nA, MOhm: the cells' node values

@@ -11,8 +11,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_neurodamus
+
 from neurodamus.reports import read_spikes_by_population
 
 INPUTS = {
@@ -32,8 +32,13 @@ INPUTS = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec,
-                                                    build_circuit, write_simulation_config)
+    from neurodamus.testing.circuit_builder import (
+        CircuitSpec,
+        EdgeSpec,
+        PopulationSpec,
+        build_circuit,
+        write_simulation_config,
+    )
     directory = tmp_path_factory.mktemp("noisy_circuit")
     spec = CircuitSpec(populations=[PopulationSpec("exc", 6, "exc"),
                                     PopulationSpec("inh", 3, "inh")],

@@ -17,26 +17,17 @@ DT, V_INIT = 0.025, -65.0
 RTOL, ATOL = 1e-9, 1e-12
 
 
-@pytest.fixture(scope="module")
-def h(mechanisms_library):
-    from neuron import h
-
-    from neurodamus.mechanisms import load_mechanisms
-    load_mechanisms(h, mechanisms_library)
-    h.load_file("stdrun.hoc")
-    return h
-
-
 class Cell:
     """What stimuli use of a cell: gid, node values, SONATA-indexed sections (a passive soma
     along x and a dendrite along y, with 3-D points), its placement, keep_alive."""
 
     def __init__(self, h, gid=1, sections=None, threshold_current=0.4, holding_current=-0.06,
-                 input_resistance=100.0, position=(0.0, 0.0, 0.0), rotation=np.eye(3)):
+                 input_resistance=100.0, position=(0.0, 0.0, 0.0), rotation=None):
         self.gid, self.node_id, self.population = gid, gid, "cortex"
         self.threshold_current, self.holding_current = threshold_current, holding_current
         self.input_resistance = input_resistance
-        self.position, self.rotation = np.array(position, float), np.asarray(rotation, float)
+        self.position = np.array(position, float)
+        self.rotation = np.eye(3) if rotation is None else np.asarray(rotation, float)
         self.keep_alive = []
         self.sections = sections or self._build(h)
 

@@ -10,8 +10,12 @@ import pytest
 from neurodamus.checkpoint import CheckpointError, read_manifest
 from neurodamus.config import load_settings
 from neurodamus.config.checks import libsonata_reason
-from neurodamus.config.known_keys import (circuit_type_problems, ignored_keys, type_problems,
-                                          unknown_keys)
+from neurodamus.config.known_keys import (
+    circuit_type_problems,
+    ignored_keys,
+    type_problems,
+    unknown_keys,
+)
 from neurodamus.errors import ConfigError
 from neurodamus.hdf5_files import hdf5_problem, quiet_stderr
 

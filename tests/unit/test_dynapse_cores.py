@@ -7,7 +7,10 @@ import pytest
 
 from neurodamus.export.dynapse.cores import assign_cores, read_cores_file
 from neurodamus.export.dynapse.errors import (
-    CoreCapacityError, ExportConfigError, NetworkTooBigError)
+    CoreCapacityError,
+    ExportConfigError,
+    NetworkTooBigError,
+)
 from neurodamus.export.dynapse.parameters import lif_to_currents
 
 

@@ -12,7 +12,12 @@ from neurodamus.export.dynapse.errors import NetworkDataError
 from neurodamus.export.dynapse.inputs import read_replay_spikes
 from neurodamus.export.dynapse.network import open_configs, read_network
 from neurodamus.export.dynapse.testing import (
-    Edges, PointNetworkSpec, PointPopulation, example_spec, write_network)
+    Edges,
+    PointNetworkSpec,
+    PointPopulation,
+    example_spec,
+    write_network,
+)
 from neurodamus.export.dynapse.writer import read_json, read_npz, write_export
 
 

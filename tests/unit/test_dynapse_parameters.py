@@ -5,8 +5,17 @@ import pytest
 
 from neurodamus.export.dynapse.errors import UnrepresentableParameterError
 from neurodamus.export.dynapse.parameters import (
-    C_MEM, C_SYN, CURRENT_NAMES, LifParameters, chip_biases, check_representable, core_average,
-    current_to_tau, lif_to_currents, refractory_from_iref)
+    C_MEM,
+    C_SYN,
+    CURRENT_NAMES,
+    LifParameters,
+    check_representable,
+    chip_biases,
+    core_average,
+    current_to_tau,
+    lif_to_currents,
+    refractory_from_iref,
+)
 
 
 def column(currents, name):

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from neurodamus.export.dynapse.quantize import (
-    evenly_spaced_rounding_error, quantize_weights, squared_error, subset_sums)
+    evenly_spaced_rounding_error,
+    quantize_weights,
+    squared_error,
+    subset_sums,
+)
 
 
 def weight_sets():

@@ -5,9 +5,12 @@ import pytest
 
 from neurodamus.export.dynapse.cores import DEFAULT_CHIP_POSITIONS, CoreAssignment
 from neurodamus.export.dynapse.errors import (
-    FanOutError, HopOutOfRangeError, TagsExhaustedError, TooManyInputsError)
-from neurodamus.export.dynapse.routing import (
-    DENDRITE_CODES, merge_connections, route)
+    FanOutError,
+    HopOutOfRangeError,
+    TagsExhaustedError,
+    TooManyInputsError,
+)
+from neurodamus.export.dynapse.routing import DENDRITE_CODES, merge_connections, route
 
 
 def layout(chips, cores=None, positions=DEFAULT_CHIP_POSITIONS):

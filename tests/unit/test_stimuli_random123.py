@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from random123_reference import MASK, neuron_uniforms, philox4x32_10
 
 from neurodamus.config.settings import InputSettings
 from neurodamus.stimuli import STIMULUS_MODULES, StimulusContext
 from neurodamus.stimuli.random_streams import NeuronRandom
-from random123_reference import MASK, neuron_uniforms, philox4x32_10
+
 
 @pytest.mark.parametrize("counter, key, expected", [  # Random123's kat_vectors
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
@@ -110,7 +111,7 @@ def test_emulation_is_neurons_random(h):
         theirs = h.Random()
         theirs.Random123(*ids)
         ours = NeuronRandom(ids, global_index)
-        expected = script(theirs, lambda n: np.array(h.Vector(n).setrand(theirs)))
+        expected = script(theirs, lambda n, r=theirs: np.array(h.Vector(n).setrand(r)))
         got = script(ours, ours.draw)
         np.testing.assert_array_equal(np.concatenate([np.ravel(x) for x in got]),
                                       np.concatenate([np.ravel(x) for x in expected]))

@@ -11,8 +11,17 @@ simulation shows how far apart the two are.
 import numpy as np
 
 from .chip_config import ChipConfig
-from .parameters import (C_MEM, C_SYN, CURRENT_NAMES, I_0, KAPPA, T_PULSE_S, U_T, current_to_tau,
-                         refractory_from_iref)
+from .parameters import (
+    C_MEM,
+    C_SYN,
+    CURRENT_NAMES,
+    I_0,
+    KAPPA,
+    T_PULSE_S,
+    U_T,
+    current_to_tau,
+    refractory_from_iref,
+)
 from .quantize import MASK_BITS
 from .routing import DENDRITE_CODES
 

@@ -118,7 +118,7 @@ def read_cores_file(path, population: np.ndarray, node_id: np.ndarray) -> CoreAs
     index = {(str(p), int(i)): n for n, (p, i) in enumerate(zip(population, node_id))}
     chip = np.full(len(population), -1, dtype=np.int64)
     core, address = chip.copy(), chip.copy()
-    filled = {}
+    filled: dict[tuple[int, int], int] = {}  # (chip, core) -> neurons placed so far
     for number, entry in enumerate(entries):
         key = f"cores[{number}]"
         try:

@@ -387,25 +387,29 @@ def _read_edges(configs: SonataConfigs, population, node_id, virtual: set, notes
         notes.append(f"edge population '{name}': {count} edge(s) from neurons outside the export "
                      "left out")
     # Input channels: every virtual node with an edge into the export, by population then id.
-    input_ids = {}
+    input_ids: dict[str, np.ndarray] = {}
     for pop, is_input, src, *_ in chunks:
         if is_input:
             input_ids[pop] = np.union1d(input_ids.get(pop, np.zeros(0, np.int64)), src)
     names = sorted(input_ids)
     offsets = dict(zip(names, np.cumsum([0] + [len(input_ids[p]) for p in names])))
-    source, from_input, target, weight, delay = [], [], [], [], []
+    sources: list[np.ndarray] = []
+    from_inputs: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    delays: list[np.ndarray] = []
     for pop, is_input, src, tgt, w, d in chunks:
-        source.append(offsets[pop] + np.searchsorted(input_ids[pop], src) if is_input else src)
-        from_input.append(np.full(len(src), is_input))
-        target.append(tgt)
-        weight.append(w)
-        delay.append(d)
+        sources.append(offsets[pop] + np.searchsorted(input_ids[pop], src) if is_input else src)
+        from_inputs.append(np.full(len(src), is_input))
+        targets.append(tgt)
+        weights.append(w)
+        delays.append(d)
     input_population = np.array([p for p in names for _ in input_ids[p]], dtype=str)
     input_node_id = np.concatenate([input_ids[p] for p in names] or [np.zeros(0)])
 
     def joined(parts, dtype):
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
-    return (joined(source, np.int64), joined(from_input, bool), joined(target, np.int64),
-            joined(weight, float), joined(delay, float), input_population,
+    return (joined(sources, np.int64), joined(from_inputs, bool), joined(targets, np.int64),
+            joined(weights, float), joined(delays, float), input_population,
             input_node_id.astype(np.int64))

@@ -93,7 +93,7 @@ def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
                     dt_ms: float) -> np.ndarray:
     """Spike count per neuron of the circuit run in NEURON for `duration_ms`."""
     os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")   # no "no DISPLAY" warning
-    from neuron import h        # only here: an export without --simulate needs no NEURON
+    from neuron import h  # only here: an export without --simulate needs no NEURON
 
     h.load_file("stdrun.hoc")
     p = network.params

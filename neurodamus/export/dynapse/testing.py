@@ -7,6 +7,7 @@ Strict SONATA as libsonata reads it: one group per population, attributes and
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -35,7 +36,7 @@ class Edges:
     source_ids: np.ndarray
     target_ids: np.ndarray
     syn_weight: np.ndarray
-    delay: np.ndarray | None = None
+    delay: np.ndarray | float | None = None  # per edge, or one for all
 
     @property
     def name(self) -> str:
@@ -73,7 +74,8 @@ def _write_dataset(group: h5py.Group, name: str, values) -> None:
 def write_nodes(path: Path, spec: PointNetworkSpec) -> None:
     with h5py.File(path, "w") as h5:
         _root_attributes(h5)
-        populations = [(p.name, p.size, p) for p in spec.populations]
+        populations: list[tuple[str, int, PointPopulation | None]] = [
+            (p.name, p.size, p) for p in spec.populations]
         populations += [(name, size, None) for name, size in spec.virtual.items()]
         for name, size, population in populations:
             group = h5.create_group(f"nodes/{name}")
@@ -145,7 +147,7 @@ def write_network(directory, spec: PointNetworkSpec) -> Path:
     circuit = {"version": 2, "manifest": {"$BASE_DIR": "."},
                "node_sets_file": "$BASE_DIR/node_sets.json", "networks": networks}
     (directory / "circuit_config.json").write_text(json.dumps(circuit, indent=2))
-    simulation = {"version": 2, "network": "circuit_config.json",
+    simulation: dict[str, Any] = {"version": 2, "network": "circuit_config.json",
                   "run": {"tstop": spec.tstop, "dt": spec.dt, "random_seed": 1},
                   "output": {"output_dir": "output"}, "inputs": {}}
     if spec.spikes:

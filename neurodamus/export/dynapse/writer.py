@@ -10,6 +10,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,13 +50,14 @@ def _replace_atomically(path: Path, write) -> None:
 
 
 def write_npz(config: ChipConfig, path) -> None:
-    arrays = {f.name: np.asarray(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    arrays: dict[str, Any] = {f.name: np.asarray(getattr(config, f.name))
+                              for f in dataclasses.fields(config)}
     _replace_atomically(Path(path), lambda stream: np.savez(stream, **arrays))
 
 
 def read_npz(path) -> ChipConfig:
     with np.load(path, allow_pickle=False) as data:
-        values = {}
+        values: dict[str, Any] = {}  # field -> scalar or array
         for field in dataclasses.fields(ChipConfig):
             value = data[field.name]
             values[field.name] = (SCALAR_FIELDS[field.name](value) if field.name in SCALAR_FIELDS

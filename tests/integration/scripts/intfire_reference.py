@@ -40,7 +40,7 @@ def main():
     netcons, events = [], []
     for path in sorted(directory.glob("edges_*.h5")):
         with h5py.File(path, "r") as f:
-            for name, group in f["edges"].items():
+            for group in f["edges"].values():
                 source_population = group["source_node_id"].attrs["node_population"]
                 target_population = group["target_node_id"].attrs["node_population"]
                 sources, targets = group["source_node_id"][:], group["target_node_id"][:]
