@@ -238,8 +238,9 @@ class Checkpointer:
         for report in (r for r in reports if hasattr(r, "resume")):
             saved = manifest.get("reports", {}).get(report.name)
             if saved is not None:
-                report.resume(saved["frames"], [checkpoint / "reports" / snapshot_name(report.path, r)
-                                                for r in range(ranks)])
+                snapshots = [checkpoint / "reports" / snapshot_name(report.path, r)
+                             for r in range(ranks)]
+                report.resume(saved["frames"], snapshots)
 
     def restore(self, checkpoint: Path):
         """After finitialize: load every local cell's state, the streams and the time."""

@@ -12,19 +12,22 @@ import time
 import traceback
 from pathlib import Path
 
-from .errors import NeurodamusError
+from . import logfile
+from .cli_parity import OneLineParser, add_parity_options, compatibility_notes
+from .errors import AgreedError, NeurodamusError
 
 log = logging.getLogger("neurodamus")
 ABORT_GRACE_SECONDS = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="neurodamus",
         description="Run a SONATA simulation with NEURON on MPI ranks "
                     "(mpiexec -n N neurodamus simulation_config.json).",
         epilog="Other commands: `neurodamus build-mechanisms --help`, "
-               "`neurodamus export-dynapse --help`. Environment: NRNMECH_LIB_PATH (a prebuilt "
+               "`neurodamus export-dynapse --help`, `neurodamus plot --help`. "
+               "Environment: NRNMECH_LIB_PATH (a prebuilt "
                "libnrnmech.so, loaded as is), HOC_LIBRARY_PATH (where hoc files are found).",
         allow_abbrev=False)
     parser.add_argument("config", type=Path, help="the SONATA simulation_config.json")
@@ -47,11 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also save every T ms of simulated time (the newest is kept)")
     parser.add_argument("--checkpoint-on-term", action="store_true",
                         help="on SIGTERM, save a checkpoint and stop cleanly (needs --save)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="end every rank, with a message, when no phase and no run window "
+                             "has finished for SECONDS (a hung rank); off by default")
     parser.add_argument("--restore", type=Path, metavar="DIR",
                         help="continue from the checkpoint in DIR to this config's run.tstop")
-    parser.add_argument("--lb-mode", default="RoundRobin", choices=["RoundRobin", "WholeCell"],
-                        help="how cells are spread over ranks: RoundRobin, or WholeCell by NEURON's "
-                             "complexity measure (saved and reused per circuit, node set, ranks)")
+    parser.add_argument("--lb-mode", default="RoundRobin",
+                        choices=["RoundRobin", "WholeCell", "Memory"],
+                        help="how cells are spread over ranks: RoundRobin, WholeCell by NEURON's "
+                             "complexity measure (saved and reused per circuit, node set, ranks), "
+                             "or Memory by each cell's memory as the dry run measures it")
     parser.add_argument("--num-target-ranks", type=int, metavar="N",
                         help="only compute (and save) a WholeCell assignment for N ranks, "
                              "or with --dry-run, estimate memory for N ranks")
@@ -62,13 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
                              "rank would need, without simulating")
     parser.add_argument("--no-progress", action="store_true",
                         help="do not print the progress line during the run")
-    parser.add_argument("--verbose", action="store_true", help="log more detail (debug level)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log more detail (debug level)")
+    add_parity_options(parser)
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse keys of the simulation config that SONATA does not define "
+                             "(by default a warning names them and the closest known key)")
     return parser
 
 
-def _setup_logging(is_root: bool, verbose: bool):
+def _setup_logging(is_root: bool, verbose: bool, debug_rank: int | None = None):
+    """Rank 0 logs (to stdout, and to output.log_file once the config names it); with
+    --debug (`debug_rank` set) every rank logs at debug level, its lines marked."""
     level = (logging.DEBUG if verbose else logging.INFO) if is_root else logging.ERROR
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stdout, force=True)
+    line = "%(message)s"
+    if debug_rank is not None:
+        level, line = logging.DEBUG, f"[rank {debug_rank}] %(message)s" if not is_root else line
+    logging.basicConfig(level=level, format=line, stream=sys.stdout, force=True)
+    if is_root:
+        logfile.install()
 
 
 def _cache_root(args) -> Path:
@@ -79,6 +99,18 @@ def _cache_root(args) -> Path:
     return Path(args.mechanisms_cache or default_cache_dir()).parent
 
 
+def _agreed(parallel, error: NeurodamusError) -> NeurodamusError:
+    """Meet the other ranks with `error`: all of them when they failed alike (then rank 0
+    prints it once), else this rank's watchdog prints it and ends them (termination.py)."""
+    def fail():
+        raise error
+    try:
+        parallel.agree(fail)
+    except NeurodamusError as agreed:
+        return agreed
+    return error
+
+
 def run_simulation(args) -> int:
     from .config import load_settings
     from .parallel import init_parallel
@@ -87,17 +119,26 @@ def run_simulation(args) -> int:
     from .termination import install_termination_handler
 
     parallel = init_parallel()
-    install_termination_handler()
-    _setup_logging(parallel.is_root, args.verbose)
+    watchdog = install_termination_handler(parallel.rank, parallel.abort, args.timeout,
+                                           act_on_term=not args.checkpoint_on_term)
+    parallel.failure_listener = watchdog.waiting_with_error
+    _setup_logging(parallel.is_root, args.verbose or args.debug,
+                   parallel.rank if args.debug else None)
     try:
         if parallel.is_root:
             log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
         # Rank 0 reads (and writes the strict copies another dialect needs), then shares.
         settings = parallel.on_root_then_share(load_settings, args.config, args.output_path,
-                                               tuple(args.mechanisms), _cache_root(args))
+                                               tuple(args.mechanisms), _cache_root(args),
+                                               strict=args.strict)
         if parallel.is_root:
+            logfile.open_log_file(settings.output.output_dir, settings.output.log_file)
             for line in settings.leniencies:
                 log.warning("read leniently: %s", line)
+            for line in compatibility_notes(args):
+                log.info("%s", line)
+        if args.disable_reports:
+            settings = _without_reports(settings, parallel.is_root)
         options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
                                     mechanism_dirs=tuple(args.mechanisms),
                                     progress=not args.no_progress,
@@ -108,31 +149,54 @@ def run_simulation(args) -> int:
                                     restore_dir=args.restore, lb_mode=args.lb_mode,
                                     num_target_ranks=None if args.dry_run else args.num_target_ranks,
                                     simulator=args.simulator, dry_run=args.dry_run,
-                                    dry_run_ranks=args.num_target_ranks)
+                                    dry_run_ranks=args.num_target_ranks,
+                                    dump_cell_state=args.dump_cell_state or (),
+                                    model_stats=args.model_stats,
+                                    simulate=args.simulate_model == "ON")
         summary = Simulation(settings, parallel, options).run()
     except RunInterrupted as stop:
+        watchdog.stand_down()
         if parallel.is_root:
             saved = f"; checkpoint in {args.save}, continue with --restore {args.save}" \
                 if stop.saved else " (no checkpoint: give --save DIR --checkpoint-on-term)"
             print(f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}", flush=True)
+            logfile.write_error(f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}")
         return 0 if stop.saved else 1
     except NeurodamusError as error:
+        if not isinstance(error, AgreedError):  # raised on this rank outside a phase: the
+            error = _agreed(parallel, error)     # others come, or the watchdog ends them
+        watchdog.stand_down()
         if parallel.is_root:
             print(f"neurodamus: error: {error}", file=sys.stderr, flush=True)
+            logfile.write_error(f"neurodamus: error: {error}")
         return 1
     except BaseException:  # a bug: other ranks may be blocked in a collective
+        watchdog.stand_down()
         print(f"neurodamus: internal error on rank {parallel.rank}:\n{traceback.format_exc()}",
               file=sys.stderr, flush=True)
+        for cleanup in watchdog.cleanups:  # e.g. this run's staged outputs
+            cleanup()
         time.sleep(ABORT_GRACE_SECONDS)  # let mpiexec forward the message before the kill
         parallel.abort(2)
         return 2
+    watchdog.stand_down()
     if summary.early:
         return 0
     if parallel.is_root:
-        print(f"Outputs in {summary.output_dir} (spikes: {summary.spikes_file.name})")
-        print(f"Done: {summary.cells} cells, {summary.synapses} synapses, {summary.spikes} spikes, "
-              f"{summary.wall_time:.1f} s wall on {summary.ranks} rank(s)", flush=True)
+        log.info("Outputs in %s (spikes: %s)", summary.output_dir, summary.spikes_file.name)
+        log.info("Done: %d cells, %d synapses, %d spikes, %.1f s wall on %d rank(s)",
+                 summary.cells, summary.synapses, summary.spikes, summary.wall_time, summary.ranks)
     return 0
+
+
+def _without_reports(settings, is_root: bool):
+    """--disable-reports: the config's frame reports (checked already) are not recorded."""
+    from dataclasses import replace
+
+    if is_root and settings.reports:
+        log.info("--disable-reports: %d report(s) not written (%s)", len(settings.reports),
+                 ", ".join(report.name for report in settings.reports))
+    return replace(settings, reports=())
 
 
 def build_mechanisms_command(argv) -> int:
@@ -163,6 +227,9 @@ def main(argv=None) -> int:
         return export_main(argv[1:])
     if argv and argv[0] == "build-mechanisms":
         return build_mechanisms_command(argv[1:])
+    if argv and argv[0] == "plot":
+        from .plots.cli import main as plot_main
+        return plot_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return run_simulation(args)

@@ -75,7 +75,8 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=Non
     counts = Counter(key for key in keys if key is not None)
     first = first_nodes(groups)
     baseline = resident_mb()
-    per_kind, samples = {}, []  # samples: (engine, cell)
+    per_kind: dict = {}
+    samples: list = []  # (engine, cell)
     for key, _ in counts.most_common(MAX_KINDS_MEASURED):
         group, kind, node_id = first[key]
         per_kind[key], cells = measure_cells(h, parallel.pc, settings.run, group, kind, node_id)
@@ -106,7 +107,8 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=Non
     estimate = {"ranks": n_ranks, "baseline_mb": baseline, "per_synapse_kb": mean_synapse * 1024,
                 "per_cell_mb": {kind_label(kind): v for (_, _, kind), v in per_kind.items()},
                 "per_rank": ranks, "max_rank_mb": max(r["memory_mb"] for r in ranks)}
-    lines = [f"Dry run for {n_ranks} rank(s): {len(gids)} cells, {int(synapse_counts.sum())} synapses",
+    lines = [f"Dry run for {n_ranks} rank(s): {len(gids)} cells, "
+             f"{int(synapse_counts.sum())} synapses",
              (f"  process with NEURON and mechanisms: {baseline:.0f} MB; per synapse "
               f"{mean_synapse * 1024:.2f} kB; per cell {typical:.2f} MB (typical)"),
              f"  {'rank':>6}{'cells':>10}{'synapses':>12}{'memory [MB]':>14}"]

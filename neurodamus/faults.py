@@ -3,11 +3,16 @@
 - `raise-in-run:R`: rank R raises an internal error after its first run window.
 - `kill-in-save:R:N`: rank R kills itself (SIGKILL) in the middle of its N-th checkpoint,
   after writing its part of the state and before the checkpoint is made current.
-Unset in normal runs; checked only at those two points, so it costs nothing.
+- `user-error-in:PHASE:R`: rank R raises a user error (NeurodamusError) at the start of
+  phase PHASE (a name of Simulation.run's phases; `run-window`: after the first run window).
+- `hang-in:PHASE:R`: rank R sleeps for ever there instead (what the watchdog must end).
+- `kill-in:PHASE:R`: rank R kills itself (SIGKILL) there: nobody can clean up after it.
+Unset in normal runs; checked only at those points, so it costs nothing.
 """
 
 import os
 import signal
+import time
 
 _counts: dict[str, int] = {}
 
@@ -28,4 +33,20 @@ def inject(what: str, rank: int):
     if what == "raise-in-run":
         raise RuntimeError("injected fault (NEURODAMUS_FAULT)")
     if what == "kill-in-save":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def inject_in_phase(phase: str, rank: int):
+    """`user-error-in:PHASE:R` and `hang-in:PHASE:R` (see the module docstring)."""
+    parts = os.environ.get("NEURODAMUS_FAULT", "").split(":")
+    if len(parts) != 3 or parts[1] != phase or int(parts[2]) != rank:
+        return
+    if parts[0] == "user-error-in":
+        from .errors import NeurodamusError
+        raise NeurodamusError(f"injected user error in phase '{phase}' on rank {rank} "
+                              "(NEURODAMUS_FAULT)")
+    if parts[0] == "hang-in":
+        while True:
+            time.sleep(60)
+    if parts[0] == "kill-in":
         os.kill(os.getpid(), signal.SIGKILL)

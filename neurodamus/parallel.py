@@ -7,6 +7,7 @@ Without it every process would silently run as rank 0 of 1.
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import AgreedError, NeurodamusError, ParallelError
@@ -32,6 +33,9 @@ class Parallel:
 
     comm: object
     pc: object
+    agree_comm: object = None  # a duplicate of comm: agreement never matches a phase's collective
+    # told when this rank waits in agree with an error (the watchdog, termination.py)
+    failure_listener: Callable[[str | None], None] | None = None
 
     @property
     def rank(self) -> int:
@@ -68,14 +72,20 @@ class Parallel:
     def agree(self, function, *args, **kwargs):
         """Run `function` on every rank; if it raises a user error on any rank, raise on all.
 
-        A collective (allgather) decides, so no rank is left waiting for one that failed.
+        A collective (allgather, on a communicator of its own) decides, so no rank is left
+        waiting for one that failed; a rank that failed while the others went on into a
+        collective of the phase is ended by the watchdog (termination.py), not left waiting.
         """
         failure, result = None, None
         try:
             result = function(*args, **kwargs)
         except NeurodamusError as error:
             failure = str(error)
-        failures = self.comm.allgather(failure)
+        if failure is not None and self.failure_listener is not None:
+            self.failure_listener(failure)  # the others may never come: see termination.py
+        failures = (self.agree_comm or self.comm).allgather(failure)
+        if failure is not None and self.failure_listener is not None:
+            self.failure_listener(None)
         messages = [m for m in failures if m is not None]
         if messages:
             # Ranks usually fail the same way; keep each distinct message once, and only a
@@ -130,5 +140,5 @@ def init_parallel() -> Parallel:
             f"NEURON sees rank {int(pc.id())} of {int(pc.nhost())} but MPI has rank {comm.rank} of "
             f"{comm.size}: NEURON did not load the MPI library "
             f"(MPI_LIB_NRN_PATH={os.environ.get('MPI_LIB_NRN_PATH')!r})")
-    _PARALLEL = Parallel(comm=comm, pc=pc)
+    _PARALLEL = Parallel(comm=comm, pc=pc, agree_comm=comm.Dup())
     return _PARALLEL

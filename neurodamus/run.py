@@ -2,8 +2,8 @@
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .progress import ProgressLine
 
@@ -32,7 +32,8 @@ def prepare_run(h, pc, run_settings, conditions, coreneuron: bool = False):
     """Global NEURON state that the model's initialisation depends on."""
     h.load_file("stdrun.hoc")
     if coreneuron:
-        h.cvode.cache_efficient(1)  # CoreNEURON takes the model from NEURON's cache-efficient layout
+        # CoreNEURON takes the model from NEURON's cache-efficient layout.
+        h.cvode.cache_efficient(1)
     h.celsius = conditions.celsius
     h.dt = run_settings.dt
     h.steps_per_ms = 1.0 / run_settings.dt

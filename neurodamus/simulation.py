@@ -7,7 +7,6 @@ on one rank stops all ranks together with one message.
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,24 +16,40 @@ import numpy as np
 
 from .balance import LB_MODES
 from .balance.assign import local_gids
-from .dry_run import estimate_memory
-from .checkpoint import Checkpointer
-from .checkpoint import resolve as resolve_checkpoint
+from .cell_state import CellStateDump, check_gids
 from .cells import engine_for
 from .cells.engines import model_type_groups
+from .checkpoint import Checkpointer
+from .checkpoint import resolve as resolve_checkpoint
 from .circuit import open_circuit
-from .connectivity import (connect_gap_junction_halves, connect_rest, connect_synapses,
-                           synapse_models_by_population)
+from .connectivity import (
+    connect_gap_junction_halves,
+    connect_rest,
+    connect_synapses,
+    synapse_models_by_population,
+)
+from .dry_run import estimate_memory
 from .errors import NeurodamusError
-from .mechanisms import (PREBUILT_ENV, build_mechanisms, default_cache_dir, defined_mechanisms,
-                         load_mechanisms, mechanism_sources, prebuilt_library)
+from .faults import inject, inject_in_phase
+from .mechanisms import (
+    PREBUILT_ENV,
+    build_mechanisms,
+    default_cache_dir,
+    defined_mechanisms,
+    load_mechanisms,
+    mechanism_sources,
+    prebuilt_library,
+)
+from .model_stats import model_stats
+from .modifications import apply_modifications
+from .outputs import OutputArea, new_run_id, writing
 from .reports import setup_reports, write_spikes
 from .run import RunControl, check_coreneuron_support, prepare_run, run_solver
-from .faults import inject
-from .modifications import apply_modifications
-from .termination import termination_requested
 from .stimuli import attach_inputs
+from .termination import on_abort, progress, termination_requested
 from .timings import PhaseTimings
+from .validation import log_warning_totals
+from .validation.circuit import check_circuit_data
 
 log = logging.getLogger("neurodamus")
 SUMMARY_FILE = "run_summary.json"
@@ -52,11 +67,14 @@ class SimulationOptions:
     checkpoint_every: float | None = None  # also save periodically (needs save_dir)
     checkpoint_on_term: bool = False  # on SIGTERM, save (needs save_dir) and stop cleanly
     restore_dir: Path | None = None  # continue from this checkpoint
-    lb_mode: str = "RoundRobin"  # RoundRobin | WholeCell
+    lb_mode: str = "RoundRobin"  # RoundRobin | WholeCell | Memory
     num_target_ranks: int | None = None  # only compute a WholeCell assignment for this many
     simulator: str | None = None  # NEURON | CORENEURON (default: the config's target_simulator)
     dry_run: bool = False  # estimate memory per rank instead of running
     dry_run_ranks: int | None = None  # the rank count the dry run estimates for (default: ours)
+    dump_cell_state: tuple[int, ...] = ()  # gids whose state is written at start and end
+    model_stats: bool = False  # log per-population counts after building (and in the summary)
+    simulate: bool = True  # False: build everything, then stop before the run
 
 
 @dataclass
@@ -81,6 +99,7 @@ class Simulation:
         self.cells = []
         self.stimuli = []
         self.synapse_count = 0
+        self.outputs: OutputArea | None = None  # where every output is written (outputs.py)
 
     @property
     def h(self):
@@ -88,17 +107,34 @@ class Simulation:
         return h
 
     def _phase(self, name, function, *args):
+        progress(name)
         with self.timings.phase(name):
-            result = self.parallel.agree(function, *args)
+            result = self.parallel.agree(self._injected, name, function, *args)
+        progress()
         if self.parallel.is_root:
             _, wall, memory = self.timings.phases[-1]
             log.info("%-12s %8.3f s  %8.1f MB (rank 0)", name, wall, memory)
         return result
 
+    def _injected(self, name, function, *args):
+        inject_in_phase(name, self.parallel.rank)
+        return function(*args)
+
     def run(self) -> Summary:
+        """All phases; a run that fails leaves the previous outputs as they were."""
+        try:
+            return self._run_phases()
+        except BaseException as error:
+            agreed = isinstance(error, NeurodamusError)
+            if self.outputs is not None and (self.parallel.is_root or not agreed):
+                self.outputs.discard()
+            raise
+
+    def _run_phases(self) -> Summary:
         start = time.perf_counter()
         settings, parallel = self.settings, self.parallel
         self._phase("options", self._check_options)
+        self._phase("output", self._prepare_output)
         circuit = self.circuit = self._phase("circuit", self._open_circuit)
         self._phase("mechanisms-prebuilt", self._load_prebuilt_mechanisms)
         library = self._phase("mechanisms", self._build_mechanisms)
@@ -107,6 +143,8 @@ class Simulation:
         local_gids = self._phase("balance", self._balance, circuit)
         if self.options.num_target_ranks is not None:
             return self._finish_early()
+        self._phase("circuit-data", check_circuit_data, settings, circuit, parallel.rank,
+                    parallel.size, parallel.is_root)
         local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)
         if self.options.dry_run:
             self._phase("dry-run", self._dry_run, circuit, local_nodes)
@@ -116,12 +154,20 @@ class Simulation:
                     parallel)
         self._phase("distribution", self._check_distribution, circuit)
         self._phase("synapses", self._connect_synapses, circuit)
+        log_warning_totals(parallel, self.connections.warnings)  # all ranks agreed: safe
         self._phase("gap-junctions", connect_gap_junction_halves, self.connections, self.settings,
                     self.cells, self.h, self.parallel.pc)
         self._phase("connections", self._connect_rest, circuit)
         self._phase("stimuli", self._attach_stimuli, circuit)
         self.reports = self._phase("reports", self._prepare_reports, circuit)
         self._phase("checkpoint", self._prepare_checkpoints, circuit)
+        if self.options.model_stats:
+            self.model_stats = self._phase("model-stats", model_stats, self.cells, self.h,
+                                           parallel)
+        if not self.options.simulate:
+            if parallel.is_root:
+                log.info("Model built; not simulated (--simulate-model OFF)")
+            return self._finish_early()
         self._phase("run", self._run)
         summary = self._phase("outputs", self._write_outputs, circuit)
         summary.wall_time = time.perf_counter() - start
@@ -152,22 +198,33 @@ class Simulation:
         if options.restore_dir is not None and not Path(options.restore_dir).exists():
             raise NeurodamusError(f"--restore: {options.restore_dir} not found")
 
+    def _prepare_output(self):
+        """Before the circuit is opened: output_dir exists and takes files (one message if
+        not), and this run's staging directory is made; see outputs.py."""
+        run_id = self.parallel.bcast(new_run_id() if self.parallel.is_root else None)
+        area = OutputArea(self.settings.output.output_dir, run_id, self.settings.config_file)
+        self.parallel.on_root_then_share(area.prepare)
+        self.outputs = area
+        on_abort(area.discard)
+
+    @property
+    def area(self) -> OutputArea:
+        """The run's OutputArea (made by the `output` phase): ask it for every output path."""
+        if self.outputs is None:
+            raise RuntimeError("outputs are written only after the output phase")
+        return self.outputs
+
     def _open_circuit(self):
         node_sets = libsonata.NodeSets(self.settings.node_sets_json)
-        circuit = open_circuit(self.settings, node_sets)
-        if self.parallel.is_root:
-            output_dir = self.settings.output.output_dir
-            output_dir.mkdir(parents=True, exist_ok=True)
-            stale = output_dir / self.settings.output.spikes_file
-            if stale.exists():  # never leave a previous run's spikes looking like this run's
-                stale.unlink()
-        return circuit
+        return open_circuit(self.settings, node_sets)
 
     def _balance(self, circuit):
         gids = circuit.target_gids(self.settings.node_set)
         if gids.size == 0:
             raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to simulate")
         self.target_count = int(gids.size)
+        if self.options.dump_cell_state:
+            check_gids(self.options.dump_cell_state, gids)
         self.target_checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
         n_ranks = self.options.num_target_ranks or self.parallel.size
         lb_mode = "WholeCell" if self.options.num_target_ranks else self.options.lb_mode
@@ -203,9 +260,11 @@ class Simulation:
 
     def _dry_run(self, circuit, local_nodes):
         self.dry_run_estimate = estimate_memory(
-            self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks)
+            self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks,
+            output_dir=self.area.staging)
 
     def _finish_early(self) -> Summary:
+        self.parallel.agree(self._commit)
         summary = Summary(cells=self.target_count, ranks=self.parallel.size,
                           output_dir=self.settings.output.output_dir)
         summary.early = True
@@ -270,7 +329,8 @@ class Simulation:
         attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)
 
     def _prepare_reports(self, circuit):
-        return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel, self.options)
+        return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel, self.options,
+                             self.outputs)
 
     def _prepare_checkpoints(self, circuit):
         """Check a checkpoint to restore before running anything; prepare saving."""
@@ -287,7 +347,8 @@ class Simulation:
     def _run_control(self) -> RunControl:
         options, tstop = self.options, self.run_settings.tstop
         control = RunControl(stop_requested=self._stop_requested,
-                             save_on_stop=options.checkpoint_on_term)
+                             save_on_stop=options.checkpoint_on_term,
+                             agree=self.parallel.agree, progress=self._window_done)
         if self.restore_from is not None:
             control.restore = self._restore
             for handler in self.connections.keep_alive:
@@ -326,6 +387,10 @@ class Simulation:
         if self.parallel.is_root:
             log.info("Checkpoint at t = %.3f ms: %s", h.t, path)
 
+    def _window_done(self):
+        progress()
+        inject_in_phase("run-window", self.parallel.rank)  # outside agree: as a bug would be
+
     def _stop_requested(self) -> bool:
         inject("raise-in-run", self.parallel.rank)
         return bool(self.parallel.allreduce_max(int(termination_requested())))
@@ -348,8 +413,15 @@ class Simulation:
         self.solver_seconds = run_solver(
             self.h, self.parallel.pc, run_settings, self.settings.conditions,
             report_progress=self.options.progress and self.parallel.is_root,
-            hooks=self.reports.hooks, control=self._run_control(),
+            hooks=[*self.reports.hooks, *self._cell_state_hooks()], control=self._run_control(),
             coreneuron=self.simulator == "CORENEURON")
+
+    def _cell_state_hooks(self) -> list:
+        """--dump-cell-state: a hook writing the listed local cells' states."""
+        if not self.options.dump_cell_state:
+            return []
+        where = self.outputs.staging if self.outputs is not None else self.settings.output.output_dir
+        return [CellStateDump(self.options.dump_cell_state, self.cells, where)]
 
     @property
     def spike_recorder(self):
@@ -377,10 +449,14 @@ class Simulation:
                 continue
             mask = (all_gids >= population.offset) & (all_gids < population.offset + population.size)
             by_population[population.name] = (all_times[mask], population.node_ids(all_gids[mask]))
-        write_spikes(summary.spikes_file, by_population, output.spikes_sort_order)
-        circuit.write_offsets(output.output_dir)
-        (output.output_dir / DISTRIBUTION_FILE).write_text(json.dumps(
-            {"ranks": self.parallel.size, "gids_by_rank": distribution}))
+        staged = self.area
+        with writing(staged.path(output.spikes_file)):
+            write_spikes(staged.path(output.spikes_file), by_population, output.spikes_sort_order)
+        with writing(staged.path("populations_offset.dat")):
+            circuit.write_offsets(staged.staging)
+        with writing(staged.path(DISTRIBUTION_FILE)):
+            staged.path(DISTRIBUTION_FILE).write_text(json.dumps(
+                {"ranks": self.parallel.size, "gids_by_rank": distribution}))
         summary.spikes = int(all_times.size)
         summary.cells_per_rank = [len(d) for d in distribution]
         return summary
@@ -390,6 +466,7 @@ class Simulation:
         walls = [self.parallel.allreduce_max(wall) for _, wall, _ in self.timings.phases]
         solver = self.parallel.allreduce_max(self.solver_seconds)
         if not self.parallel.is_root:
+            self.parallel.agree(self._commit)
             return
         table = self.timings.table(peaks, walls)
         log.info("Timings:\n%s", table)
@@ -399,12 +476,22 @@ class Simulation:
             "synapses_per_rank": self.synapses_per_rank, "simulator": self.simulator,
             "lb_mode": self.options.lb_mode, "imbalance": self.imbalance,
             "cell_engines": getattr(self, "cell_engines", {}),
+            **({"model_stats": self.model_stats} if hasattr(self, "model_stats") else {}),
             "synapse_models": getattr(self, "synapse_models", {}),
             "solver_seconds": solver, "peak_memory_mb_per_rank": [max(p) for p in peaks],
             "wall_time": summary.wall_time, "spikes_file": str(summary.spikes_file),
             "phases": [{"name": name, "wall": walls[i], "peak_memory_mb": max(p[i] for p in peaks)}
                        for i, (name, _, _) in enumerate(self.timings.phases)],
+            "outputs": [str(name) for name in self.area.staged_files()] + [SUMMARY_FILE],
         }
-        path = summary.output_dir / SUMMARY_FILE
-        path.with_suffix(".partial").write_text(json.dumps(record, indent=2))
-        os.replace(path.with_suffix(".partial"), path)
+        self.parallel.agree(self._commit, record)
+
+    def _commit(self, record: dict | None = None):
+        """Rank 0: run_summary.json (the last file written), then every staged output moved
+        into place (see outputs.py); collective through agree, so a full disk is one message."""
+        if not self.parallel.is_root:
+            return
+        if record is not None:
+            with writing(self.area.path(SUMMARY_FILE)):
+                self.area.path(SUMMARY_FILE).write_text(json.dumps(record, indent=2))
+        self.area.commit(SUMMARY_FILE)

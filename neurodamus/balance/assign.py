@@ -40,7 +40,8 @@ def local_gids(h, parallel, settings, circuit, gids, lb_mode: str, n_ranks: int,
     ranks, costs = whole_cell_assignment(h, parallel, settings, circuit, gids, n_ranks, cache_dir)
     ratio = imbalance(rank_loads(ranks, costs, n_ranks))
     if parallel.is_root:
-        log.info("WholeCell assignment for %d ranks: imbalance (max/mean load) %.3f", n_ranks, ratio)
+        log.info("WholeCell assignment for %d ranks: imbalance (max/mean load) %.3f",
+                 n_ranks, ratio)
     return np.sort(gids[ranks == parallel.rank]), ratio
 
 

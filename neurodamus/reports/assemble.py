@@ -63,7 +63,7 @@ def _mapping(parts, population: str):
         raise RuntimeError(f"population '{population}': a node was recorded on two ranks")
     pointers = np.zeros(len(order) + 1, np.uint64)
     pointers[1:] = np.cumsum([counts[i] for i in order])
-    destinations = {}
+    destinations: dict[int, list[tuple[int, int, int]]] = {}  # rank -> (start, pointer, count)
     for position, i in enumerate(order):
         rank, start = owners[i]
         destinations.setdefault(rank, []).append(

@@ -44,6 +44,7 @@ import h5py
 import numpy as np
 
 from ..errors import CircuitError, ConfigError, NeurodamusError
+from ..outputs import writing
 from ..stimuli.efield import local_position
 from ..values import is_finite_number
 from .recorder import snapshot_name
@@ -399,7 +400,8 @@ class ExtracellularRecorder:
         self.filled += 1
 
     def after_window(self, h):
-        self._flush()
+        with writing(self.path):
+            self._flush()
 
     def _flush(self):
         """Collective: the frames of the block, summed over the ranks onto rank 0."""
@@ -426,7 +428,8 @@ class ExtracellularRecorder:
 
     def after_run(self, h):
         self.sampler.catch_up()  # the frame due at the very end, if any
-        self._flush()
+        with writing(self.path):
+            self._flush()
         if self.written != self.capture_count:
             raise NeurodamusError(f"report '{self.name}': {self.written} of "
                                   f"{self.capture_count} frames were recorded")
@@ -454,6 +457,10 @@ class ExtracellularRecorder:
 
     def finalize(self):
         """Trim to the frames of the run, close, and give the files their names."""
+        with writing(self.path):
+            self._finalize()
+
+    def _finalize(self):
         if self.parallel.is_root and self.file is not None:
             self.file["ecp/data"].resize(self.frame_count, axis=0)
             del self.file.attrs["frames_written"]

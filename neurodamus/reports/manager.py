@@ -40,37 +40,31 @@ def _report_cells(report, circuit, cells) -> list:
     return [cell for cell in cells if cell.gid in wanted]
 
 
-def _remove_stale(path: Path):
-    """A previous run's report (or its leftovers) must never pass for this run's."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in [path, *path.parent.glob(f".{path.name}.rank*.part"),
-                  path.with_name(f".{path.name}.partial")]:
-        if stale.exists():
-            stale.unlink()
-
-
 def cell_elements(report, cells) -> list[CellElements]:
     kind = REPORT_TYPES[report.type]
     found = (kind.cell_elements(cell, report) for cell in cells)
     return [elements for elements in found if elements is not None]
 
 
-def setup_reports(settings, circuit, cells, h, parallel, options) -> ReportSet:
-    """Spike recording plus one FrameReport hook per enabled report (every rank)."""
+def setup_reports(settings, circuit, cells, h, parallel, options, outputs=None) -> ReportSet:
+    """Spike recording plus one FrameReport hook per enabled report (every rank). Files are
+    written under `outputs` (an outputs.OutputArea: the run's staging directory, so a
+    previous run's reports stay until this run completes), else in output.output_dir."""
     reports = getattr(settings, "reports", ())
     if any(v.attribute == "i_membrane_" for r in reports for v in r.variables):
         h.CVode().use_fast_imem(1)  # before any pointer to i_membrane_ is taken
     population_order = list(circuit.populations)
     buffer_bytes = int(options.report_buffer_mb * MEGABYTE)
     hooks = []
+    output_dir = Path(settings.output.output_dir) if outputs is None else outputs.staging
     for report in reports:
-        path = Path(settings.output.output_dir) / report.file_name
+        path = output_dir / report.file_name
         if parallel.is_root:
-            _remove_stale(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         kind = REPORT_TYPES[report.type]
         if hasattr(kind, "run_hook"):  # a type that records in its own way (extracellular)
             hooks.append(kind.run_hook(report, _report_cells(report, circuit, cells),
-                                       settings.output.output_dir, h, parallel, buffer_bytes))
+                                       output_dir, h, parallel, buffer_bytes))
             continue
         elements = cell_elements(report, _report_cells(report, circuit, cells))
         table = ElementTable.from_cells(elements, population_order)

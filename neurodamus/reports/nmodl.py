@@ -65,7 +65,7 @@ def _names_after(statement: str, body: str) -> list[str]:
 
 
 def _ion_variables(body: str) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for match in re.finditer(rf"\bUSEION\s+({_NAME})([^\n]*)", body):
         ion, rest = match.group(1), match.group(2)
         rest = re.split(r"\bVALENCE\b", rest)[0]
@@ -74,8 +74,8 @@ def _ion_variables(body: str) -> set[str]:
     return names
 
 
-def _declared_units(text: str) -> dict:
-    units = {}
+def _declared_units(text: str) -> dict[str, str]:
+    units: dict[str, str] = {}
     for keyword in ("PARAMETER", "ASSIGNED", "STATE"):
         for match in _DECLARATION.finditer(_block(text, keyword)):
             units.setdefault(match.group(1), match.group(2).strip())
@@ -102,6 +102,7 @@ def scan_mod_text(text: str) -> Mechanism | None:
         return Mechanism(point.group(1), True, frozenset(own | ions), frozenset(),
                          current=currents[0] if currents else None, electrode=bool(electrode),
                          units=units)
+    assert suffix is not None  # a density mechanism: not a point process, so SUFFIX matched
     name = suffix.group(1)
     own -= ions  # an ion variable listed as RANGE is still the ion's
     return Mechanism(name, False, frozenset(f"{v}_{name}" for v in own), frozenset(ions),

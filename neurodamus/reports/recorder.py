@@ -3,10 +3,12 @@ values at its frame times, keeps them in a bounded buffer flushed to this rank's
 and, once every rank has finished, has rank 0 assemble the final SONATA file."""
 
 import shutil
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import NeurodamusError
+from ..outputs import writing
 from .assemble import ReportHeader, assemble_report
 from .buffer import FrameBuffer, PartFile, frames_per_buffer
 from .sampler import FrameSampler, check_can_sample
@@ -35,6 +37,7 @@ class FrameReport:
         self.sampler = self.part = self.buffer = None
         self.first_frame = 0  # a restored run records from here; the checkpoint has the rest
         self.earlier_parts: list[Path] = []
+        self.write_error: OSError | None = None
 
     @property
     def name(self) -> str:
@@ -53,8 +56,9 @@ class FrameReport:
         if (self.frame_count < settings.frame_count and abs(
                 settings.start_time + self.frame_count * settings.dt - h.tstop) < 0.5 * h.dt):
             self.capture_count += 1
-        self.part = PartFile(part_path(self.path, self.parallel.rank), self.table,
-                             self.capture_count)
+        with writing(self.path):  # named as the report the user asked for
+            self.part = PartFile(part_path(self.path, self.parallel.rank), self.table,
+                                 self.capture_count)
         capacity = frames_per_buffer(self.buffer_bytes, self.table.column_count,
                                      self.capture_count)
         self.buffer = FrameBuffer(self.table, capacity, self.part)
@@ -65,7 +69,14 @@ class FrameReport:
             self.sampler.arm(self.first_frame)
 
     def _on_frame(self, values):
-        self.buffer.append(self.combine(values))
+        """Called by NEURON during psolve, where an exception cannot travel: a write error
+        (a full disk) is kept, recording stops, and after_run raises it."""
+        if self.write_error is not None:
+            return
+        try:
+            self.buffer.append(self.combine(values))
+        except OSError as error:
+            self.write_error = error
 
     def after_run(self, h):
         """Write what is left; a rank without values to sample (no element, or elements that
@@ -74,9 +85,14 @@ class FrameReport:
             self.buffer.first_frame = self.capture_count
         else:
             self.sampler.catch_up()  # the frame due at the very end, if any
-        self.buffer.flush()
-        self.part.file.attrs["frames_written"] = self.buffer.frames
-        self.part.close()
+        with writing(self.path):
+            if self.write_error is not None:
+                with suppress(OSError, RuntimeError):  # HDF5 cannot flush either
+                    self.part.close()
+                raise self.write_error
+            self.buffer.flush()
+            self.part.file.attrs["frames_written"] = self.buffer.frames
+            self.part.close()
         if self.buffer.frames != self.capture_count:
             raise NeurodamusError(f"report '{self.name}': {self.buffer.frames} of "
                                   f"{self.capture_count} frames were recorded")
@@ -108,5 +124,6 @@ class FrameReport:
             header = ReportHeader(units=self.settings.unit, start=self.settings.start_time,
                                   end=self.end_time, dt=self.settings.dt,
                                   frame_count=self.frame_count)
-            assemble_report(parts, self.path, header, self.buffer_bytes,
-                            earlier=(self.earlier_parts, self.first_frame))
+            with writing(self.path):
+                assemble_report(parts, self.path, header, self.buffer_bytes,
+                                earlier=(self.earlier_parts, self.first_frame))

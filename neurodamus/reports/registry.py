@@ -1,6 +1,8 @@
 """Report type (the SONATA `type` enum) -> class. The registry is the only list of valid
 types: config validation asks it, so adding a type is one module and one `@register`."""
 
+from typing import ClassVar
+
 REPORT_TYPES: dict[str, type["ReportType"]] = {}
 
 
@@ -22,6 +24,8 @@ class ReportType:
     """
 
     type_name = ""
+    carried_by: ClassVar[str | None] = None  # the report type another type's config stands for
+    marker_key: ClassVar[str | None] = None  # the config key that marks this type
     uses_sections = True  # whether `sections` / `compartments` select what is recorded
     several_variables = False  # summation sums several variables; the others record one
 

@@ -55,7 +55,8 @@ def write_spikes(path, spikes_by_population: dict, order: str = "by_time"):
 
 
 def read_spikes_by_population(path) -> dict:
-    """{population: (times, node_ids)} read with libsonata's SpikeReader (used by tests and tools)."""
+    """{population: (times, node_ids)} read with libsonata's SpikeReader (for tests and
+    tools)."""
     import libsonata
 
     reader = libsonata.SpikeReader(str(path))

@@ -27,7 +27,8 @@ class ReportVariable:
     """One recordable quantity of a `variable_name`.
 
     `mechanism` is a point process name for point-process variables, None for a segment
-    variable, "*" for a synapse report's bare variable (any synapse that has it). `attribute` is what NEURON exposes (`_ref_<attribute>`). `density` marks
+    variable, "*" for a synapse report's bare variable (any synapse that has it). `attribute`
+    is what NEURON exposes (`_ref_<attribute>`). `density` marks
     segment currents in mA/cm2 (multiplied by area / 100 to give nA when a summation
     scales by area). `sign` is -1 for electrode currents in summations, which add
     membrane currents (outward positive) while electrode currents are inward positive.
@@ -137,7 +138,8 @@ def _builtin(name: str, point: bool, variables: set) -> Mechanism:
         # state (after a run it no longer lists the current), the ion's variables do not.
         ion = name[:-len("_ion")]
         names = {f"e{ion}", f"i{ion}", f"{ion}i", f"{ion}o"}
-        return Mechanism(name, False, frozenset(), frozenset(names | {v for v in variables if "_" not in v}))
+        bare = {v for v in variables if "_" not in v}
+        return Mechanism(name, False, frozenset(), frozenset(names | bare))
     if name == "extracellular":  # its i_membrane (mA/cm2) is not the one reports record
         variables = variables - {MEMBRANE_CURRENT}
     return Mechanism(name, False, frozenset(variables),

@@ -5,7 +5,6 @@ import json
 
 import h5py
 import numpy as np
-
 from conftest import run_neurodamus
 
 TIMEOUT = 120
@@ -75,14 +74,16 @@ def test_mechanism_that_does_not_compile(small_circuit, tmp_path):
     run_expecting_error(config, "broken_channel.mod", "does not compile")
 
 
-def test_failed_run_leaves_no_spike_file(small_circuit):
-    """An old spike file is removed before a run that then fails, so nothing looks complete."""
+def test_failed_run_keeps_the_previous_spike_file(small_circuit):
+    """A run that fails leaves the previous run's spike file as it was (it writes its own
+    outputs in a staging directory, which it removes), and no summary claims anything."""
     config = small_circuit()
     output = config.parent / "output"
     output.mkdir(exist_ok=True)
-    (output / "out.h5").write_text("stale")
+    (output / "out.h5").write_text("previous")
     with h5py.File(config.parent / "nodes.h5", "r+") as f:
         templates = f["nodes/exc/0/model_template"]
         templates[...] = np.array(["hoc:NoSuchTemplate"] * templates.shape[0], dtype=object)
     run_expecting_error(config, "NoSuchTemplate")
-    assert not (output / "out.h5").exists()
+    assert (output / "out.h5").read_text() == "previous"
+    assert sorted(p.name for p in output.iterdir()) == ["out.h5"]

@@ -8,10 +8,15 @@ import h5py
 import libsonata
 import numpy as np
 import pytest
-
 from conftest import assert_ok, run_neurodamus
-from neurodamus.testing.circuit_builder import (CircuitSpec, EdgeSpec, PopulationSpec,
-                                                build_circuit, write_simulation_config)
+
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
 
 TSTOP, DT, REPORT_DT = 50.0, 0.025, 0.1
 FRAMES = 500
@@ -158,7 +163,7 @@ def test_net_current_per_compartment_adds_up_to_zero(runs):
     per_node = {}
     for column, (node, _) in enumerate(ids):
         per_node.setdefault(node, []).append(column)
-    for node, columns in per_node.items():
+    for columns in per_node.values():
         assert np.abs(net[:, columns]).max() > 0.01  # not all zero: real currents cancel
         assert np.abs(net[:, columns].astype(float).sum(axis=1)).max() < 1e-5
 
