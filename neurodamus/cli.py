@@ -147,7 +147,8 @@ def run_simulation(args) -> int:
                                     checkpoint_every=args.checkpoint_every,
                                     checkpoint_on_term=args.checkpoint_on_term,
                                     restore_dir=args.restore, lb_mode=args.lb_mode,
-                                    num_target_ranks=None if args.dry_run else args.num_target_ranks,
+                                    num_target_ranks=(None if args.dry_run
+                                                      else args.num_target_ranks),
                                     simulator=args.simulator, dry_run=args.dry_run,
                                     dry_run_ranks=args.num_target_ranks,
                                     dump_cell_state=args.dump_cell_state or (),
@@ -182,7 +183,7 @@ def run_simulation(args) -> int:
     watchdog.stand_down()
     if summary.early:
         return 0
-    if parallel.is_root:
+    if parallel.is_root and summary.spikes_file is not None:
         log.info("Outputs in %s (spikes: %s)", summary.output_dir, summary.spikes_file.name)
         log.info("Done: %d cells, %d synapses, %d spikes, %.1f s wall on %d rank(s)",
                  summary.cells, summary.synapses, summary.spikes, summary.wall_time, summary.ranks)

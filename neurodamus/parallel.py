@@ -9,8 +9,12 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .errors import AgreedError, NeurodamusError, ParallelError
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 log = logging.getLogger(__name__)
 MESSAGES_SHOWN = 3  # distinct failure messages of different ranks shown together
@@ -24,16 +28,18 @@ def _loaded_mpi_library() -> str | None:
     except OSError:
         return None
     preferred = sorted(p for p in paths if os.path.basename(p).startswith("libmpi.so"))
-    return (preferred or sorted(paths) or [None])[0]
+    candidates = preferred or sorted(paths)
+    return candidates[0] if candidates else None
 
 
 @dataclass
 class Parallel:
     """MPI communicator (mpi4py) and NEURON's ParallelContext, created once per process."""
 
-    comm: object
-    pc: object
-    agree_comm: object = None  # a duplicate of comm: agreement never matches a phase's collective
+    comm: "MPI.Comm"
+    pc: Any  # NEURON's ParallelContext (a hoc object)
+    # a duplicate of comm: agreement never matches a phase's collective
+    agree_comm: "MPI.Comm | None" = None
     # told when this rank waits in agree with an error (the watchdog, termination.py)
     failure_listener: Callable[[str | None], None] | None = None
 

@@ -96,8 +96,8 @@ class Simulation:
         self.parallel = parallel
         self.options = options or SimulationOptions()
         self.timings = PhaseTimings()
-        self.cells = []
-        self.stimuli = []
+        self.cells: list = []  # the cells built on this rank (CellRecord)
+        self.stimuli: list = []
         self.synapse_count = 0
         self.outputs: OutputArea | None = None  # where every output is written (outputs.py)
 
@@ -179,7 +179,8 @@ class Simulation:
     def _check_options(self):
         options, run = self.options, self.settings.run
         if options.lb_mode not in LB_MODES:
-            raise NeurodamusError(f"--lb-mode {options.lb_mode}: choose one of {', '.join(LB_MODES)}")
+            raise NeurodamusError(f"--lb-mode {options.lb_mode}: choose one of "
+                                  f"{', '.join(LB_MODES)}")
         if options.num_target_ranks is not None and options.num_target_ranks < 1:
             raise NeurodamusError("--num-target-ranks must be at least 1")
         if self.simulator == "CORENEURON":
@@ -221,7 +222,8 @@ class Simulation:
     def _balance(self, circuit):
         gids = circuit.target_gids(self.settings.node_set)
         if gids.size == 0:
-            raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to simulate")
+            raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to "
+                                  "simulate")
         self.target_count = int(gids.size)
         if self.options.dump_cell_state:
             check_gids(self.options.dump_cell_state, gids)
@@ -274,9 +276,10 @@ class Simulation:
         """Per population, its engine checks the local cells (templates load, attributes and
         morphologies exist) before any cell is built."""
         local = []
-        self.cell_engines = {}
+        self.cell_engines: dict[str, str] = {}  # population -> engine name(s)
         for population in circuit.populations.values():
-            mask = (local_gids >= population.offset) & (local_gids < population.offset + population.size)
+            end = population.offset + population.size
+            mask = (local_gids >= population.offset) & (local_gids < end)
             if not mask.any():
                 continue
             node_ids = population.node_ids(local_gids[mask])
@@ -285,7 +288,8 @@ class Simulation:
                 engine = engine_for(population, population.attributes(
                     ids, ["model_template"])["model_template"], model_type)
                 names = [self.cell_engines.get(population.name), engine.name]
-                self.cell_engines[population.name] = " + ".join(dict.fromkeys(n for n in names if n))
+                known = dict.fromkeys(n for n in names if n)
+                self.cell_engines[population.name] = " + ".join(known)
                 local.append((engine, engine.check(population, ids, self.h, self.parallel.pc)))
         return local
 
@@ -329,13 +333,13 @@ class Simulation:
         attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)
 
     def _prepare_reports(self, circuit):
-        return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel, self.options,
-                             self.outputs)
+        return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel,
+                             self.options, self.outputs)
 
     def _prepare_checkpoints(self, circuit):
         """Check a checkpoint to restore before running anything; prepare saving."""
         self.checkpointer = Checkpointer(self.h, self.parallel, self.settings, circuit, self.cells)
-        self.restore_from = None
+        self.restore_from: Path | None = None
         self.spikes_before = (np.zeros(0), np.zeros(0, np.int64))
         if self.options.restore_dir is not None:
             checkpoint = resolve_checkpoint(self.options.restore_dir)
@@ -364,6 +368,7 @@ class Simulation:
         return control
 
     def _restore(self):
+        assert self.restore_from is not None  # _run_control installs this only then
         times, gids = self.checkpointer.restore(self.restore_from)
         self.checkpointer.resume_reports(self.restore_from, self.reports.hooks)
         for handler in self.connections.keep_alive:
@@ -375,6 +380,7 @@ class Simulation:
             log.info("Restored %s at t = %.3f ms", self.restore_from, self.h.t)
 
     def _save(self, h):
+        assert self.options.save_dir is not None  # _run_control installs this only then
         new_times, new_gids = self.spike_recorder.local_spikes()
         gathered = self.parallel.gather((new_times, new_gids))
         so_far = self.spikes_before
@@ -420,8 +426,7 @@ class Simulation:
         """--dump-cell-state: a hook writing the listed local cells' states."""
         if not self.options.dump_cell_state:
             return []
-        where = self.outputs.staging if self.outputs is not None else self.settings.output.output_dir
-        return [CellStateDump(self.options.dump_cell_state, self.cells, where)]
+        return [CellStateDump(self.options.dump_cell_state, self.cells, self.area.staging)]
 
     @property
     def spike_recorder(self):
@@ -447,7 +452,8 @@ class Simulation:
         for population in circuit.populations.values():
             if population.is_virtual:
                 continue
-            mask = (all_gids >= population.offset) & (all_gids < population.offset + population.size)
+            end = population.offset + population.size
+            mask = (all_gids >= population.offset) & (all_gids < end)
             by_population[population.name] = (all_times[mask], population.node_ids(all_gids[mask]))
         staged = self.area
         with writing(staged.path(output.spikes_file)):

@@ -14,17 +14,42 @@ BIN = Path(sys.executable).parent
 MPIEXEC = str(BIN / "mpiexec") if (BIN / "mpiexec").exists() else shutil.which("mpiexec")
 
 os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
+_mpi_spawned = False  # whether the current test (setup included) started mpiexec
 
 
 def run_neurodamus(args, ranks=1, timeout=300, cwd=None) -> subprocess.CompletedProcess:
     """`mpiexec -n ranks python -m neurodamus args...`, output captured, bounded in time."""
     command = [MPIEXEC, "-n", str(ranks), sys.executable, "-m", "neurodamus", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return _run_mpiexec(command, timeout, cwd)
 
 
 def run_mpi_script(script, args=(), ranks=2, timeout=300) -> subprocess.CompletedProcess:
     command = [MPIEXEC, "-n", str(ranks), sys.executable, str(script), *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    return _run_mpiexec(command, timeout)
+
+
+def _run_mpiexec(command, timeout, cwd=None) -> subprocess.CompletedProcess:
+    global _mpi_spawned
+    _mpi_spawned = True
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    global _mpi_spawned
+    _mpi_spawned = False
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """The `mpi` marker is kept true: a test that starts mpiexec (in its fixtures or its body)
+    and is not marked fails, so `-m "not mpi"` really leaves MPI out."""
+    result = yield
+    if _mpi_spawned and item.get_closest_marker("mpi") is None:
+        pytest.fail("this test runs mpiexec: mark it (or its module) with pytest.mark.mpi",
+                    pytrace=False)
+    return result
 
 
 def assert_one_error(result: subprocess.CompletedProcess, *expected) -> str:

@@ -13,12 +13,16 @@ their own model_type, by that (cells.engine_groups).
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libsonata
 import numpy as np
 
 from ..cells.engines import CellEngine, engine_groups
 from ..connectivity.builder import EDGE_CONVENTIONS
+
+if TYPE_CHECKING:
+    from ..circuit.nodes import NodePopulation
 
 SYNAPSE_SAMPLES = 2  # afferent synapses measured: one inhibitory, one excitatory
 
@@ -44,7 +48,7 @@ def afferent_synapse_counts(settings, circuit, gids) -> np.ndarray:
 class KindGroup:
     """Nodes that one engine builds: a population, or its nodes of one model_type."""
 
-    population: object  # circuit.NodePopulation
+    population: "NodePopulation"
     model_type: str | None
     engine: CellEngine
     positions: np.ndarray  # into the gids asked about

@@ -180,12 +180,12 @@ class ExtracellularReport(ReportType):
         if electrodes is not None:
             chosen = _chosen_channels(raw.get("electrode_channels"), electrodes[0],
                                       f"{key}.electrode_channels", problems)
-        if len(problems.items) > before or chosen is None:
+        if len(problems.items) > before or chosen is None or electrodes is None:
             return None
         channels, positions = electrodes
         return ElectrodeSettings(
-            file=file, channels=tuple(int(c) for c in channels[chosen]),
-            positions=tuple(tuple(float(v) for v in p) for p in positions[chosen]),
+            file=str(file), channels=tuple(int(c) for c in channels[chosen]),
+            positions=tuple((float(x), float(y), float(z)) for x, y, z in positions[chosen]),
             minimum_distance=minimum if minimum in (None, "auto") else float(minimum),
             contributions_dir=contributions)
 
@@ -276,6 +276,8 @@ def transfer_resistances(electrodes, p0, p1, minimum=None) -> np.ndarray:
 class ExtracellularRecorder:
     """Run hook (see run.RunHook) of one extracellular report on one rank."""
 
+    sampler: FrameSampler  # made by before_run
+
     def __init__(self, settings, cells, output_dir: Path, h, parallel, buffer_bytes: int):
         self.settings = settings
         self.electrodes = settings.extension
@@ -285,7 +287,9 @@ class ExtracellularRecorder:
         self.buffer_bytes = int(buffer_bytes)
         contributions = self.electrodes.contributions_dir
         self.contributions_dir = Path(output_dir) / contributions if contributions else None
-        self.refs, blocks, self.cells = [], [], []
+        self.refs: list = []  # NEURON pointers to each segment's i_membrane_
+        self.cells: list[tuple[str, int, slice]] = []  # population, node id, columns
+        blocks = []
         positions = np.asarray(self.electrodes.positions, float)
         for cell in sorted(cells, key=lambda c: (c.population, c.node_id)):
             if not getattr(cell, "sections", None):
@@ -310,8 +314,9 @@ class ExtracellularRecorder:
         if not self.refs:  # a rank without cells still takes (zero) frames with the others
             self.refs = [h._ref_t]
             self.resistances = np.zeros((channels, 1))
-        self.sampler = self.file = None
-        self.block = self.cell_blocks = None
+        self.file: h5py.File | None = None  # rank 0's file
+        self.block = np.zeros((0, channels))  # frames not yet written, allocated by before_run
+        self.cell_blocks: np.ndarray | None = None
         self.filled = self.written = 0
         self.first_frame = 0  # a restored run records from here; the checkpoint has the rest
         self.earlier: Path | None = None
@@ -328,6 +333,7 @@ class ExtracellularRecorder:
 
     def _contribution_path(self, population: str, node_id: int, partial: bool) -> Path:
         name = f".{node_id}.h5.partial" if partial else f"{node_id}.h5"
+        assert self.contributions_dir is not None  # asked for only when contributions are kept
         return self.contributions_dir / population / name
 
     def before_run(self, h):
@@ -395,7 +401,8 @@ class ExtracellularRecorder:
             self.block[self.filled] = self.resistances @ values
         else:
             for index, (_, _, columns) in enumerate(self.cells):
-                self.cell_blocks[index, self.filled] = self.resistances[:, columns] @ values[columns]
+                contribution = self.resistances[:, columns] @ values[columns]
+                self.cell_blocks[index, self.filled] = contribution
             self.block[self.filled] = self.cell_blocks[:, self.filled].sum(axis=0)
         self.filled += 1
 
@@ -415,7 +422,7 @@ class ExtracellularRecorder:
         total = np.empty_like(local) if self.parallel.is_root else None
         self.parallel.comm.Reduce(local, total, root=0)  # mpi4py's default operation: sum
         rows = slice(self.written, self.written + count)
-        if self.parallel.is_root:
+        if self.file is not None:  # rank 0
             self.file["ecp/data"][rows] = total
             self.file.attrs["frames_written"] = rows.stop
         if self.cell_blocks is not None:
@@ -442,7 +449,7 @@ class ExtracellularRecorder:
                                   "contributions (contributions_dir) yet")
         self.sampler.catch_up()
         self._flush()
-        if self.parallel.is_root:
+        if self.file is not None:  # rank 0
             self.file.flush()
             Path(directory).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.partial, Path(directory) / snapshot_name(self.path, 0))

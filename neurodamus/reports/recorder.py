@@ -24,6 +24,9 @@ def snapshot_name(final: Path, rank: int) -> str:
 
 
 class FrameReport:
+    part: PartFile  # this rank's part file and its buffer: opened by before_run
+    buffer: FrameBuffer
+
     def __init__(self, settings, table: ElementTable, path: Path, h, parallel, buffer_bytes: int):
         self.settings = settings
         self.table = table
@@ -34,7 +37,7 @@ class FrameReport:
         self.combine = table.combiner()
         self.end_time = settings.end_time
         self.frame_count = settings.frame_count
-        self.sampler = self.part = self.buffer = None
+        self.sampler: FrameSampler | None = None  # None on a rank with nothing to sample
         self.first_frame = 0  # a restored run records from here; the checkpoint has the rest
         self.earlier_parts: list[Path] = []
         self.write_error: OSError | None = None
@@ -108,7 +111,8 @@ class FrameReport:
         self.part.file.attrs["frames_written"] = frames
         self.part.file.flush()
         Path(directory).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.part.path, Path(directory) / snapshot_name(self.path, self.parallel.rank))
+        snapshot = Path(directory) / snapshot_name(self.path, self.parallel.rank)
+        shutil.copyfile(self.part.path, snapshot)
         self.part.file.attrs["frames_written"] = self.buffer.frames
         return frames
 

@@ -37,7 +37,8 @@ def sort_spikes(times, node_ids, order: str):
 
 
 def write_spikes(path, spikes_by_population: dict, order: str = "by_time"):
-    """Write {population: (times, node_ids)}; the file appears under its name only when complete."""
+    """Write {population: (times, node_ids)}; the file appears under its name only when
+    complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
@@ -45,7 +46,8 @@ def write_spikes(path, spikes_by_population: dict, order: str = "by_time"):
         f.attrs["version"] = np.array([0, 1], dtype=np.uint32)
         f.attrs["magic"] = np.uint32(0x0A7A)
         for population in sorted(spikes_by_population):
-            times, node_ids = sort_spikes(*spikes_by_population[population], order)
+            unsorted_times, unsorted_ids = spikes_by_population[population]
+            times, node_ids = sort_spikes(unsorted_times, unsorted_ids, order)
             group = f.create_group(f"spikes/{population}")
             group.attrs.create("sorting", SORTING_VALUES[order], dtype=SORTING_ENUM)
             stamps = group.create_dataset("timestamps", data=times)
