@@ -2,13 +2,17 @@ COMMENT
 Fast-spiking interneuron channels after Wang & Buzsaki (1996): transient Na with
 instantaneous activation and a delayed-rectifier K, both with temperature factor phi.
 Density mechanism; gnabar, gkbar in S/cm2.
+The CONDUCTANCE hints give NEURON the chord conductances gna, gk as di/dv. Without them
+it differentiates ina numerically, and with instantaneous activation that slope is
+strongly negative near threshold (about -110 mS/cm2 at gnabar = 0.1): once it exceeds
+cm/dt (40 mS/cm2 at dt = 0.025 ms) the implicit step diverges (soma at +200 mV and more).
 ENDCOMMENT
 
 NEURON {
     SUFFIX ndwb
     USEION na READ ena WRITE ina
     USEION k READ ek WRITE ik
-    RANGE gnabar, gkbar, ina, ik, phi
+    RANGE gnabar, gkbar, gna, gk, ina, ik, phi
 }
 
 UNITS {
@@ -30,6 +34,8 @@ ASSIGNED {
     ina (mA/cm2)
     ik (mA/cm2)
     minf (1)
+    gna (S/cm2)
+    gk (S/cm2)
 }
 
 STATE {
@@ -43,10 +49,14 @@ INITIAL {
 }
 
 BREAKPOINT {
+    CONDUCTANCE gna USEION na
+    CONDUCTANCE gk USEION k
     SOLVE states METHOD cnexp
     minf = alpha_m(v) / (alpha_m(v) + beta_m(v))
-    ina = gnabar * minf * minf * minf * h * (v - ena)
-    ik = gkbar * n * n * n * n * (v - ek)
+    gna = gnabar * minf * minf * minf * h
+    gk = gkbar * n * n * n * n
+    ina = gna * (v - ena)
+    ik = gk * (v - ek)
 }
 
 DERIVATIVE states {

@@ -70,3 +70,32 @@ def test_template_cell_spikes_like_hand_built_cell(tmp_path):
     assert expected.size >= 5  # a spike train, not a single spike
     assert times.size == expected.size
     np.testing.assert_allclose(times, expected, rtol=0, atol=1e-9)
+
+
+def test_fast_spiking_soma_stays_between_its_reversal_potentials(h, tmp_path):
+    """NdFsCell under strong steps at the usual dt: its membrane never leaves [E_K, E_Na]
+    (-90, 55 mV), as no sum of its currents can drive it there. Before the ndwb mechanism
+    declared its conductances, NEURON's numerical di/dv of the instantaneous Na activation
+    was more negative than -cm/dt near threshold and a step jumped to +200 mV or more."""
+    from neurodamus.resources import hoc_dir
+    from neurodamus.testing.morphologies import write_interneuron
+
+    h.load_file("stdrun.hoc")
+    h.load_file(str(hoc_dir() / "NdFsCell.hoc"))
+    extremes = []
+    for seed in range(3):
+        write_interneuron(tmp_path / f"fs_{seed}.swc", np.random.default_rng(seed))
+        cell = h.NdFsCell(0, str(tmp_path), f"fs_{seed}.swc")
+        soma = cell.soma[0]
+        for amplitude in (0.25, 0.4, 0.8, 1.5):
+            stim = h.IClamp(soma(0.5))
+            stim.delay, stim.dur, stim.amp = 2.0, 40.0, amplitude
+            voltage = h.Vector().record(soma(0.5)._ref_v)
+            h.dt, h.steps_per_ms = 0.025, 40.0
+            h.finitialize(-65)
+            h.continuerun(45)
+            extremes.append((float(voltage.min()), float(voltage.max())))
+            del stim
+    assert min(low for low, _ in extremes) > -90.0 - 0.5, extremes
+    assert max(high for _, high in extremes) < 55.0, extremes
+    assert max(high for _, high in extremes) > 0.0, extremes  # it did fire
