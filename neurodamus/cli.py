@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also save every T ms of simulated time (the newest is kept)")
     parser.add_argument("--checkpoint-on-term", action="store_true",
                         help="on SIGTERM, save a checkpoint and stop cleanly (needs --save)")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+    parser.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
                         help="end every rank, with a message, when no phase and no run window "
                              "has finished for SECONDS (a hung rank); off by default")
     parser.add_argument("--restore", type=Path, metavar="DIR",
@@ -77,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refuse keys of the simulation config that SONATA does not define "
                              "(by default a warning names them and the closest known key)")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    """--timeout's value: a number of seconds above 0 (argparse turns the error into one
+    usage line)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return seconds
 
 
 def _setup_logging(is_root: bool, verbose: bool, debug_rank: int | None = None):

@@ -1,11 +1,13 @@
 """Bad input under `mpiexec -n 2`: one clear message (file and key named) printed once,
 a non-zero exit, no hang (the subprocess timeout fails the test), no output spikes."""
-
 import json
 
 import h5py
 import numpy as np
+import pytest
 from conftest import run_neurodamus
+
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
 
 TIMEOUT = 120
 

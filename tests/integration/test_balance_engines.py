@@ -25,6 +25,8 @@ from neurodamus.testing.point_style import (
     unique_pairs,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 TSTOP = 120.0
 RANKS = 2
 

@@ -23,6 +23,8 @@ from neurodamus.testing.bbp_style import (
 )
 from neurodamus.testing.circuit_builder import write_simulation_config
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 DUMP = Path(__file__).parent / "scripts" / "dump_bbp_synapses.py"
 TSTOP = 60.0
 SYNAPSE_SEED = 11

@@ -22,6 +22,8 @@ from neurodamus.testing.circuit_builder import (
     write_simulation_config,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 SPEC = CircuitSpec(
     populations=[PopulationSpec("exc", 6, "exc", threshold_current=0.25),
                  PopulationSpec("inh", 3, "inh", threshold_current=0.1),

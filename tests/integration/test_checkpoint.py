@@ -24,6 +24,8 @@ from neurodamus.testing.circuit_builder import (
     write_simulation_config,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 TSTOP = 200.0
 
 

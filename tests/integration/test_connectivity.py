@@ -22,6 +22,8 @@ from neurodamus.testing.circuit_builder import (
     write_simulation_config,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 PROBE = Path(__file__).parent / "scripts" / "probe_simulation.py"
 
 

@@ -9,6 +9,8 @@ from conftest import assert_ok, run_mpi_script, run_neurodamus
 
 from neurodamus.reports import read_spikes_by_population
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 SCRIPT = Path(__file__).parent / "scripts" / "run_and_keep_recorded.py"
 
 

@@ -19,6 +19,8 @@ from neurodamus.testing.point_style import (
     unique_pairs,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 PROBE = Path(__file__).parent / "scripts" / "probe_templated_synapses.py"
 DT = 0.025
 

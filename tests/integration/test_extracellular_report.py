@@ -38,6 +38,8 @@ from neurodamus.testing.circuit_builder import (
     write_simulation_config,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 SIGMA = 0.3  # S/m: with um and nA, 1 / (4 pi sigma r) gives mV
 TSTOP, DT = 6.0, 0.025
 FLOAT32 = 2.0 ** -24

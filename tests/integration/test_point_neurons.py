@@ -24,6 +24,8 @@ from neurodamus.testing.point_style import (
     unique_pairs,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 REFERENCE = Path(__file__).parent / "scripts" / "intfire_reference.py"
 TSTOP = 300.0
 SIZES = {"lgn": 10, "exc": 8, "inh": 4}

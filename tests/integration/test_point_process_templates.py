@@ -21,6 +21,8 @@ from neurodamus.testing.point_templates import (
     build_point_template_circuit,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 REFERENCE = Path(__file__).parent / "scripts" / "point_templates_reference.py"
 TSTOP = 200.0
 POPULATIONS = ("pts", "ball")

@@ -1,9 +1,11 @@
 """Report problems under `mpiexec -n 2`: one message naming the report and key, exit 1 on
 every rank before the run, and no report file (complete or partial) left behind."""
-
 import json
 
+import pytest
 from conftest import run_neurodamus
+
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
 
 
 def run_expecting_error(config):

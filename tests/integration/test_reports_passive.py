@@ -9,12 +9,12 @@ above it for the higher-order terms; float32 storage adds at most 4e-6 mV. The s
 also match the backward Euler recurrence itself to float32 rounding, which shows that what
 remains is the integration error and not a misplaced frame (one frame off would be 0.08 mV).
 """
-
 import math
 
 import h5py
 import libsonata
 import numpy as np
+import pytest
 from conftest import assert_ok, run_neurodamus
 
 from neurodamus.testing.circuit_builder import (
@@ -23,6 +23,8 @@ from neurodamus.testing.circuit_builder import (
     build_circuit,
     write_simulation_config,
 )
+
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
 
 DIAMETER = LENGTH = 20.0  # um: membrane area pi d L (NEURON leaves out the ends)
 G_PAS, E_PAS, CM = 1e-4, -65.0, 1.0  # S/cm2, mV, uF/cm2

@@ -18,6 +18,8 @@ from neurodamus.testing.circuit_builder import (
     write_simulation_config,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 TSTOP, DT, REPORT_DT = 50.0, 0.025, 0.1
 FRAMES = 500
 STEP, RAMP = (0.2, 5.0, 40.0), (0.1, 0.3, 10.0, 30.0)  # (amp, delay, duration), (from, to, ...)

@@ -16,6 +16,8 @@ from neurodamus.testing.circuit_builder import (
     write_simulation_config,
 )
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 
 @pytest.fixture(scope="module")
 def circuit(tmp_path_factory):

@@ -4,6 +4,7 @@ stimulus and time step, so the spike times must agree to round-off (1e-9 ms)."""
 
 import h5py
 import numpy as np
+import pytest
 from conftest import assert_ok, run_neurodamus
 
 from neurodamus.reports import read_spikes_by_population
@@ -52,6 +53,7 @@ def hand_built_spikes(morphology_path) -> np.ndarray:
     return np.array(times)
 
 
+@pytest.mark.mpi
 def test_template_cell_spikes_like_hand_built_cell(tmp_path):
     spec = CircuitSpec(populations=[PopulationSpec("exc", 1, "exc")], seed=11)
     circuit = build_circuit(tmp_path, spec)

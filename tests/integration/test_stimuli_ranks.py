@@ -15,6 +15,8 @@ from conftest import assert_ok, run_neurodamus
 
 from neurodamus.reports import read_spikes_by_population
 
+pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
+
 INPUTS = {
     "background": {"module": "relative_shot_noise", "input_type": "current_clamp",
                    "node_set": "All", "delay": 0.0, "duration": 300.0, "rise_time": 0.5,
