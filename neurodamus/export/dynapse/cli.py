@@ -1,4 +1,5 @@
-"""`neurodamus export-dynapse CONFIG -o DIR [--node-set NAME] [--cores auto|FILE] [--simulate T]`.
+"""`neurodamus export-dynapse CONFIG -o DIR [--node-set NAME] [--cores auto|FILE] [--simulate T]
+[--mismatch PERCENT --seed S]`.
 
 Serial on purpose: it reads a point-neuron network of at most 4096 neurons; no MPI.
 """
@@ -6,14 +7,17 @@ Serial on purpose: it reads a point-neuron network of at most 4096 neurons; no M
 import argparse
 import sys
 
+from .bias_codes import core_bias_codes, rounding_summary
 from .chip_config import build_chip_config
-from .chip_model import simulate_chip
+from .chip_model import DEFAULT_DT_MS, run_chip
 from .cores import read_cores_file
 from .errors import DynapseError, ExportConfigError
 from .inputs import read_replay_spikes
+from .mismatch import check_mismatch_percent, mismatched_config
 from .network import open_configs, read_network
-from .neuron_reference import simulate_neuron
-from .summary import comparison_table, export_summary
+from .neuron_reference import neuron_spike_times
+from .samna_config import write_samna_config
+from .summary import comparison_table, export_summary, write_simulation
 from .writer import write_export
 
 
@@ -38,6 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also run T ms of the exported network on the chip's neuron model "
                              "and in NEURON, with the config's replayed inputs, and print the "
                              "spike counts of each neuron side by side")
+    parser.add_argument("--dt", type=float, default=DEFAULT_DT_MS, metavar="MS",
+                        help="the chip model's step for --simulate, in ms (default "
+                             f"{DEFAULT_DT_MS:g}, converged: events at their exact times); "
+                             "counts and first spike times go to DIR/simulation.json")
+    parser.add_argument("--mismatch", type=float, metavar="PERCENT",
+                        help="with --simulate: give each neuron of the chip model its own "
+                             "currents, drawn with a Gaussian relative spread of PERCENT%% "
+                             "around its core's (device mismatch; see the README)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="seed of the --mismatch draw (default 0): a seed gives the same "
+                             "chip every time")
     return parser
 
 
@@ -45,9 +60,16 @@ def _check_options(args) -> None:
     if args.simulate is not None and not args.simulate > 0:
         raise ExportConfigError(f"needs a positive duration in ms, got {args.simulate:g}",
                                 key="--simulate")
+    if not args.dt > 0:
+        raise ExportConfigError(f"needs a positive step in ms, got {args.dt:g}", key="--dt")
     if args.mv_per_unit is not None and not args.mv_per_unit > 0:
         raise ExportConfigError(f"needs a positive voltage in mV, got {args.mv_per_unit:g}",
                                 key="--mv-per-unit")
+    if args.mismatch is not None:
+        check_mismatch_percent(args.mismatch)
+        if args.simulate is None:
+            raise ExportConfigError("perturbs the chip model's currents, so it needs --simulate",
+                                    key="--mismatch")
 
 
 def export(args, out=None) -> None:
@@ -58,22 +80,37 @@ def export(args, out=None) -> None:
     cores = (None if args.cores == "auto"
              else read_cores_file(args.cores, network.population, network.node_id))
     config, notes = build_chip_config(network, cores)
+    codes = core_bias_codes(config)        # a bias no code reaches is an error before writing
     try:
         json_path, npz_path = write_export(config, args.output, notes)
+        samna_path = write_samna_config(config, args.output, codes)
     except OSError as error:
         raise ExportConfigError(f"cannot write the export: {error}", file=args.output) from None
     print(f"Dynap-SE export of {args.config}: {json_path}, {npz_path}", file=out)
+    print(f"samna configuration: {samna_path}", file=out)
     print(export_summary(config, notes), file=out)
+    print(rounding_summary(config, codes), file=out)
     if args.simulate is None:
         return
     input_spikes, input_notes = read_replay_spikes(configs, network.input_population,
                                                    network.input_node_id)
     for note in input_notes:
         print(f"note: {note}", file=out)
-    chip_counts = simulate_chip(config, input_spikes, args.simulate)
-    neuron_counts = simulate_neuron(network, input_spikes, args.simulate,
-                                    configs.simulation.run.dt)
-    print(comparison_table(config, chip_counts, neuron_counts, args.simulate), file=out)
+    chip_config = config
+    if args.mismatch is not None:
+        chip_config, mismatch = mismatched_config(config, args.mismatch, args.seed)
+        print(mismatch.summary(), file=out)
+    chip = run_chip(chip_config, input_spikes, args.simulate, args.dt)
+    neuron_dt = configs.simulation.run.dt
+    neuron_times = neuron_spike_times(network, input_spikes, args.simulate, neuron_dt)
+    neuron_counts = [len(t) for t in neuron_times]
+    try:
+        path = write_simulation(args.output, config, chip, neuron_times, neuron_dt)
+    except OSError as error:
+        raise ExportConfigError(f"cannot write the simulation: {error}",
+                                file=args.output) from None
+    print(f"spike counts and first spike times: {path}", file=out)
+    print(comparison_table(config, chip.counts, neuron_counts, args.simulate), file=out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,3 +60,11 @@ class TagsExhaustedError(HardwareLimitError):
 
 class HopOutOfRangeError(HardwareLimitError):
     """A route between chips further apart than 7 hops in x or y."""
+
+
+class BiasOutOfRangeError(HardwareLimitError):
+    """A bias current no (coarse, fine) code of the bias generator reaches."""
+
+    def __init__(self, message: str, name: str, excess: float | None = None):
+        self.name = name
+        super().__init__(message, excess=excess)

@@ -2,7 +2,8 @@
 
 Two kinds of neuron are read, decided by `model_template` (`schema:Resource`):
 
-* `IntFire1` (NEURON's): `tau` (ms) and `refrac` (ms); threshold 1, no bias, reset 0. Its
+* `IntFire1` (NEURON's): `tau` and `refrac` in seconds, as bmtk gives them and as the
+  simulation driver reads them (cells/point.py), x 1000 into ms; threshold 1, no bias, reset 0. Its
   weights are jumps of the membrane state m. It has no synaptic time constant; the chip's
   synapse cannot be instantaneous, so the export gives it INTFIRE1_TAU_SYN_MS.
 * anything else: a current-based LIF with an exponential synaptic current, given either
@@ -34,7 +35,8 @@ from .parameters import DEFAULT_T_REF_MS, PARAMETER_NAMES, LifParameters
 POINT_MODEL_TYPES = ("point_neuron", "point_process")
 INTFIRE1_TAU_SYN_MS = 1.0
 DEFAULT_DELAY_MS = 1.0           # NEURON's NetCon default, for edges without `delay`
-NEURON_INTFIRE1_DEFAULTS = {"tau": 10.0, "refrac": 5.0}
+NEURON_INTFIRE1_DEFAULTS = {"tau": 10.0, "refrac": 5.0}      # ms, where the file has none
+INTFIRE1_SECONDS_TO_MS = 1000.0     # bmtk's IntFire1 `tau` and `refrac` are in seconds
 SKIPPED_EDGE_TYPES = ("electrical", "synapse_astrocyte", "endfoot", "neuromodulatory")
 
 SYNONYMS = {
@@ -215,8 +217,10 @@ def _read_population(population: libsonata.NodePopulation, ids: np.ndarray, note
             if not reader.has(key):
                 notes.append(f"population '{name}': IntFire1 without '{key}', NEURON's default "
                              f"{default:g} ms used")
-        columns["tau_mem_ms"][intfire] = reader.read("tau", NEURON_INTFIRE1_DEFAULTS["tau"])
-        columns["t_ref_ms"][intfire] = reader.read("refrac", NEURON_INTFIRE1_DEFAULTS["refrac"])
+        for key, column in (("tau", "tau_mem_ms"), ("refrac", "t_ref_ms")):
+            columns[column][intfire] = (
+                reader.read(key) * INTFIRE1_SECONDS_TO_MS if reader.has(key)
+                else NEURON_INTFIRE1_DEFAULTS[key])
         columns["tau_syn_ms"][intfire] = INTFIRE1_TAU_SYN_MS
         columns["threshold"][intfire], columns["bias"][intfire] = 1.0, 0.0
         columns["reset"][intfire] = 0.0

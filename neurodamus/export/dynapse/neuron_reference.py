@@ -42,7 +42,7 @@ class _LifCell:
         self.receiver.tau, self.receiver.e = tau_syn, SYNAPSE_REVERSAL
         self.clamp = h.SEClamp(section(0.5))
         self.clamp.rs, self.clamp.amp1, self.clamp.dur1 = CLAMP_RESISTANCE_MOHM, reset, 0.0
-        self.spikes = []
+        self.spikes: list[float] = []
         self.detector = h.NetCon(section(0.5)._ref_v, None, sec=section)
         self.detector.threshold = threshold
         self.detector.record(self._on_spike)
@@ -64,17 +64,17 @@ class _LifCell:
         """Synaptic drive jump w as the ExpSyn conductance that injects w·g_pas current."""
         return w * self.conductance_uS / SYNAPSE_REVERSAL
 
-    def count(self) -> int:
-        return len(self.spikes)
+    def times(self) -> np.ndarray:
+        return np.array(self.spikes, dtype=float)
 
 
 class _IntFire1Cell:
     def __init__(self, h, tau_mem, t_ref):
         self.receiver = h.IntFire1()
         self.receiver.tau, self.receiver.refrac = tau_mem, t_ref
-        self.h, self.times = h, h.Vector()
+        self.h, self.recorded = h, h.Vector()
         self.recorder = h.NetCon(self.receiver, None)
-        self.recorder.record(self.times)
+        self.recorder.record(self.recorded)
 
     def restart(self):
         pass
@@ -85,13 +85,20 @@ class _IntFire1Cell:
     def weight(self, w: float) -> float:
         return w
 
-    def count(self) -> int:
-        return int(self.times.size())
+    def times(self) -> np.ndarray:
+        return np.array(self.recorded, dtype=float)
 
 
 def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
                     dt_ms: float) -> np.ndarray:
     """Spike count per neuron of the circuit run in NEURON for `duration_ms`."""
+    return np.array([len(t) for t in neuron_spike_times(network, input_spikes, duration_ms,
+                                                        dt_ms)], dtype=np.int64)
+
+
+def neuron_spike_times(network: PointNetwork, input_spikes, duration_ms: float,
+                       dt_ms: float) -> list:
+    """Spike times (ms) per neuron of the circuit run in NEURON for `duration_ms`."""
     os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")   # no "no DISPLAY" warning
     from neuron import h  # only here: an export without --simulate needs no NEURON
 
@@ -127,4 +134,4 @@ def simulate_neuron(network: PointNetwork, input_spikes, duration_ms: float,
     h.dt = dt_ms
     h.finitialize(0.0)
     h.continuerun(duration_ms)
-    return np.array([cell.count() for cell in cells], dtype=np.int64)
+    return [cell.times() for cell in cells]

@@ -1,8 +1,12 @@
 """What the terminal shows: the export in a few lines, and the check simulation's spike counts."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from .chip_config import ChipConfig
+from .chip_model import ChipRun
 from .cores import MAX_CORES, SPREAD_LIMIT
 from .parameters import CURRENT_NAMES
 
@@ -58,3 +62,35 @@ def comparison_table(config: ChipConfig, chip_counts, neuron_counts, duration_ms
         lines.append("  ".join(cell.rjust(width) if k >= 1 else cell.ljust(width)
                                for k, (cell, width) in enumerate(zip(row, widths))))
     return "\n".join(lines)
+
+
+def _first(times) -> float | None:
+    return float(times[0]) if len(times) else None
+
+
+def simulation_document(config: ChipConfig, chip: ChipRun, neuron_times, neuron_dt_ms: float):
+    """Per neuron: the chip model's and NEURON's spike counts and first spike times (ms,
+    null where it did not fire), with the steps both used."""
+    neurons = []
+    for i in range(len(config.neuron_node_id)):
+        neurons.append({
+            "population": str(config.neuron_population[i]),
+            "node_id": int(config.neuron_node_id[i]),
+            "chip_model": {"count": len(chip.spike_times[i]),
+                           "first_spike_ms": _first(chip.spike_times[i])},
+            "neuron": {"count": len(neuron_times[i]),
+                       "first_spike_ms": _first(neuron_times[i])}})
+    return {"duration_ms": chip.duration_ms,
+            "chip_model": {"dt_ms": chip.dt_ms, "integrator": "RK4 in ln(I_mem), events at "
+                           "their exact times", "total": int(chip.counts.sum())},
+            "neuron": {"dt_ms": neuron_dt_ms, "total": int(sum(len(t) for t in neuron_times))},
+            "neurons": neurons}
+
+
+def write_simulation(directory, config: ChipConfig, chip: ChipRun, neuron_times,
+                     neuron_dt_ms: float) -> Path:
+    """DIR/simulation.json (see simulation_document)."""
+    path = Path(directory) / "simulation.json"
+    document = simulation_document(config, chip, neuron_times, neuron_dt_ms)
+    path.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
+    return path

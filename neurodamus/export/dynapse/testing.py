@@ -165,7 +165,7 @@ def example_spec(seed: int = 7, tstop: float = 200.0) -> PointNetworkSpec:
     synonym mixed), 5 replayed inputs; excitatory and inhibitory edges, one duplicated edge."""
     rng = np.random.default_rng(seed)
     intfire = PointPopulation("exc", 6, "nrn:IntFire1",
-                              dynamics_params={"tau": 20.0, "refrac": 2.0})
+                              dynamics_params={"tau": 0.020, "refrac": 0.002})
     lif = PointPopulation("lif", 4, "nest:iaf_psc_exp",
                           attributes={"tau_m": [20.0, 20.0, 18.0, 22.0], "V_th": -50.0,
                                       "V_rest": -65.0, "C_m": 250.0},

@@ -2,7 +2,7 @@
 
 Both files are written under a temporary name and renamed when complete. read_json rebuilds
 every ChipConfig array from the JSON layout; what the JSON adds for readers (chip bias names,
-weight errors, the output map, notes) is derived from those arrays and not read back.
+bias codes, weight errors, the output map, notes) is derived from those arrays and not read back.
 """
 
 import dataclasses
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .bias_codes import BiasCode, core_bias_codes
 from .chip_config import ChipConfig
 from .errors import ExportConfigError
 from .parameters import CHIP_BIAS_NAMES, CURRENT_NAMES, I_SCALE, PARAMETER_NAMES, chip_biases
@@ -65,7 +66,8 @@ def read_npz(path) -> ChipConfig:
     return ChipConfig(**values)
 
 
-def _core_document(config: ChipConfig, row: int, neuron_row: np.ndarray, error) -> dict:
+def _core_document(config: ChipConfig, row: int, neuron_row: np.ndarray, error,
+                   codes: dict[str, BiasCode]) -> dict:
     currents = config.core_currents[row]
     return {
         "chip": int(config.core_chip[row]), "core": int(config.core_index[row]),
@@ -74,6 +76,7 @@ def _core_document(config: ChipConfig, row: int, neuron_row: np.ndarray, error) 
         "current_chip_names": {name: list(CHIP_BIAS_NAMES[name]) for name in CURRENT_NAMES},
         "chip_biases_A": chip_biases(currents, config.core_base_weights[row]),
         "base_weights_A": config.core_base_weights[row].tolist(),
+        "bias_codes": {name: code.as_document() for name, code in codes.items()},
         "spread": {name: float(v) for name, v in zip(CURRENT_NAMES, config.core_spread[row])},
         "weight_error": dict(zip(("rms", "max_abs", "max_relative"), error)),
     }
@@ -116,6 +119,7 @@ def to_document(config: ChipConfig, notes=()) -> dict:
     n_neurons, n_inputs = len(config.neuron_node_id), len(config.input_node_id)
     neuron_row = config.neuron_core_row
     errors = config.quantization_errors()
+    codes = core_bias_codes(config)
     cams = _rows_by(config.cam_neuron, n_neurons)
     dests = _rows_by(config.dest_neuron, n_neurons)
     input_dests = _rows_by(config.input_dest_channel, n_inputs)
@@ -131,7 +135,7 @@ def to_document(config: ChipConfig, notes=()) -> dict:
         "board": {"chip_positions": config.chip_position.tolist()},
         "summary": {"neurons": n_neurons, "cores": len(config.core_chip), "inputs": n_inputs,
                     "sonata_edges": config.n_edges, "cam_entries": len(config.cam_neuron)},
-        "cores": [_core_document(config, row, neuron_row, errors[row])
+        "cores": [_core_document(config, row, neuron_row, errors[row], codes[row])
                   for row in range(len(config.core_chip))],
         "neurons": [_neuron_document(config, i, cams[i], dests[i]) for i in range(n_neurons)],
         "input_map": [{

@@ -1,0 +1,125 @@
+"""samna_config.json: the layout samna reads, and the codes, CAM and routes round-tripping."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neurodamus.export.dynapse.bias_codes import code_current, core_bias_codes
+from neurodamus.export.dynapse.chip_config import build_chip_config
+from neurodamus.export.dynapse.cli import main
+from neurodamus.export.dynapse.cores import read_cores_file
+from neurodamus.export.dynapse.errors import ExportConfigError
+from neurodamus.export.dynapse.network import open_configs, read_network
+from neurodamus.export.dynapse.samna_config import (
+    SAMNA_JSON_NAME,
+    read_samna_config,
+    write_samna_config,
+)
+from neurodamus.export.dynapse.testing import example_spec, write_network
+
+
+@pytest.fixture(scope="module")
+def two_chip_export(tmp_path_factory):
+    """The example network on two chips (an exc core on chip 1), written once."""
+    directory = tmp_path_factory.mktemp("samna")
+    sim_config = write_network(directory / "circuit", example_spec())
+    cores_file = directory / "cores.json"
+    cores_file.write_text(json.dumps({"cores": [
+        {"chip": 0, "core": 0, "population": "exc", "node_ids": [0, 1, 2]},
+        {"chip": 1, "core": 2, "population": "exc", "node_ids": [3, 4, 5]},
+        {"chip": 0, "core": 3, "population": "lif", "node_ids": [0, 1, 2, 3]}]}))
+    network = read_network(open_configs(sim_config))
+    config, _ = build_chip_config(network, read_cores_file(cores_file, network.population,
+                                                           network.node_id))
+    codes = core_bias_codes(config)
+    path = write_samna_config(config, directory, codes)
+    return config, codes, path
+
+
+def test_layout_is_samnas_configuration(two_chip_export):
+    config, codes, path = two_chip_export
+    document = json.loads(path.read_text())
+    chips = document["value0"]["chips"]
+    assert len(chips) == 2
+    for chip in chips:
+        assert list(chip["cores"]) == [f"value{k}" for k in range(4)]
+        for core in chip["cores"].values():
+            if not core["parameters"]:                        # unused: nothing to set
+                assert core["neurons"] == {}
+                continue
+            assert len(core["neurons"]) == 256
+            neuron = core["neurons"]["value0"]
+            assert len(neuron["synapses"]) == 64 and len(neuron["destinations"]) == 4
+            assert set(neuron["synapses"]["value0"]) == {
+                "dendrite", "stp", "weight", "preciseDelay", "mismatchedDelay", "tag"}
+            assert set(neuron["destinations"]["value0"]) == {"core", "xHop", "yHop", "tag"}
+            assert sum(key.startswith("latch") for key in neuron) == 14
+    used = chips[0]["cores"]["value0"]["parameters"]
+    assert [entry["key"] for entry in used] == list(codes[0])
+    for entry in used:
+        assert entry["value"]["type"] == ord(entry["key"][-1])
+        assert set(entry["value"]) == {"type", "coarseValue", "fineValue"}
+    assert chips[0]["cores"]["value1"] == {"neurons": {}, "parameters": []}
+
+
+def test_codes_round_trip_and_reproduce_their_currents(two_chip_export):
+    config, codes, path = two_chip_export
+    back = read_samna_config(path)
+    assert set(back.parameters) == {(int(c), int(k))
+                                    for c, k in zip(config.core_chip, config.core_index)}
+    for row, (chip, core) in enumerate(zip(config.core_chip, config.core_index)):
+        programmed = back.parameters[(int(chip), int(core))]
+        assert list(programmed) == list(codes[row])
+        for name, (kind, coarse, fine) in programmed.items():
+            code = codes[row][name]
+            assert (kind, coarse, fine) == (code.type, code.coarse, code.fine)
+            assert code_current(name, coarse, fine) == code.current
+
+
+def test_cam_routes_and_dc_latch_round_trip(two_chip_export):
+    config, _, path = two_chip_export
+    back = read_samna_config(path)
+    target = config.cam_neuron
+    expected_cam = np.column_stack([
+        config.neuron_chip[target], config.neuron_core[target], config.neuron_address[target],
+        config.cam_slot, config.cam_dendrite, config.cam_mask, config.cam_tag])
+    assert np.array_equal(np.unique(back.cam, axis=0), np.unique(expected_cam, axis=0))
+    assert len(back.cam) == len(config.cam_neuron)
+    source = config.dest_neuron
+    expected_dest = np.column_stack([
+        config.neuron_chip[source], config.neuron_core[source], config.neuron_address[source],
+        config.dest_slot, config.dest_core_mask, config.dest_x_hop, config.dest_y_hop,
+        config.dest_tag])
+    non_empty = np.any(expected_dest[:, 4:] != 0, axis=1)  # a monitor route with tag 0 is blank
+    assert np.array_equal(np.unique(back.destinations, axis=0),
+                          np.unique(expected_dest[non_empty], axis=0))
+    assert np.any(back.destinations[:, 5] != 0)              # routes between the two chips
+    dc = config.core_currents[config.neuron_core_row, 7] > 0  # Idc
+    for i in range(len(config.neuron_node_id)):
+        key = (int(config.neuron_chip[i]), int(config.neuron_core[i]),
+               int(config.neuron_address[i]))
+        assert back.dc_latch[key] == bool(dc[i])
+    assert sum(back.dc_latch.values()) == int(dc.sum()) > 0
+
+
+def test_a_file_that_is_not_a_samna_configuration_is_named(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(ExportConfigError, match="other.json"):
+        read_samna_config(path)
+
+
+def test_command_writes_the_samna_file_and_the_bias_codes(tmp_path, capsys):
+    sim_config = write_network(tmp_path / "circuit", example_spec())
+    assert main([str(sim_config), "-o", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert f"samna configuration: {tmp_path / 'out' / SAMNA_JSON_NAME}" in printed
+    assert "worst rounding error" in printed
+    document = json.loads((tmp_path / "out" / "dynapse.json").read_text())
+    leak = document["cores"][0]["bias_codes"]["SOIF_LEAK_N"]
+    assert leak["type"] == "N" and 0 <= leak["coarse"] <= 5 and 0 <= leak["fine"] <= 255
+    assert leak["requested_A"] == pytest.approx(document["cores"][0]["currents_A"]["Itau_mem"])
+    assert abs(leak["coded_A"] / leak["requested_A"] - 1) == pytest.approx(
+        abs(leak["relative_error"]))
+    assert read_samna_config(tmp_path / "out" / SAMNA_JSON_NAME).parameters
