@@ -7,7 +7,6 @@ same arguments always give the same circuit.
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +78,7 @@ class CircuitSpec:
 
 
 TEMPLATES = {"exc": "NdExcCell", "inh": "NdFsCell"}
-HOC_HELPERS = ["nd_morphology.hoc"]  # our templates load_file it from their own directory
+HOC_HELPER = "nd_morphology.hoc"  # our templates load_file it; the circuit's copies inline it
 MORPHOLOGY_WRITERS = {"exc": write_pyramidal, "inh": write_interneuron}
 # Tsodyks-Markram parameters by synapse kind (typical cortical values).
 TM_PARAMETERS = {
@@ -134,13 +133,22 @@ class CircuitBuilder:
             ]
 
     def _write_templates(self):
-        """Copies of the hoc templates the circuit uses, in its biophysical_neuron_models_dir
-        (emodels/), so that `hoc:NdExcCell` resolves, as SONATA says, to a file there and
-        other readers (bluepysnap, bluecellulab) find the cell model."""
+        """The hoc templates the circuit uses, in its biophysical_neuron_models_dir (emodels/),
+        so that `hoc:NdExcCell` resolves, as SONATA says, to a file there and other readers
+        (bluepysnap, bluecellulab) find the cell model. Each file stands alone: the morphology
+        helper it would load_file is written into it, because bluecellulab runs a template's
+        text (renamed) rather than loading the file, so a relative load_file finds nothing."""
         (self.directory / "emodels").mkdir(exist_ok=True)
-        names = [f"{TEMPLATES[kind]}.hoc" for kind in self._kinds()]
-        for name in names + (HOC_HELPERS if names else []):
-            shutil.copyfile(hoc_dir() / name, self.directory / "emodels" / name)
+        helper = (hoc_dir() / HOC_HELPER).read_text()
+        for kind in self._kinds():
+            name = f"{TEMPLATES[kind]}.hoc"
+            text = (hoc_dir() / name).read_text()
+            loader = f'{{ load_file("{HOC_HELPER}") }}'
+            if loader not in text:
+                raise ValueError(f"{name} no longer loads {HOC_HELPER}: update the generator")
+            standalone = text.replace(loader, f"// {HOC_HELPER}, written in so that this file "
+                                              f"stands alone:\n{helper}")
+            (self.directory / "emodels" / name).write_text(standalone)
 
     def _write_nodes(self):
         with h5py.File(self.directory / "nodes.h5", "w") as f:

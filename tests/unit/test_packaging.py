@@ -108,3 +108,29 @@ def test_example_template_loads_without_neurodamus():
     assert result.returncode == 0, result.stderr
     sections, has_soma = result.stdout.split()[-2:]
     assert int(sections) > 3 and has_soma == "True"
+
+
+RUN_AS_TEXT = """
+import sys
+from pathlib import Path
+from neuron import h
+template, morphology = Path(sys.argv[1]), Path(sys.argv[2])
+h(template.read_text().replace("NdExcCell", "NdExcCell_renamed"))  # as bluecellulab does
+cell = h.NdExcCell_renamed(0, str(morphology.parent), morphology.name).getCell()
+counts = [cell.nSecAll, cell.nSecSoma, cell.nSecAxonal, cell.nSecBasal, cell.nSecApical]
+print(*[int(c) for c in counts], len(list(cell.all)), int(cell.nSecAxonalOrig))
+"""
+
+
+def test_example_template_runs_as_text_with_the_bbp_cell_interface():
+    """bluecellulab renames a template and runs its text (no file, so no directory to load
+    helpers from), then reads the BBP interface: getCell() and the section counts."""
+    bluepysnap = pytest.importorskip("bluepysnap")
+    nodes = bluepysnap.Circuit(str(EXAMPLE / "circuit_config.json")).nodes["exc"]
+    result = subprocess.run([sys.executable, "-c", RUN_AS_TEXT, nodes.models.get_filepath(0),
+                             nodes.morph.get_filepath(0)], check=False, capture_output=True,
+                            text=True, timeout=60, cwd="/")
+    assert result.returncode == 0, result.stderr
+    every, soma, axon, basal, apical, listed, axon_before = map(int, result.stdout.split()[-7:])
+    assert every == listed == soma + axon + basal + apical and soma == 1
+    assert axon > 0 and basal > 0 and apical > 0 and axon_before == axon
