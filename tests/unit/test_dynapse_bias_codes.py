@@ -20,6 +20,7 @@ from neurodamus.export.dynapse.network import PointNetwork
 from neurodamus.export.dynapse.parameters import (
     BASE_WEIGHT_BIAS_NAMES,
     CHIP_BIAS_NAMES,
+    CURRENT_NAMES,
     UNUSED_CHIP_BIASES,
     LifParameters,
     lif_to_currents,
@@ -110,7 +111,9 @@ def test_core_codes_cover_every_chip_bias_and_report_the_worst_rounding():
     assert len(codes) == 1
     assert set(codes[0]) == {n for names in CHIP_BIAS_NAMES.values() for n in names} | set(
         UNUSED_CHIP_BIASES) | set(BASE_WEIGHT_BIAS_NAMES)
-    assert codes[0]["SOIF_DC_P"].requested == pytest.approx(5e-9)
+    # The matched conversion: Idc = bias x 10 nA + Itau_mem.
+    itau_mem = config.core_currents[0, CURRENT_NAMES.index("Itau_mem")]
+    assert codes[0]["SOIF_DC_P"].requested == pytest.approx(5e-9 + itau_mem)
     line = rounding_summary(config, codes)
     assert line.startswith("bias codes: 23 (coarse, fine) codes; worst rounding error")
     assert "on chip 0 core 0" in line

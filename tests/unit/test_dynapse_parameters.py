@@ -22,9 +22,9 @@ def column(currents, name):
     return currents[:, CURRENT_NAMES.index(name)]
 
 
-def test_conversion_matches_the_reference_values():
+def test_rockpool_conversion_matches_the_reference_values():
     currents = lif_to_currents(tau_mem_ms=[10, 20, 30], tau_syn_ms=[5, 10, 20],
-                               threshold=[1, 1.5, 2], bias=[0, 0.1, 0.2])
+                               threshold=[1, 1.5, 2], bias=[0, 0.1, 0.2], currents="rockpool")
     expected = {
         "Itau_mem": [1.0638e-11, 5.3191e-12, 3.5461e-12],
         "Itau_syn": [1.7731e-10, 8.8652e-11, 4.4326e-11],
@@ -39,6 +39,26 @@ def test_conversion_matches_the_reference_values():
     np.testing.assert_allclose(column(currents, "Igain_syn"), 100 * column(currents, "Itau_syn"))
     for name in ("Itau_ahp", "If_nmda", "Igain_ahp", "Ipulse_ahp", "Iw_ahp"):
         assert not column(currents, name).any(), name
+
+
+def test_matched_conversion_keeps_time_constants_and_maps_threshold_and_synapse():
+    kwargs = dict(tau_mem_ms=[10, 20, 30], tau_syn_ms=[5, 10, 20], threshold=[1, 1.5, 2],
+                  bias=[0, 0.1, 0.2], t_ref_ms=[1, 2, 3])
+    matched, rockpool = lif_to_currents(**kwargs), lif_to_currents(**kwargs, currents="rockpool")
+    for name in ("Itau_mem", "Itau_syn", "Igain_mem", "Ipulse", "Iref", "Itau_ahp", "Iw_ahp"):
+        np.testing.assert_array_equal(column(matched, name), column(rockpool, name), name)
+    # I_mem = G·u·Iscale with G = Igain_mem / Itau_mem = 4: the threshold is 4x Rockpool's.
+    np.testing.assert_allclose(column(matched, "Ispkthr"), [40e-9, 60e-9, 80e-9])
+    # The DPI subtracts its leak from its input: the DC source carries it where bias > 0.
+    np.testing.assert_allclose(column(matched, "Idc"),
+                               [0.0, 1e-9 + 5.3191e-12, 2e-9 + 3.5461e-12], rtol=1e-4)
+    # A spike's synaptic jump (1 - e^(-t_pulse/tau_syn))·Igain_syn/Itau_syn·I_w is I_w itself.
+    tau_syn = np.array([5e-3, 10e-3, 20e-3])
+    jump = -np.expm1(-10e-6 / tau_syn) * column(matched, "Igain_syn") / column(matched, "Itau_syn")
+    np.testing.assert_allclose(jump, 1.0)
+    np.testing.assert_allclose(column(matched, "Igain_syn"), 88.7e-9, rtol=2e-3)
+    with pytest.raises(ValueError, match="currents must be one of"):
+        lif_to_currents(**kwargs, currents="samna")
 
 
 def test_inverse_relations_give_back_the_time_constants():
@@ -83,7 +103,7 @@ def test_core_average_reports_the_worst_neurons_distance_from_the_mean():
 
 
 def test_chip_biases_name_every_current_and_keep_the_synaptic_time_constant():
-    currents = lif_to_currents(20, 5, 1.5, 0.1)[0]
+    currents = lif_to_currents(20, 5, 1.5, 0.1, currents="rockpool")[0]
     biases = chip_biases(currents, np.array([1e-9, 2e-9, 3e-9, 4e-9]))
     assert biases["SOIF_LEAK_N"] == currents[CURRENT_NAMES.index("Itau_mem")]
     assert biases["SOIF_SPKTHR_P"] == pytest.approx(15e-9)

@@ -11,7 +11,13 @@ import numpy as np
 
 from .cores import CORES_PER_CHIP, CoreAssignment, assign_cores
 from .network import PointNetwork
-from .parameters import I_SCALE, check_representable, core_average, lif_to_currents
+from .parameters import (
+    DEFAULT_CONVERSION,
+    I_SCALE,
+    check_representable,
+    core_average,
+    lif_to_currents,
+)
 from .quantize import MASK_BITS, N_BASE_WEIGHTS, quantize_weights
 from .routing import merge_connections, route
 
@@ -92,13 +98,15 @@ class ChipConfig:
                 else self.neuron_name(source))
 
 
-def build_chip_config(network: PointNetwork, cores: CoreAssignment | None = None):
+def build_chip_config(network: PointNetwork, cores: CoreAssignment | None = None,
+                      currents: str = DEFAULT_CONVERSION):
     """(ChipConfig, notes): checks parameters, assigns cores (auto unless given), routes and
-    quantizes."""
+    quantizes; `currents` is the conversion of parameters.lif_to_currents."""
     names = [network.neuron_name(i) for i in range(network.n_neurons)]
     check_representable(network.params, names)
     p = network.params
-    neuron_currents = lif_to_currents(p.tau_mem_ms, p.tau_syn_ms, p.threshold, p.bias, p.t_ref_ms)
+    neuron_currents = lif_to_currents(p.tau_mem_ms, p.tau_syn_ms, p.threshold, p.bias, p.t_ref_ms,
+                                      currents)
     cores = cores if cores is not None else assign_cores(network.population, neuron_currents)
     connections = merge_connections(network.edge_source, network.edge_from_input,
                                     network.edge_target, network.edge_weight)
@@ -139,4 +147,8 @@ def build_chip_config(network: PointNetwork, cores: CoreAssignment | None = None
         input_dest_tag=routing.input_dest_tag, chip_position=cores.chip_position,
         mv_per_unit=float("nan") if network.mv_per_unit is None else float(network.mv_per_unit),
         n_edges=connections.n_edges)
-    return config, network.notes + cores.notes
+    notes = network.notes + cores.notes
+    if currents == "rockpool":
+        notes += ("currents: Rockpool's conversion (Ispkthr = threshold x 10 nA, "
+                  "Igain_syn = 100 Itau_syn): the chip's rates are not the LIF's",)
+    return config, notes

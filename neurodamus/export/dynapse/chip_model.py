@@ -12,8 +12,10 @@ default DEFAULT_DT_MS is converged on the networks of the tests (counts equal at
   DPI's exponential rise from the dark current I_0 is a straight line, which a fixed step
   follows; in I_mem, forward Euler needs dt far below 10 µs there and overshoots where
   inhibition shortens τ_mem (the old model: 85 spikes at 1 ms, 0 at 0.1 ms on one neuron).
-  Where the step would still be too long for the local rate (strong shunting, strong drive),
-  it is cut into equal sub-steps, so no step is unstable.
+  Where the step would still be too long for the local rate (strong shunting, strong drive)
+  or would let y rise by more than MAX_Y_STEP (the fast rise from I_0, which a long step
+  carries past the bend at Igain_mem and over the threshold), it is cut into equal sub-steps,
+  each neuron its own number (a power of 2), so no step is unstable.
 * A spike's time is interpolated within its step; it reaches its targets at the start of
   the next step (the chip has no programmable delays). The membrane is held at I_0 for the
   refractory period t_ref.
@@ -51,6 +53,7 @@ from .routing import DENDRITE_CODES
 DEFAULT_DT_MS = 0.1
 FEEDBACK_EXPONENT = KAPPA / (KAPPA + 1)   # κ'/κ with κ' = κ²/(κ+1)
 MAX_STEP_RATE = 1.5                       # |dy/dy'|·dt per sub-step (RK4 is stable below 2.78)
+MAX_Y_STEP = 1.0                          # |dy| per sub-step: at most an e-fold of I_mem
 MAX_SUBSTEPS = 256
 _Y_FLOOR = np.log(I_0)
 
@@ -99,7 +102,19 @@ class _Membrane:
     def __init__(self, i: dict, feedback: bool):
         self.itau, self.igain, self.idc = i["Itau_mem"], i["Igain_mem"], i["Idc"]
         self.feedback = feedback
+        self._set_rates()
+
+    def subset(self, rows: np.ndarray) -> "_Membrane":
+        """The same model for the neurons `rows` only."""
+        part = object.__new__(_Membrane)
+        part.itau, part.igain, part.idc = self.itau[rows], self.igain[rows], self.idc[rows]
+        part.feedback = self.feedback
+        part._set_rates()
+        return part
+
+    def _set_rates(self):
         self.rate_per_amp = KAPPA / (U_T * C_MEM)       # 1/τ_mem = this × I_leak
+        self.y_bend = np.log(self.igain) + 1.0          # where the rise from I_0 slows down
 
     def rate(self, y, i_ampa, i_gaba, open_):
         i_mem = np.exp(y)
@@ -225,14 +240,35 @@ class _State:
 def _advance(membrane: _Membrane, state: _State, open_, tau_syn_ms, h_ms: float,
              y_cap) -> _State:
     """The state after h_ms: synapses exactly, the membrane by RK4 in sub-steps short enough
-    for the local rate (see MAX_STEP_RATE)."""
+    for the local rate (see MAX_STEP_RATE) and short enough that y moves by at most MAX_Y_STEP
+    in one rise (the rise from I_0 is fast but not stiff: a long step there overshoots the bend
+    at I_mem ≈ Igain_mem and can cross the threshold in a single step)."""
     h_total = h_ms * 1e-3
-    stiffness = membrane.stiffness(state.y, state.ampa, state.gaba)[open_]
-    n_sub = int(min(MAX_SUBSTEPS, max(1, np.ceil(h_total * stiffness.max(initial=0.0)
-                                                 / MAX_STEP_RATE))))
+    stiffness = np.where(open_, membrane.stiffness(state.y, state.ampa, state.gaba), 0.0)
+    # Only a rise below the bend can overshoot it; a fall is bounded by I_0 and by the
+    # stiffness, and above the bend the stiffness bounds the step.
+    rising = open_ & (state.y < membrane.y_bend)
+    speed = np.where(rising, membrane.rate(state.y, state.ampa, state.gaba, open_), 0.0)
+    wanted = np.maximum(h_total * stiffness / MAX_STEP_RATE,
+                        h_total * np.maximum(speed, 0.0) / MAX_Y_STEP)
+    # Each neuron gets its own number of sub-steps, a power of 2 (so a few groups of neurons).
+    n_sub = np.minimum(MAX_SUBSTEPS, 2 ** np.ceil(np.log2(np.maximum(wanted, 1.0))))
+    y, ampa, gaba = state.y.copy(), state.ampa.copy(), state.gaba.copy()
+    for count in np.unique(n_sub):
+        rows = np.flatnonzero(n_sub == count)
+        every = len(rows) == len(n_sub)
+        part = membrane if every else membrane.subset(rows)
+        y[rows], ampa[rows], gaba[rows] = _rk4(
+            part, state.y[rows], state.ampa[rows], state.gaba[rows], open_[rows],
+            tau_syn_ms[rows], h_total, int(count), y_cap[rows])
+    y[~open_] = _Y_FLOOR                  # refractory: held at I_0
+    return _State(y, ampa, gaba)
+
+
+def _rk4(membrane: _Membrane, y, ampa, gaba, open_, tau_syn_ms, h_total: float, n_sub: int,
+         y_cap):
     h = h_total / n_sub
     half, full = np.exp(-h * 1e3 / (2 * tau_syn_ms)), np.exp(-h * 1e3 / tau_syn_ms)
-    y, ampa, gaba = state.y, state.ampa, state.gaba
     for _ in range(n_sub):
         a_mid, g_mid, a_end, g_end = ampa * half, gaba * half, ampa * full, gaba * full
         k1 = membrane.rate(y, ampa, gaba, open_)
@@ -241,4 +277,4 @@ def _advance(membrane: _Membrane, state: _State, open_, tau_syn_ms, h_ms: float,
         k4 = membrane.rate(np.minimum(y + h * k3, y_cap), a_end, g_end, open_)
         y = np.clip(y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), _Y_FLOOR, y_cap)
         ampa, gaba = a_end, g_end
-    return _State(y, ampa, gaba)
+    return y, ampa, gaba

@@ -1,5 +1,5 @@
-"""`neurodamus export-dynapse CONFIG -o DIR [--node-set NAME] [--cores auto|FILE] [--simulate T]
-[--mismatch PERCENT --seed S]`.
+"""`neurodamus export-dynapse CONFIG -o DIR [--node-set NAME] [--cores auto|FILE]
+[--currents matched|rockpool] [--simulate T] [--mismatch PERCENT --seed S]`.
 
 Serial on purpose: it reads a point-neuron network of at most 4096 neurons; no MPI.
 """
@@ -16,6 +16,7 @@ from .inputs import read_replay_spikes
 from .mismatch import check_mismatch_percent, mismatched_config
 from .network import open_configs, read_network
 from .neuron_reference import neuron_spike_times
+from .parameters import CONVERSIONS, DEFAULT_CONVERSION
 from .samna_config import write_samna_config
 from .summary import comparison_table, export_summary, write_simulation
 from .writer import write_export
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mv-per-unit", type=float, metavar="U",
                         help="millivolts per dimensionless unit for LIFs given in mV (default: "
                              "the median V_th - E_L)")
+    parser.add_argument("--currents", choices=CONVERSIONS, default=DEFAULT_CONVERSION,
+                        help="'matched' (default) chooses the spike threshold and synaptic gain "
+                             "so that the chip's linear neuron is the LIF (same rate for the same "
+                             "drive); 'rockpool' gives the currents of Rockpool's mapper "
+                             "(DYNAPSE.md's formulas), whose rates are not the LIF's")
     parser.add_argument("--simulate", type=float, metavar="T",
                         help="also run T ms of the exported network on the chip's neuron model "
                              "and in NEURON, with the config's replayed inputs, and print the "
@@ -79,7 +85,7 @@ def export(args, out=None) -> None:
     network = read_network(configs, args.node_set, args.mv_per_unit)
     cores = (None if args.cores == "auto"
              else read_cores_file(args.cores, network.population, network.node_id))
-    config, notes = build_chip_config(network, cores)
+    config, notes = build_chip_config(network, cores, args.currents)
     codes = core_bias_codes(config)        # a bias no code reaches is an error before writing
     try:
         json_path, npz_path = write_export(config, args.output, notes)

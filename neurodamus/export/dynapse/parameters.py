@@ -8,6 +8,17 @@ multiplied by Iscale = 10 nA. Our dimensionless LIF (what network.py produces) i
 
 (IntFire1 has no s: its weight is added to u directly). A LIF given in mV / pA / pF
 becomes this by u = (V - E_L) / U, with U the export's millivolts per unit; see network.py.
+
+Two conversions (`currents=`):
+* "rockpool": DYNAPSE.md's formulas, the currents Rockpool's mapper gives (Ispkthr =
+  threshold·Iscale, Igain_syn = 100·Itau_syn). The chip then differs from the LIF by two
+  factors: its membrane gain Igain_mem/Itau_mem = 4 makes bias and synaptic input act 4x
+  stronger, and a spike charges the synapse with w·Iscale·(100·t_pulse = 1 ms) whatever
+  tau_syn, against the LIF's w·tau_syn.
+* "matched" (the default): the same time constants, refractory period and gain, but the
+  threshold and the synaptic gain chosen so that, without positive feedback and with
+  I_mem >> Igain_mem, the chip's equations are the LIF's under I_mem = G·u·Iscale,
+  I_syn = s·Iscale, G = Igain_mem/Itau_mem (see lif_to_currents).
 """
 
 from dataclasses import dataclass
@@ -33,6 +44,8 @@ R_GAIN_MEM = 4.0
 R_GAIN_SYN = 100.0
 T_PULSE_S = 10e-6
 DEFAULT_T_REF_MS = 1.0
+CONVERSIONS = ("matched", "rockpool")
+DEFAULT_CONVERSION = "matched"
 
 # The 13 per-core bias currents, in the order of every array that holds them.
 CURRENT_NAMES = ("Itau_mem", "Itau_syn", "Igain_mem", "Igain_syn", "Ipulse", "Iref", "Ispkthr",
@@ -88,23 +101,46 @@ def refractory_from_iref(iref):
     return V_TH * C_REF / np.asarray(iref, dtype=float)
 
 
-def lif_to_currents(tau_mem_ms, tau_syn_ms, threshold, bias, t_ref_ms=DEFAULT_T_REF_MS):
+def lif_to_currents(tau_mem_ms, tau_syn_ms, threshold, bias, t_ref_ms=DEFAULT_T_REF_MS,
+                    currents=DEFAULT_CONVERSION):
     """The 13 bias currents (A) of each neuron, as a [n, 13] array in CURRENT_NAMES order.
+
+    `currents` is "matched" (default) or "rockpool" (see the module's docstring). The chip's
+    linear DPI (no feedback, I_mem >> Igain_mem) is
+
+        tau_mem dI_mem/dt = G·(I_syn + Idc - Itau_mem) - I_mem,  G = Igain_mem / Itau_mem,
+        tau_syn dI_syn/dt = -I_syn,
+        a spike: I_syn += (1 - e^(-t_pulse/tau_syn))·(Igain_syn/Itau_syn)·I_w
+
+    with I_w = w·Iscale. "matched" makes it the LIF under I_mem = G·u·Iscale, I_syn = s·Iscale:
+    Ispkthr = G·threshold·Iscale; Igain_syn = Itau_syn / (1 - e^(-t_pulse/tau_syn)) (a spike's
+    jump is w·Iscale, ≈ 88.7 nA whatever tau_syn); and where bias > 0, Idc = bias·Iscale +
+    Itau_mem (the DPI subtracts its leak from its input; with bias 0 the DC source stays off,
+    a 0.1% shift of the rheobase of the synaptic input at tau_mem = 10 ms).
 
     Call check_representable first: this function does the arithmetic only.
     """
+    if currents not in CONVERSIONS:
+        raise ValueError(f"currents must be one of {CONVERSIONS}, got {currents!r}")
     tau_mem_ms, tau_syn_ms, threshold, bias, t_ref_ms = np.broadcast_arrays(
         *(np.atleast_1d(np.asarray(x, dtype=float))
           for x in (tau_mem_ms, tau_syn_ms, threshold, bias, t_ref_ms)))
     itau_mem = tau_to_current(tau_mem_ms * 1e-3, C_MEM)
     itau_syn = tau_to_current(tau_syn_ms * 1e-3, C_SYN)
+    igain_mem = R_GAIN_MEM * itau_mem
     zero = np.zeros_like(itau_mem)
+    if currents == "rockpool":
+        igain_syn, ispkthr, idc = R_GAIN_SYN * itau_syn, threshold * I_SCALE, bias * I_SCALE
+    else:
+        igain_syn = itau_syn / -np.expm1(-T_PULSE_S / (tau_syn_ms * 1e-3))
+        ispkthr = (igain_mem / itau_mem) * threshold * I_SCALE
+        idc = np.where(bias > 0, bias * I_SCALE + itau_mem, 0.0)
     columns = {
         "Itau_mem": itau_mem, "Itau_syn": itau_syn,
-        "Igain_mem": R_GAIN_MEM * itau_mem, "Igain_syn": R_GAIN_SYN * itau_syn,
+        "Igain_mem": igain_mem, "Igain_syn": igain_syn,
         "Ipulse": zero + V_TH * C_PULSE / T_PULSE_S,
         "Iref": V_TH * C_REF / (t_ref_ms * 1e-3),
-        "Ispkthr": threshold * I_SCALE, "Idc": bias * I_SCALE,
+        "Ispkthr": ispkthr, "Idc": idc,
         # A LIF has neither adaptation nor an NMDA gate: those circuits stay off.
         "Itau_ahp": zero, "If_nmda": zero, "Igain_ahp": zero, "Ipulse_ahp": zero, "Iw_ahp": zero,
     }
