@@ -7,6 +7,7 @@ as it comes. It is written in place (not under a temporary name): a log is most 
 run dies half-way. A file that cannot be written costs a warning, never the run.
 """
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -63,23 +64,20 @@ class LogFileHandler(logging.Handler):
     def _give_up(self, error: OSError):
         self.done = True
         self.pending = []
-        if self.file is not None:
-            try:
-                self.file.close()
-            except OSError:
-                pass
-        self.file = None
+        self._close_file()
         logging.getLogger("neurodamus").warning("output.log_file: cannot write %s (%s); "
                                                 "logging to stdout only", self.path, error)
 
     def close(self):
-        if self.file is not None:
-            try:
-                self.file.close()
-            except OSError:
-                pass
-            self.file = None
+        self._close_file()
         super().close()
+
+    def _close_file(self):
+        """Close the log file if open; a file that cannot even be closed is given up."""
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+        self.file = None
 
 
 def install():
