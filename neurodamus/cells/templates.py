@@ -44,11 +44,23 @@ def find_template(name: str, models_dir: Path | None, population: str) -> Path:
                        population=population)
 
 
+def make_helpers_findable(template_path: Path):
+    """A template's own `load_file("helper.hoc")` is resolved by NEURON from the working
+    directory and HOC_LIBRARY_PATH (read at each load_file), not from the template's folder:
+    append that folder and our hoc/ (e.g. nd_morphology.hoc) after the user's own entries."""
+    wanted = [Path(template_path).parent, hoc_dir()]
+    present = _library_dirs()
+    missing = [str(d) for d in wanted if d not in present]
+    if missing:
+        os.environ["HOC_LIBRARY_PATH"] = " ".join([*map(str, present), *missing])
+
+
 def load_template(h, pc, name: str, path: Path, population: str | None = None):
     """Load the template file once (NEURON cannot redefine a template); a hoc error in it,
     e.g. a mechanism that is not loaded, is one CircuitError naming the file."""
     if hasattr(h, name):
         return
+    make_helpers_findable(path)
     try:
         loaded = call_hoc(pc, f"template file {path} does not load", h.load_file, str(path),
                           population=population)
