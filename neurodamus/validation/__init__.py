@@ -5,11 +5,11 @@ example and how many values are bad."""
 
 from .arrays import BadValues, log_warning_totals
 from .edges import (
-                    check_afferent_edges,
-                    check_edge_ids,
-                    check_edge_values,
-                    check_section_ids,
-                    section_id_limits,
+    check_afferent_edges,
+    check_edge_ids,
+    check_edge_values,
+    check_section_ids,
+    section_id_limits,
 )
 from .node_sets import check_node_set_ids
 from .replay import check_replay_spikes

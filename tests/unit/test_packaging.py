@@ -97,16 +97,23 @@ cell = h.NdExcCell(0, str(morphology.parent), morphology.name)
 print(len(list(cell.all)), cell.soma[0].L > 0)
 """
 
-def test_example_template_loads_without_neurodamus():
-    """As bluecellulab would: plain NEURON loads the model file bluepysnap names (its helper
-    nd_morphology.hoc beside it) and builds the cell from bluepysnap's morphology path."""
+def _run_on_example_cell(script: str) -> list[str]:
+    """`script` in plain NEURON (no neurodamus, working directory /) with the model file and
+    the morphology that bluepysnap names for the example's exc node 0; its printed words."""
     bluepysnap = pytest.importorskip("bluepysnap")
     nodes = bluepysnap.Circuit(str(EXAMPLE / "circuit_config.json")).nodes["exc"]
-    result = subprocess.run([sys.executable, "-c", LOAD_ALONE, nodes.models.get_filepath(0),
+    result = subprocess.run([sys.executable, "-c", script, nodes.models.get_filepath(0),
                              nodes.morph.get_filepath(0)], check=False, capture_output=True,
                             text=True, timeout=60, cwd="/")
     assert result.returncode == 0, result.stderr
-    sections, has_soma = result.stdout.split()[-2:]
+    return result.stdout.split()
+
+
+def test_example_template_loads_without_neurodamus():
+    """As bluecellulab would: plain NEURON loads the model file bluepysnap names (the
+    morphology helper is written into it) and builds the cell from bluepysnap's morphology
+    path."""
+    sections, has_soma = _run_on_example_cell(LOAD_ALONE)[-2:]
     assert int(sections) > 3 and has_soma == "True"
 
 
@@ -125,12 +132,7 @@ print(*[int(c) for c in counts], len(list(cell.all)), int(cell.nSecAxonalOrig))
 def test_example_template_runs_as_text_with_the_bbp_cell_interface():
     """bluecellulab renames a template and runs its text (no file, so no directory to load
     helpers from), then reads the BBP interface: getCell() and the section counts."""
-    bluepysnap = pytest.importorskip("bluepysnap")
-    nodes = bluepysnap.Circuit(str(EXAMPLE / "circuit_config.json")).nodes["exc"]
-    result = subprocess.run([sys.executable, "-c", RUN_AS_TEXT, nodes.models.get_filepath(0),
-                             nodes.morph.get_filepath(0)], check=False, capture_output=True,
-                            text=True, timeout=60, cwd="/")
-    assert result.returncode == 0, result.stderr
-    every, soma, axon, basal, apical, listed, axon_before = map(int, result.stdout.split()[-7:])
+    printed = _run_on_example_cell(RUN_AS_TEXT)[-7:]
+    every, soma, axon, basal, apical, listed, axon_before = map(int, printed)
     assert every == listed == soma + axon + basal + apical and soma == 1
     assert axon > 0 and basal > 0 and apical > 0 and axon_before == axon
