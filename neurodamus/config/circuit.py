@@ -19,7 +19,8 @@ def _optional_dir(value) -> Path | None:
 
 
 def _node_populations(config, problems: ProblemList, config_file: Path):
-    populations, checked = [], set()
+    populations = []
+    hdf5_checks = _Hdf5Checks(problems, config_file)
     order = _config_order(config_file)
     for name in sorted(config.node_populations,
                        key=lambda n: (order.index(n) if n in order else len(order), n)):
@@ -28,10 +29,8 @@ def _node_populations(config, problems: ProblemList, config_file: Path):
         if not nodes_file.is_file():
             problems.add(f"nodes file {nodes_file} not found for population '{name}'",
                          key="networks.nodes.nodes_file", file=config_file)
-        elif nodes_file not in checked:
-            checked.add(nodes_file)
-            _check_hdf5(nodes_file, "nodes", name, "networks.nodes.nodes_file", problems,
-                        config_file)
+        else:
+            hdf5_checks.readable(nodes_file, "nodes", name, "networks.nodes.nodes_file")
         populations.append(NodePopulationSettings(
             name=name, type=props.type, nodes_file=nodes_file,
             morphologies_dir=_optional_dir(props.morphologies_dir),
@@ -52,18 +51,27 @@ def _config_order(config_file: Path) -> list[str]:
     return order
 
 
-def _check_hdf5(path: Path, kind: str, population: str, key: str, problems: ProblemList,
-                config_file: Path) -> bool:
-    """Look at the file before libsonata does (whose HDF5 prints its error stack on stderr)."""
-    problem = hdf5_problem(path)
-    if problem is not None:
-        problems.add(f"{kind} file {path} {problem} (population '{population}')", key=key,
-                     file=config_file)
-    return problem is None
+class _Hdf5Checks:
+    """Each nodes or edges file looked at once before libsonata opens it (its HDF5 prints
+    its error stack on stderr); a bad file is one problem however many populations it
+    holds."""
+
+    def __init__(self, problems: ProblemList, config_file: Path):
+        self.problems, self.config_file = problems, config_file
+        self.found: dict[Path, str | None] = {}
+
+    def readable(self, path: Path, kind: str, population: str, key: str) -> bool:
+        if path not in self.found:
+            self.found[path] = problem = hdf5_problem(path)
+            if problem is not None:
+                self.problems.add(f"{kind} file {path} {problem} (population '{population}')",
+                                  key=key, file=self.config_file)
+        return self.found[path] is None
 
 
 def _edge_populations(config, problems: ProblemList, config_file: Path, node_names):
     populations = []
+    hdf5_checks = _Hdf5Checks(problems, config_file)
     for name in sorted(config.edge_populations):
         props = config.edge_population_properties(name)
         edges_file = Path(props.elements_path)
@@ -71,8 +79,7 @@ def _edge_populations(config, problems: ProblemList, config_file: Path, node_nam
             problems.add(f"edges file {edges_file} not found for population '{name}'",
                          key="networks.edges.edges_file", file=config_file)
             continue
-        if not _check_hdf5(edges_file, "edges", name, "networks.edges.edges_file", problems,
-                           config_file):
+        if not hdf5_checks.readable(edges_file, "edges", name, "networks.edges.edges_file"):
             continue
         try:
             edges = config.edge_population(name)
