@@ -172,16 +172,18 @@ def run_simulation(args) -> int:
         if parallel.is_root:
             saved = f"; checkpoint in {args.save}, continue with --restore {args.save}" \
                 if stop.saved else " (no checkpoint: give --save DIR --checkpoint-on-term)"
-            print(f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}", flush=True)
-            logfile.write_error(f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}")
+            line = f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}"
+            print(line, flush=True)
+            logfile.write_error(line)
         return 0 if stop.saved else 1
     except NeurodamusError as error:
         if not isinstance(error, AgreedError):  # raised on this rank outside a phase: the
             error = _agreed(parallel, error)     # others come, or the watchdog ends them
         watchdog.stand_down()
         if parallel.is_root:
-            print(f"neurodamus: error: {error}", file=sys.stderr, flush=True)
-            logfile.write_error(f"neurodamus: error: {error}")
+            line = f"neurodamus: error: {error}"
+            print(line, file=sys.stderr, flush=True)
+            logfile.write_error(line)
         return 1
     except BaseException:  # a bug: other ranks may be blocked in a collective
         watchdog.stand_down()
