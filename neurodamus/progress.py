@@ -24,11 +24,16 @@ def time_left(elapsed: float, done: float, total: float) -> float | None:
     return max(0.0, elapsed * (total - done) / done)
 
 
+def finished(t: float, tstop: float) -> bool:
+    """h.t has reached tstop (up to the rounding of its steps)."""
+    return t >= tstop - FINISHED_TOLERANCE * max(abs(tstop), 1.0)
+
+
 def progress_text(t: float, start_time: float, tstop: float, elapsed: float) -> str:
     left = time_left(elapsed, t - start_time, tstop - start_time)
     percent = 100.0 * min(max(t / tstop, 0.0), 1.0) if tstop > 0 else 100.0
     text = f"t = {t:.1f} ms ({percent:.0f}%), wall {elapsed:.1f} s"
-    if left is not None and t < tstop - FINISHED_TOLERANCE * max(abs(tstop), 1.0):
+    if left is not None and not finished(t, tstop):
         text += f", about {left:.1f} s left"
     return text
 
@@ -58,8 +63,7 @@ class ProgressLine:
             self.logged_at = (now, t)
 
     def _due(self, now: float, t: float) -> bool:
-        finished = t >= self.tstop - FINISHED_TOLERANCE * max(abs(self.tstop), 1.0)
-        if self.logged_at is None or finished:
+        if self.logged_at is None or finished(t, self.tstop):
             return True
         wall, last_t = self.logged_at
         length = self.tstop - self.start_time
