@@ -13,19 +13,10 @@ SECOND_ORDER = {"euler": 0, "crank_nicolson": 1, "crank_nicolson_ion": 2}
 
 
 def check_coreneuron_support(settings, options):
-    """What runs only in NEURON (Python callbacks and events queued from Python)."""
-    from .errors import NeurodamusError
-
-    reasons = []
-    if any(o.delay > 0 for o in settings.connection_overrides):
-        reasons.append("connection_overrides with a delay")
-    if options.save_dir is not None or options.restore_dir is not None:
-        reasons.append("--save/--restore")
-    if getattr(settings, "reports", ()):
-        reasons.append("frame reports")
-    if reasons:
-        raise NeurodamusError(f"CoreNEURON does not support {', '.join(reasons)} yet: "
-                              "use --simulator NEURON")
+    """What runs only in NEURON. Nothing at present: frame reports, checkpoints, delayed
+    overrides and replay run under both solvers (CoreNEURON's direct mode hands the whole
+    state, event queue included, back to NEURON after every psolve)."""
+    return None
 
 
 def prepare_run(h, pc, run_settings, conditions, coreneuron: bool = False):
