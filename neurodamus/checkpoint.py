@@ -15,6 +15,12 @@ A checkpoint directory holds:
 A checkpoint is written under a temporary name inside the save directory and then made
 current by replacing `LATEST` (an atomic rename), so a run killed while saving leaves the
 previous checkpoint usable.
+
+Checkpoints do not depend on the solver: NEURON writes and reads them between run windows
+under both. CoreNEURON (direct mode) hands the whole state back to NEURON after every
+window (voltages, mechanism states, Random123 stream positions, gap voltages, the event
+queue), so a checkpoint written under one solver restores under the other, and a
+restore done in NEURON is what the next CoreNEURON window starts from.
 """
 
 import hashlib

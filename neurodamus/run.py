@@ -1,6 +1,7 @@
 """Phase 8, run: set the conditions, initialise, and advance the solver in windows."""
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,11 +13,61 @@ log = logging.getLogger("neurodamus")
 SECOND_ORDER = {"euler": 0, "crank_nicolson": 1, "crank_nicolson_ion": 2}
 
 
+# Input modules whose stimulus CoreNEURON cannot simulate, and why.
+CORENEURON_CANNOT = {
+    "spatially_uniform_e_field": "it plays the field into NEURON's extracellular mechanism, "
+                                 "which CoreNEURON cannot simulate",
+}
+
+
 def check_coreneuron_support(settings, options):
-    """What runs only in NEURON. Nothing at present: frame reports, checkpoints, delayed
-    overrides and replay run under both solvers (CoreNEURON's direct mode hands the whole
-    state, event queue included, back to NEURON after every psolve)."""
-    return None
+    """Refuse, before anything is built, what CoreNEURON cannot run; one error per feature.
+
+    Everything else runs under both solvers with the same spikes: CoreNEURON's direct mode
+    hands the whole state (event queue and random streams included) back to NEURON after
+    every psolve, so checkpoints are written and read by NEURON between windows, delayed
+    overrides are applied between windows (as under NEURON, see RunControl.actions) and
+    replayed spikes are NetCon events queued in NEURON before the first window."""
+    from .errors import ConfigError
+
+    for settings_input in settings.inputs:
+        reason = CORENEURON_CANNOT.get(settings_input.module)
+        if reason is not None:
+            raise ConfigError(f"CoreNEURON cannot run the {settings_input.module} input "
+                              f"'{settings_input.name}': {reason} (use --simulator NEURON)",
+                              key=f"inputs.{settings_input.name}.module")
+
+
+# NEURON's built-in mechanisms that CoreNEURON's library lacks, and who brings them here.
+NEURON_ONLY_DENSITY = {"extracellular": "a cell model (e.g. model_processing set_extracellular) "
+                                        "or a spatially_uniform_e_field input",
+                       "fastpas": "a cell model"}
+NEURON_ONLY_POINT = {"IntFire1": "point neurons (nrn:IntFire1)",
+                     "IntFire2": "point neurons (nrn:IntFire2)",
+                     "IntFire4": "point neurons (nrn:IntFire4)",
+                     "AlphaSynapse": "a cell model", "VClamp": "a cell model",
+                     "OClamp": "a cell model", "APCount": "a cell model",
+                     "PointProcessMark": "a cell model"}
+
+
+def check_coreneuron_model(h, pc):
+    """After the model is built, the NEURON mechanisms in it that CoreNEURON cannot simulate
+    (it would abort inside the first psolve): one error naming them, on every rank (the
+    counts are summed over ranks, so no rank goes on into the run alone)."""
+    from .errors import NeurodamusError
+
+    counts = [sum(1 for section in h.allsec() if section.has_membrane(name))
+              for name in NEURON_ONLY_DENSITY]
+    counts += [int(h.List(name).count()) if hasattr(h, name) else 0
+               for name in NEURON_ONLY_POINT]
+    totals = h.Vector(counts)
+    pc.allreduce(totals, 1)
+    sources = {**NEURON_ONLY_DENSITY, **NEURON_ONLY_POINT}
+    found = [f"{name} ({int(total)} {'sections' if name in NEURON_ONLY_DENSITY else 'instances'}, "
+             f"from {sources[name]})" for name, total in zip(sources, totals) if total > 0]
+    if found:
+        raise NeurodamusError("CoreNEURON cannot simulate NEURON's " + "; ".join(found)
+                              + ": use --simulator NEURON")
 
 
 def prepare_run(h, pc, run_settings, conditions, coreneuron: bool = False):
@@ -68,6 +119,15 @@ class RunControl:
       the run saves (if save_on_stop) and raises RunInterrupted.
     - agree(function, *args): parallel.agree, around each hook call (see _call).
     - progress(): told after every window (the watchdog's sign of life, termination.py).
+    - actions: (time, action()) pairs, the same times on every rank (windows are
+      collective). The solver stops at the step boundary nearest each time (a time half
+      way between two rounds down) and calls the action there, through agree, before the
+      hooks and any save: the events due up to that boundary are delivered before the
+      change, the later ones after it. The same under both solvers (CoreNEURON runs no
+      Python within a window); it is also the boundary at which NEURON would deliver a
+      cvode.event at that time, which differs only for events due between the time and
+      the boundary. After a restore at t, the actions due at or before t are called
+      again, in order (they set values: calling one twice is harmless).
     """
 
     restore: Callable | None = None
@@ -77,6 +137,7 @@ class RunControl:
     save_on_stop: bool = False
     agree: Callable | None = None
     progress: Callable | None = None
+    actions: tuple[tuple[float, Callable[[], None]], ...] = ()
 
 
 class RunInterrupted(Exception):
@@ -96,6 +157,32 @@ def _reached(t, target, dt) -> bool:
     return abs(t - target) < 0.5 * dt
 
 
+def _step(t: float, dt: float) -> int:
+    return round(t / dt)
+
+
+class _Actions:
+    """RunControl.actions by the step at whose end each is due, in time then given order."""
+
+    def __init__(self, actions, dt: float, agree=None):
+        self.dt, self.agree = dt, agree
+        ordered = sorted(enumerate(actions), key=lambda item: (item[1][0], item[0]))
+        self.pending = [(math.ceil(time / dt - 0.5 - 1e-9), action) for _, (time, action)
+                        in ordered]
+
+    def stop_times(self) -> list[float]:
+        return [step * self.dt for step, _ in self.pending]
+
+    def run_due(self, t: float):
+        reached = _step(t, self.dt)
+        while self.pending and self.pending[0][0] <= reached:
+            _, action = self.pending.pop(0)
+            if self.agree is None:
+                action()
+            else:
+                self.agree(action)
+
+
 def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: float = 100.0,
                hooks=(), control: RunControl | None = None, coreneuron: bool = False):
     """finitialize (and restore), then psolve to tstop in windows, logging progress on rank 0.
@@ -108,9 +195,14 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
         corenrn.enable = True
         corenrn.verbose = 0
     dt, tstop = run_settings.dt, run_settings.tstop
+    if coreneuron:
+        check_coreneuron_model(h, pc)
     h.finitialize(conditions.v_init)
     if control.restore is not None:
         control.restore()
+    actions = _Actions(control.actions, dt, control.agree)
+    actions.run_due(h.t)  # due at the start (or before the restored time)
+    stops = (*control.save_times, *actions.stop_times())
     _call(hooks, "before_run", h, control.agree)
     for hook in hooks:
         wanted = getattr(hook, "window", lambda _h: None)(h)
@@ -120,8 +212,9 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
     solver_seconds = 0.0
     while h.t < tstop - 0.5 * dt:
         before = time.perf_counter()
-        pc.psolve(_next_stop(h.t, window, tstop, control.save_times, dt))
+        pc.psolve(_next_stop(h.t, window, tstop, stops, dt))
         solver_seconds += time.perf_counter() - before
+        actions.run_due(h.t)
         _call(hooks, "after_window", h, control.agree)
         if control.progress is not None:
             control.progress()

@@ -352,7 +352,10 @@ class Simulation:
         options, tstop = self.options, self.run_settings.tstop
         control = RunControl(stop_requested=self._stop_requested,
                              save_on_stop=options.checkpoint_on_term,
-                             agree=self.parallel.agree, progress=self._window_done)
+                             agree=self.parallel.agree, progress=self._window_done,
+                             actions=tuple(action for handler in self.connections.keep_alive
+                                           for action in getattr(handler, "timed_actions",
+                                                                 list)()))
         if self.restore_from is not None:
             control.restore = self._restore
             for handler in self.connections.keep_alive:

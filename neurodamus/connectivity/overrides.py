@@ -2,9 +2,12 @@
 
 For each synapse the overrides whose source and target node sets contain its two ends
 are applied in config order, so the later wins where they overlap. Weight and
-synapse_configure with `delay` > 0 take effect at that time (a scheduled event);
-synapse_delay_override and spont_minis apply from the start.
+synapse_configure with `delay` > 0 take effect at that time (the run stops there and
+applies them, see ScheduledChanges); synapse_delay_override and spont_minis apply from
+the start.
 """
+
+from functools import partial
 
 import numpy as np
 
@@ -40,40 +43,35 @@ def configure(h, statement: str, synapse):
 
 
 class ScheduledChanges:
-    """Weight and configure changes at later times, re-armed at every finitialize.
+    """Weight and synapse_configure changes that take effect at a later time, applied by the
+    run loop at a window boundary (run.RunControl.actions), the same way under NEURON and
+    CoreNEURON (which runs no Python events). `times` holds every delayed change of the
+    config, so every rank stops at the same times, whether or not it has synapses to change;
+    a restore calls again the changes due before it (each sets a value: harmless)."""
 
-    A restore replaces the event queue: `requeue_after(t)` then applies, in order, the
-    changes already due (they are idempotent) and re-arms the later ones."""
-
-    def __init__(self, h):
-        self.h = h
-        self.changes = []  # (time, order, callable)
-        self.skip_initial = False
-        self.handler = h.FInitializeHandler(self._arm)
+    def __init__(self, times=()):
+        self.changes: dict[float, list] = {float(time): [] for time in times}
 
     def add(self, time, action):
-        self.changes.append((time, len(self.changes), action))
+        self.changes.setdefault(float(time), []).append(action)
 
-    def _ordered(self):
-        return sorted(self.changes, key=lambda c: (c[0], c[1]))
+    def _apply(self, time):
+        for action in self.changes[time]:
+            action()
 
-    def _arm(self):
-        if self.skip_initial:
-            return
-        for time, _, action in self._ordered():
-            self.h.cvode.event(time, action)
+    def timed_actions(self) -> list:
+        """(time, action) per distinct time, the local changes in config order."""
+        return [(time, partial(self._apply, time)) for time in sorted(self.changes)]
 
-    def requeue_after(self, t, dt):
-        for time, _, action in self._ordered():
-            if time <= t - 0.5 * dt:
-                action()
-            else:
-                self.h.cvode.event(time, action)
+
+def _delayed(override) -> bool:
+    return override.delay > 0 and (override.weight is not None
+                                   or override.synapse_configure is not None)
 
 
 def apply_overrides(overrides, circuit, cells, h) -> ScheduledChanges:
     """Apply immediately what applies from t = 0; schedule the rest."""
-    scheduled = ScheduledChanges(h)
+    scheduled = ScheduledChanges(o.delay for o in overrides if _delayed(o))
     cells_by_gid = {cell.gid: cell for cell in cells}
     for (gid, index), matched in matching_overrides(overrides, circuit, cells).items():
         synapse = cells_by_gid[gid].synapses[index]
@@ -91,7 +89,7 @@ def apply_overrides(overrides, circuit, cells, h) -> ScheduledChanges:
                 if override.synapse_configure is not None:
                     configure(h, override.synapse_configure, synapse)
 
-            if override.delay > 0:
+            if _delayed(override):
                 scheduled.add(override.delay, change)
             else:
                 change()

@@ -54,10 +54,13 @@ def read_spike_file(path: Path, source: str | None, input_name: str) -> dict:
 
 
 class SpikeReplay:
-    """Queues the replayed events at every finitialize (events do not survive it).
+    """Queues the replayed events, NetCon events on the synapses' own NetCons, at every
+    finitialize (events do not survive it). The same under both solvers: CoreNEURON takes
+    NEURON's event queue with the model at every psolve and hands back what is left.
 
-    After a restore, `requeue_after(t)` queues only the events not yet delivered at t (a
-    fixed step delivers the events due up to half a step ahead at its start)."""
+    After a restore, `requeue_after(t)` queues only the events not yet delivered at t: a
+    fixed step delivers the events due up to its end time as it ends, so at t (where a
+    window ended) those due at or before t are gone and the later ones are still queued."""
 
     def __init__(self, h):
         self.h = h
@@ -79,57 +82,11 @@ class SpikeReplay:
                 netcon.event(float(time))
 
     def requeue_after(self, t, dt):
-        self._queue(after=t - 0.5 * dt)
+        self._queue(after=t)
 
     @property
     def event_count(self) -> int:
         return sum(times.size for _, times in self.deliveries)
-
-
-class PatternReplay:
-    """For CoreNEURON, which runs no Python events: NEURON's PatternStim fires each
-    (time, source gid) into this rank's connections from that gid, with their delays, the
-    same arrivals as SpikeReplay. It reaches every local synapse of the source, so the
-    input's node set must cover them (checked by schedule_replays)."""
-
-    def __init__(self, h):
-        self.h = h
-        self.times, self.gids = [], []
-        self.stim = None
-
-    def add_source(self, gid, times):
-        self.times.extend(times)
-        self.gids.extend([gid] * len(times))
-
-    def arm(self):
-        order = np.lexsort((np.asarray(self.gids), np.asarray(self.times)))
-        self.tvec = self.h.Vector(np.asarray(self.times, float)[order])
-        self.gidvec = self.h.Vector(np.asarray(self.gids, float)[order])
-        self.stim = self.h.PatternStim()
-        self.stim.play(self.tvec, self.gidvec)
-
-    @property
-    def event_count(self) -> int:
-        return len(self.times)
-
-
-def _pattern_replay(replay_inputs, circuit, cells, h, config_dir: Path) -> PatternReplay:
-    pattern = PatternReplay(h)
-    for settings, by_source, targets in _replay_plan(replay_inputs, circuit, config_dir):
-        for cell in cells:
-            for synapse in cell.synapses:
-                if synapse.source_gid in by_source and cell.gid not in targets:
-                    raise ConfigError(
-                        f"under CoreNEURON a replayed source reaches all its synapses, but gid "
-                        f"{cell.gid} outside node set '{settings.node_set}' has one from gid "
-                        f"{synapse.source_gid}: use NEURON, or a node set covering its targets",
-                        key=f"inputs.{settings.name}.node_set")
-        local_sources = {s.source_gid for cell in cells for s in cell.synapses}
-        for gid, times in by_source.items():
-            if gid in local_sources:
-                pattern.add_source(gid, times)
-    pattern.arm()
-    return pattern
 
 
 def _replay_plan(replay_inputs, circuit, config_dir: Path):
@@ -154,10 +111,9 @@ def _replay_plan(replay_inputs, circuit, config_dir: Path):
 
 
 def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path, coreneuron=False):
-    """Queue the replayed spikes: Python events on the synapses' NetCons (NEURON, exact per
-    target, saved and restored with checkpoints) or a PatternStim (CoreNEURON)."""
-    if coreneuron:
-        return _pattern_replay(replay_inputs, circuit, cells, h, config_dir)
+    """Queue the replayed spikes as events on the NetCons of the synapses of the input's
+    target cells only (whatever other cells the source reaches), under either solver
+    (`coreneuron` changes nothing: CoreNEURON delivers the events NEURON queued)."""
     replay = SpikeReplay(h)
     for _, by_source, targets in _replay_plan(replay_inputs, circuit, config_dir):
         for cell in cells:

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_ok, run_neurodamus
+from conftest import assert_ok, assert_one_error, run_neurodamus
 
 from neurodamus.reports import read_spikes_by_population
 from neurodamus.testing.circuit_builder import (
@@ -84,9 +84,21 @@ def test_coreneuron_gives_neuron_spikes(circuit, tmp_path):
 
 
 def test_coreneuron_refuses_what_it_cannot_run(circuit, tmp_path):
-    result = run_neurodamus([circuit, "--simulator", "CORENEURON", "--save", tmp_path / "ck"],
-                            ranks=1)
-    assert result.returncode == 1 and "CoreNEURON does not support --save/--restore" in result.stderr
+    """Checkpoints run under CoreNEURON now (tests/integration/test_coreneuron_features.py);
+    what truly cannot, NEURON's extracellular mechanism (here through an e-field input), is
+    one error naming the input and the feature, before anything is built or simulated."""
+    raw = json.loads(circuit.read_text())
+    raw["inputs"]["field"] = {"module": "spatially_uniform_e_field",
+                              "input_type": "extracellular_stimulation", "node_set": "inh",
+                              "delay": 10.0, "duration": 50.0,
+                              "fields": [{"Ex": 10.0, "Ey": 0.0, "Ez": 0.0}]}
+    config = circuit.parent / "field.json"  # beside the original: its relative paths hold
+    config.write_text(json.dumps(raw))
+    result = run_neurodamus([config, "--output-path", tmp_path / "out", "--simulator",
+                             "CORENEURON", "--save", tmp_path / "ck", "--no-progress"], ranks=2)
+    assert_one_error(result, "inputs.field.module", "spatially_uniform_e_field input 'field'",
+                     "extracellular mechanism", "--simulator NEURON")
+    assert "Running to" not in result.stdout and not (tmp_path / "out" / "out.h5").exists()
 
 
 def test_dry_run_estimates_memory_per_rank(circuit, tmp_path):
@@ -101,7 +113,8 @@ def test_dry_run_estimates_memory_per_rank(circuit, tmp_path):
 
 
 def test_coreneuron_replays_spikes_like_neuron(tmp_path):
-    """Replay under CoreNEURON goes through PatternStim instead of Python events."""
+    """Replay under CoreNEURON: the events NEURON queued are delivered by CoreNEURON (a node set
+    covering only part of a source's targets: test_coreneuron_features)."""
     from neurodamus.testing.circuit_builder import write_poisson_spikes
 
     spec = CircuitSpec(populations=[PopulationSpec("exc", 8, "exc"), PopulationSpec("inh", 3, "inh"),
@@ -119,11 +132,3 @@ def test_coreneuron_replays_spikes_like_neuron(tmp_path):
     assert_ok(run_neurodamus([config, "--output-path", tmp_path / "core", "--simulator",
                               "CORENEURON", "--no-progress"], ranks=2, timeout=600))
     spikes_equal(tmp_path / "nrn", tmp_path / "core")
-    # A node set that leaves out some targets of a replayed source cannot use PatternStim.
-    raw = json.loads(config.read_text())
-    raw["inputs"]["replay"]["node_set"] = "exc_few"
-    raw["node_sets_file"] = "few.json"
-    (tmp_path / "few.json").write_text(json.dumps({"exc_few": {"population": "exc", "node_id": [0]}}))
-    config.write_text(json.dumps(raw))
-    result = run_neurodamus([config, "--simulator", "CORENEURON", "--no-progress"], ranks=1)
-    assert result.returncode == 1 and "inputs.replay.node_set" in result.stderr
