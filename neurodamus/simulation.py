@@ -334,7 +334,8 @@ class Simulation:
 
     def _prepare_reports(self, circuit):
         return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel,
-                             self.options, self.outputs)
+                             self.options, self.outputs,
+                             coreneuron=self.simulator == "CORENEURON")
 
     def _prepare_checkpoints(self, circuit):
         """Check a checkpoint to restore before running anything; prepare saving."""

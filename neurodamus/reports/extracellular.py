@@ -49,7 +49,7 @@ from ..stimuli.efield import local_position
 from ..values import is_finite_number
 from .recorder import snapshot_name
 from .registry import ReportType, register
-from .sampler import FrameSampler, check_can_sample
+from .sampler import FrameSampler, SteppedSampler, check_can_sample, coreneuron_window_steps
 
 SIGMA = 0.3  # S/m: extracellular conductivity (bmtk's value)
 COLUMNS = ("x_pos", "y_pos", "z_pos")
@@ -194,8 +194,10 @@ class ExtracellularReport(ReportType):
         return None  # not a frame report: see run_hook
 
     @classmethod
-    def run_hook(cls, report, cells, output_dir: Path, h, parallel, buffer_bytes: int):
-        return ExtracellularRecorder(report, cells, Path(output_dir), h, parallel, buffer_bytes)
+    def run_hook(cls, report, cells, output_dir: Path, h, parallel, buffer_bytes: int,
+                 coreneuron: bool = False):
+        return ExtracellularRecorder(report, cells, Path(output_dir), h, parallel, buffer_bytes,
+                                     coreneuron=coreneuron)
 
 
 # -- geometry ----------------------------------------------------------------------------
@@ -276,9 +278,10 @@ def transfer_resistances(electrodes, p0, p1, minimum=None) -> np.ndarray:
 class ExtracellularRecorder:
     """Run hook (see run.RunHook) of one extracellular report on one rank."""
 
-    sampler: FrameSampler  # made by before_run
+    sampler: FrameSampler | SteppedSampler  # made by before_run (under CoreNEURON, here)
 
-    def __init__(self, settings, cells, output_dir: Path, h, parallel, buffer_bytes: int):
+    def __init__(self, settings, cells, output_dir: Path, h, parallel, buffer_bytes: int,
+                 coreneuron: bool = False):
         self.settings = settings
         self.electrodes = settings.extension
         self.path = Path(output_dir) / settings.file_name
@@ -322,6 +325,9 @@ class ExtracellularRecorder:
         self.earlier: Path | None = None
         self.frame_count = self.capture_count = settings.frame_count
         self.end_time = settings.end_time
+        if coreneuron:  # its recordings must exist before finitialize
+            self.sampler = SteppedSampler(h, self.refs, settings.start_time, settings.dt,
+                                          self._on_frame, name=self.name)
 
     @property
     def name(self) -> str:
@@ -348,6 +354,14 @@ class ExtracellularRecorder:
         cells = len(self.cells) if self.contributions_dir else 0
         values = self.channel_count * (1 + cells)  # per frame, float64
         capacity = max(1, min(self.capture_count, self.buffer_bytes // (FLOAT64_BYTES * values)))
+        stepped = getattr(self, "sampler", None)
+        if isinstance(stepped, SteppedSampler):  # the recordings of a window, and the block
+            steps = coreneuron_window_steps(  # its frames: within the buffer
+                self.buffer_bytes, len(self.refs), FLOAT64_BYTES * values, stepped.stride(h))
+            stepped.plan(self.capture_count, -self.parallel.allreduce_max(-steps))
+            capacity = min(capacity, stepped.frames_per_window(h))
+        # Windows are collective (each ends in a reduce): the shortest block of any rank.
+        capacity = -self.parallel.allreduce_max(-capacity)
         self.block = np.zeros((capacity, self.channel_count))
         if self.contributions_dir:
             self.cell_blocks = np.zeros((cells, capacity, self.channel_count))
@@ -362,8 +376,9 @@ class ExtracellularRecorder:
                 self.file["ecp/time"][...] = [settings.start_time, self.end_time, settings.dt]
             else:
                 self.file = self._create(self.partial, keep_open=True)
-        self.sampler = FrameSampler(h, self.refs, settings.start_time, settings.dt,
-                                    self.capture_count, self._on_frame)
+        if not isinstance(stepped, SteppedSampler):
+            self.sampler = FrameSampler(h, self.refs, settings.start_time, settings.dt,
+                                        self.capture_count, self._on_frame)
         self.sampler.arm(self.first_frame)
 
     def _create(self, path: Path, keep_open: bool = False):
@@ -388,8 +403,10 @@ class ExtracellularRecorder:
 
     def window(self, h):
         """The solver stops before the block is full (it grows if a window's edges bring
-        one frame more)."""
-        return max(1, self.block.shape[0] - 1) * self.settings.dt
+        one frame more), and under CoreNEURON when the recordings are."""
+        block = max(1, self.block.shape[0] - 1) * self.settings.dt
+        recordings = self.sampler.window(h)
+        return block if recordings is None else min(block, recordings)
 
     def _on_frame(self, values):
         if self.filled == self.block.shape[0]:
@@ -407,6 +424,7 @@ class ExtracellularRecorder:
         self.filled += 1
 
     def after_window(self, h):
+        self.sampler.after_window(h)  # under CoreNEURON, the window's frames
         with writing(self.path):
             self._flush()
 
