@@ -21,6 +21,27 @@ Conventions
   peak is NMDA_ratio times it.
 - tau_d_AMPA is set from the edge attribute decay_time; Use, Dep, Fac, Nrrp from
   u_syn, depression_time, facilitation_time, n_rrp_vesicles.
+
+Numerics (fixed step; the cost per synapse and step is what a circuit pays most)
+- The four states decay linearly, so a step multiplies each by exp(-dt/tau) (PROCEDURE
+  decay, SOLVEd without METHOD): the exact solution cnexp would give, up to round-off.
+  The four factors are computed in INITIAL and kept (decay_*), together with the dt and
+  time constants they were computed for (the *_seen variables); a step recomputes them
+  only when one of those differs, so changing dt or a tau mid-run (a delayed
+  synapse_configure) stays right at the price of five comparisons per step. Fixed step
+  only: such a SOLVE cannot be used with CVODE (the driver never enables it).
+- The current is computed once per step (CONDUCTANCE hint): one Mg-block exp per step,
+  where NEURON would evaluate BREAKPOINT at v and at v + 0.001 mV to difference them. The
+  conductance given to the matrix (g_slope) is that same difference, (i(v + 0.001) - i(v))
+  / 0.001, with the block at v + 0.001 taken from the exp at v times the constant
+  exp(-0.062 * 0.001) (written as a number: nocmodl's exp is a call, never folded): the
+  implicit step treats the voltage dependence of the block as before, and voltages and
+  spikes are those of the two evaluations up to round-off. (g alone would drop the block's
+  slope from the matrix: spikes move by several steps. The analytic slope differs from the
+  difference by the latter's truncation error, some 1e-5 of the NMDA term, and moves
+  voltages by about 1e-4 mV.)
+- g, mgblock and the currents are computed in BREAKPOINT from the states at the start of
+  the step (a recorded value lags the states by one step, as before).
 ENDCOMMENT
 
 NEURON {
@@ -70,6 +91,15 @@ ASSIGNED {
     mgblock (1)
     factor_AMPA (1)
     factor_NMDA (1)
+    decay_A_AMPA (1) : exp(-dt/tau) of each state, for dt_seen and the taus *_seen
+    decay_B_AMPA (1)
+    decay_A_NMDA (1)
+    decay_B_NMDA (1)
+    dt_seen (ms)
+    tau_r_AMPA_seen (ms)
+    tau_d_AMPA_seen (ms)
+    tau_r_NMDA_seen (ms)
+    tau_d_NMDA_seen (ms)
     last_release (1)
     u (1)            : utilisation at the last event
     R (1)            : fraction of occupied sites (deterministic mode)
@@ -91,6 +121,7 @@ INITIAL {
     B_NMDA = 0
     factor_AMPA = peak_normaliser(tau_r_AMPA, tau_d_AMPA)
     factor_NMDA = peak_normaliser(tau_r_NMDA, tau_d_NMDA)
+    decay_factors()
     u = 0
     t_last = -1e9
     if (init_depleted) {
@@ -107,21 +138,45 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE kinetics METHOD cnexp
-    mgblock = 1 / (1 + exp(-0.062 * v) * (mg / 3.57))
+    LOCAL mg_exp, block_up, i_up, g_slope
+    SOLVE decay
+    mg_exp = exp(-0.062 * v) * (mg / 3.57)
+    mgblock = 1 / (1 + mg_exp)
     g_AMPA = B_AMPA - A_AMPA
     g_NMDA = (B_NMDA - A_NMDA) * mgblock
     g = g_AMPA + g_NMDA
     i_AMPA = g_AMPA * (v - e)
     i_NMDA = g_NMDA * (v - e)
     i = i_AMPA + i_NMDA
+    : the current at v + 0.001 mV, where the block's exp is the one at v times
+    : exp(-0.062 * 0.001) = 0.9999380019219603 (written out: nocmodl's exp is a call)
+    block_up = 1 / (1 + mg_exp * 0.9999380019219603)
+    i_up = g_AMPA * (v + 0.001 - e) + (B_NMDA - A_NMDA) * block_up * (v + 0.001 - e)
+    g_slope = (i_up - i) * 1000 : (i(v + 0.001) - i(v)) / 0.001
+    CONDUCTANCE g_slope
 }
 
-DERIVATIVE kinetics {
-    A_AMPA' = -A_AMPA / tau_r_AMPA
-    B_AMPA' = -B_AMPA / tau_d_AMPA
-    A_NMDA' = -A_NMDA / tau_r_NMDA
-    B_NMDA' = -B_NMDA / tau_d_NMDA
+PROCEDURE decay() {
+    if (dt != dt_seen || tau_r_AMPA != tau_r_AMPA_seen || tau_d_AMPA != tau_d_AMPA_seen
+        || tau_r_NMDA != tau_r_NMDA_seen || tau_d_NMDA != tau_d_NMDA_seen) {
+        decay_factors()
+    }
+    A_AMPA = A_AMPA * decay_A_AMPA
+    B_AMPA = B_AMPA * decay_B_AMPA
+    A_NMDA = A_NMDA * decay_A_NMDA
+    B_NMDA = B_NMDA * decay_B_NMDA
+}
+
+PROCEDURE decay_factors() {
+    decay_A_AMPA = exp(-dt / tau_r_AMPA)
+    decay_B_AMPA = exp(-dt / tau_d_AMPA)
+    decay_A_NMDA = exp(-dt / tau_r_NMDA)
+    decay_B_NMDA = exp(-dt / tau_d_NMDA)
+    dt_seen = dt
+    tau_r_AMPA_seen = tau_r_AMPA
+    tau_d_AMPA_seen = tau_d_AMPA
+    tau_r_NMDA_seen = tau_r_NMDA
+    tau_d_NMDA_seen = tau_d_NMDA
 }
 
 FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {

@@ -9,6 +9,14 @@ Conventions
 - NetCon weight[0] is the peak GABA_A conductance in nS for a full release; the GABA_B
   peak is GABAB_ratio times it.
 - tau_d_GABAA is set from the edge attribute decay_time.
+
+Numerics (as NdTmExc; fixed step only)
+- A step multiplies each state by exp(-dt/tau) (what cnexp computes, up to round-off),
+  with the four factors kept from INITIAL (decay_*) and recomputed only when dt or a time
+  constant differs from the values they were computed for (the *_seen variables).
+- The current is linear in v, so its conductance g is given to the matrix directly
+  (CONDUCTANCE hint) and the current is evaluated once per step, not at v and v + 0.001.
+- g and the currents are computed in BREAKPOINT from the states at the start of the step.
 ENDCOMMENT
 
 NEURON {
@@ -56,6 +64,15 @@ ASSIGNED {
     g_GABAB (uS)
     factor_GABAA (1)
     factor_GABAB (1)
+    decay_A_GABAA (1) : exp(-dt/tau) of each state, for dt_seen and the taus *_seen
+    decay_B_GABAA (1)
+    decay_A_GABAB (1)
+    decay_B_GABAB (1)
+    dt_seen (ms)
+    tau_r_GABAA_seen (ms)
+    tau_d_GABAA_seen (ms)
+    tau_r_GABAB_seen (ms)
+    tau_d_GABAB_seen (ms)
     last_release (1)
     u (1)
     R (1)
@@ -77,6 +94,7 @@ INITIAL {
     B_GABAB = 0
     factor_GABAA = peak_normaliser(tau_r_GABAA, tau_d_GABAA)
     factor_GABAB = peak_normaliser(tau_r_GABAB, tau_d_GABAB)
+    decay_factors()
     u = 0
     t_last = -1e9
     if (init_depleted) {
@@ -93,20 +111,37 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE kinetics METHOD cnexp
+    SOLVE decay
     g_GABAA = B_GABAA - A_GABAA
     g_GABAB = B_GABAB - A_GABAB
     g = g_GABAA + g_GABAB
     i_GABAA = g_GABAA * (v - e_GABAA)
     i_GABAB = g_GABAB * (v - e_GABAB)
     i = i_GABAA + i_GABAB
+    CONDUCTANCE g
 }
 
-DERIVATIVE kinetics {
-    A_GABAA' = -A_GABAA / tau_r_GABAA
-    B_GABAA' = -B_GABAA / tau_d_GABAA
-    A_GABAB' = -A_GABAB / tau_r_GABAB
-    B_GABAB' = -B_GABAB / tau_d_GABAB
+PROCEDURE decay() {
+    if (dt != dt_seen || tau_r_GABAA != tau_r_GABAA_seen || tau_d_GABAA != tau_d_GABAA_seen
+        || tau_r_GABAB != tau_r_GABAB_seen || tau_d_GABAB != tau_d_GABAB_seen) {
+        decay_factors()
+    }
+    A_GABAA = A_GABAA * decay_A_GABAA
+    B_GABAA = B_GABAA * decay_B_GABAA
+    A_GABAB = A_GABAB * decay_A_GABAB
+    B_GABAB = B_GABAB * decay_B_GABAB
+}
+
+PROCEDURE decay_factors() {
+    decay_A_GABAA = exp(-dt / tau_r_GABAA)
+    decay_B_GABAA = exp(-dt / tau_d_GABAA)
+    decay_A_GABAB = exp(-dt / tau_r_GABAB)
+    decay_B_GABAB = exp(-dt / tau_d_GABAB)
+    dt_seen = dt
+    tau_r_GABAA_seen = tau_r_GABAA
+    tau_d_GABAA_seen = tau_d_GABAA
+    tau_r_GABAB_seen = tau_r_GABAB
+    tau_d_GABAB_seen = tau_d_GABAB
 }
 
 FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
