@@ -11,7 +11,9 @@ Release (per presynaptic event, spikes and minis alike):
 - deterministic (deterministic = 1): the expected values, i.e. the classic TM
   recurrence on the fraction R of occupied sites: released = u R.
 Spontaneous releases (minis) are self-events of the synapse at Poisson times of rate
-minis_rate (Hz) with weight minis_weight, going through the same release model.
+minis_rate (Hz) with weight minis_weight, going through the same release model. An
+interval shorter than dt (probability about minis_rate * dt) is stretched to dt under both
+solvers: CoreNEURON aborts on a self-event due before the step that delivers it.
 Random numbers come from the Random123 streams `release_rng` and `minis_rng`, whose ids
 the driver sets from (synapse_seed or minis_seed, gid, synapse index), so results do not
 depend on the rank count; being part of the synapse, minis are saved with its state.
@@ -188,6 +190,10 @@ FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
 
 FUNCTION next_mini_interval() (ms) {
     next_mini_interval = random_negexp(minis_rng) * 1000 / minis_rate
+    if (next_mini_interval < dt) {
+        : a self-event due before the step that delivers it aborts CoreNEURON
+        next_mini_interval = dt
+    }
 }
 
 FUNCTION recovered_fraction(elapsed (ms)) (1) {

@@ -3,7 +3,8 @@ Inhibitory synapse of neurodamus: GABA_A (and, when GABAB_ratio > 0, GABA_B)
 conductances with dual-exponential kinetics, and Tsodyks-Markram short-term plasticity
 with a pool of Nrrp release sites: the same release model as NdTmExc (stochastic by
 default, expected values when deterministic = 1), Random123 stream `release_rng`, and
-spontaneous releases (minis) at minis_rate from the stream `minis_rng`.
+spontaneous releases (minis) at minis_rate from the stream `minis_rng` (an interval shorter
+than dt is stretched to dt, as in NdTmExc: CoreNEURON aborts on an overdue self-event).
 
 Conventions
 - NetCon weight[0] is the peak GABA_A conductance in nS for a full release; the GABA_B
@@ -152,6 +153,10 @@ FUNCTION peak_normaliser(tau_r (ms), tau_d (ms)) (1) {
 
 FUNCTION next_mini_interval() (ms) {
     next_mini_interval = random_negexp(minis_rng) * 1000 / minis_rate
+    if (next_mini_interval < dt) {
+        : a self-event due before the step that delivers it aborts CoreNEURON
+        next_mini_interval = dt
+    }
 }
 
 FUNCTION recovered_fraction(elapsed (ms)) (1) {
