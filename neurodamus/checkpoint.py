@@ -138,9 +138,10 @@ def _synapse_stream_positions(cells):
 class Checkpointer:
     """Writes and reads checkpoints for one Simulation (all ranks call each method)."""
 
-    def __init__(self, h, parallel, settings, circuit, cells):
+    def __init__(self, h, parallel, settings, circuit, cells, mechanism_digests=None):
         self.h, self.parallel = h, parallel
         self.settings, self.circuit, self.cells = settings, circuit, cells
+        self.mechanism_digests = dict(mechanism_digests or {})  # mod file -> code digest
 
     # -- save ------------------------------------------------------------------------------
 
@@ -189,6 +190,7 @@ class Checkpointer:
         manifest = {
             "format": FORMAT_VERSION, "time": self.h.t, "ranks": self.parallel.size,
             "identity": identity(self.settings, self.circuit),
+            "mechanisms": self.mechanism_digests,
             "reports": {name: {"frames": frames} for name, frames in report_frames.items()},
             "checksums": {str(p.relative_to(staging)): _sha256(p) for p in files},
         }
@@ -225,10 +227,22 @@ class Checkpointer:
         if differences:
             raise CheckpointError(f"checkpoint {checkpoint} was made for another simulation: "
                                   + "; ".join(differences))
+        self._check_mechanisms(checkpoint, manifest.get("mechanisms") or {})
         if manifest["time"] >= self.settings.run.tstop:
             raise CheckpointError(f"checkpoint {checkpoint} is at t = {manifest['time']} ms, not "
                                   f"before run.tstop = {self.settings.run.tstop} ms")
         return manifest
+
+    def _check_mechanisms(self, checkpoint: Path, saved: dict):
+        """A mod file both runs compiled must have the same code (comments aside): BBSaveState
+        would otherwise read the saved values into another layout and abort inside NEURON.
+        Files only one side has, and checkpoints older than this record, are not compared."""
+        changed = sorted(name for name, digest in self.mechanism_digests.items()
+                         if name in saved and saved[name] != digest)
+        if changed:
+            raise CheckpointError(f"checkpoint {checkpoint} was saved with other code in "
+                                  f"{', '.join(changed)}: restore with the mod files it was "
+                                  "saved with, or start the run again")
 
     def verify_files(self, checkpoint: Path, manifest: dict):
         for relative, checksum in manifest["checksums"].items():

@@ -69,6 +69,18 @@ def mechanism_names(path: Path) -> list[str]:
     return _NAME_STATEMENT.findall(text)
 
 
+def source_digests(sources: list[Path]) -> dict[str, str]:
+    """Per mod file, a digest of its code without comments or spacing: what a checkpoint
+    records, since BBSaveState's files are laid out by the mechanisms' variables and a mod
+    file changed between save and restore would otherwise abort inside NEURON's restore."""
+    digests = {}
+    for path in sources:
+        text = _COMMENT_BLOCK.sub("", path.read_text(errors="replace"))
+        code = " ".join(line.split(":", 1)[0] for line in text.splitlines()).split()
+        digests[path.name] = hashlib.sha256(" ".join(code).encode()).hexdigest()[:16]
+    return digests
+
+
 def built_library(directory: Path) -> Path | None:
     """The library nrnivmodl built in `directory`: it writes into a folder named by the
     machine NEURON was built for (x86_64, aarch64, arm64, ...), normally platform.machine();

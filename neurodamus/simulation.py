@@ -39,6 +39,7 @@ from .mechanisms import (
     load_mechanisms,
     mechanism_sources,
     prebuilt_library,
+    source_digests,
 )
 from .model_stats import model_stats
 from .modifications import apply_modifications
@@ -244,6 +245,7 @@ class Simulation:
     def _load_prebuilt_mechanisms(self):
         """NRNMECH_LIB_PATH: the user's own compiled library, loaded as it is."""
         self.prebuilt_names: set[str] = set()
+        self.mechanism_digests: dict[str, str] = {}  # mod file -> code digest (checkpoints)
         library = prebuilt_library()
         if library is not None:
             load_mechanisms(self.h, library)
@@ -254,6 +256,7 @@ class Simulation:
     def _build_mechanisms(self):
         directories = (*self.settings.circuit.mechanisms_dirs, *self.options.mechanism_dirs)
         sources = mechanism_sources(directories, skip_names=self.prebuilt_names)
+        self.mechanism_digests = source_digests(sources)
         if not sources:
             return None
         return self.parallel.on_root_then_share(build_mechanisms, sources,
@@ -339,7 +342,8 @@ class Simulation:
 
     def _prepare_checkpoints(self, circuit):
         """Check a checkpoint to restore before running anything; prepare saving."""
-        self.checkpointer = Checkpointer(self.h, self.parallel, self.settings, circuit, self.cells)
+        self.checkpointer = Checkpointer(self.h, self.parallel, self.settings, circuit, self.cells,
+                                         self.mechanism_digests)
         self.restore_from: Path | None = None
         self.spikes_before = (np.zeros(0), np.zeros(0, np.int64))
         if self.options.restore_dir is not None:

@@ -152,6 +152,16 @@ def test_restore_into_modified_circuit_is_refused(circuit, tmp_path):
     result = run_neurodamus([narrowed, "--output-path", tmp_path / "y", "--restore", saved,
                              "--no-progress"], ranks=1, timeout=120)
     assert result.returncode == 1 and "node_set: checkpoint has 'All', this run has 'exc'" in result.stderr
+    # A mod file whose code changed since the save (BBSaveState would abort reading it).
+    manifest_path = saved / (saved / "LATEST").read_text().strip() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["mechanisms"]["NdTmExc.mod"] and len(manifest["mechanisms"]) > 3
+    manifest["mechanisms"]["NdTmExc.mod"] = "0" * 16
+    manifest_path.write_text(json.dumps(manifest))
+    result = run_neurodamus([circuit, "--output-path", tmp_path / "z", "--restore", saved,
+                             "--no-progress"], ranks=1, timeout=120)
+    assert result.returncode == 1 and result.stderr.count("neurodamus: error:") == 1
+    assert "saved with other code in NdTmExc.mod" in result.stderr
 
 
 def _start_long_run(config, output, extra=(), env=None):
