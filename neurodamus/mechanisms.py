@@ -120,6 +120,19 @@ def defined_mechanisms(h, kinds=(0, 1)) -> set[str]:
     return names
 
 
+def artificial_cell_names(h) -> set[str]:
+    """The loaded mechanisms declared ARTIFICIAL_CELL (IntFire1, NetStim, VecStim, ...)."""
+    types = h.MechanismType(1)
+    name = h.ref("")
+    names = set()
+    for i in range(int(types.count())):
+        if types.is_artificial(i):
+            types.select(i)
+            types.selected(name)
+            names.add(name[0])
+    return names
+
+
 def _tool(name: str) -> str:
     """A NEURON build tool: beside this Python (a venv), in the neuron wheel, or on PATH."""
     import neuron

@@ -20,7 +20,7 @@ CORENEURON_CANNOT = {
 }
 
 
-def check_coreneuron_support(settings, options):
+def check_coreneuron_support(settings):
     """Refuse, before anything is built, what CoreNEURON cannot run; one error per feature.
 
     Everything else runs under both solvers with the same spikes: CoreNEURON's direct mode

@@ -185,7 +185,7 @@ class Simulation:
         if options.num_target_ranks is not None and options.num_target_ranks < 1:
             raise NeurodamusError("--num-target-ranks must be at least 1")
         if self.simulator == "CORENEURON":
-            check_coreneuron_support(self.settings, options)
+            check_coreneuron_support(self.settings)
         needs_save = [name for name, value in (("--save-time", options.save_time),
                                                ("--checkpoint-every", options.checkpoint_every),
                                                ("--checkpoint-on-term", options.checkpoint_on_term))
@@ -330,7 +330,7 @@ class Simulation:
 
     def _connect_rest(self, circuit):
         connect_rest(self.connections, self.settings, circuit, self.cells, self.h,
-                     self.parallel.pc, self.simulator == "CORENEURON")
+                     self.parallel.pc)
 
     def _attach_stimuli(self, circuit):
         attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)

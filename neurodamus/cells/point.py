@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import CircuitError
+from ..mechanisms import artificial_cell_names
 from .biophysical import CellRecord, register_cell, template_arguments
 from .hoc_calls import call_hoc
 from .templates import find_template, load_template, sample_arguments, template_name
@@ -324,19 +325,6 @@ def _morphology_arguments(population, node_ids) -> tuple[str, list[str]]:
         return directory, [""] * len(node_ids)
     names = population.attributes(node_ids, ["morphology"])["morphology"]
     return directory, [f"{name}{extension}" for name in names]
-
-
-def artificial_cell_names(h) -> set[str]:
-    """The loaded mechanisms declared ARTIFICIAL_CELL (IntFire1, NetStim, VecStim, ...)."""
-    types = h.MechanismType(1)
-    name = h.ref("")
-    names = set()
-    for i in range(int(types.count())):
-        if types.is_artificial(i):
-            types.select(i)
-            types.selected(name)
-            names.add(name[0])
-    return names
 
 
 def template_point_cell(hoc_cell, template: str, path: Path, population: str,

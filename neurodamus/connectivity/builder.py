@@ -208,16 +208,14 @@ def connect_gap_junction_halves(result: Connections, settings, cells, h, pc):
                 edge_settings, bases[edge_settings.name], cells_by_population, h, pc)
 
 
-def connect_rest(result: Connections, settings, circuit, cells, h, pc,
-                 coreneuron: bool = False) -> Connections:
+def connect_rest(result: Connections, settings, circuit, cells, h, pc) -> Connections:
     """Gap-junction voltage transfer (a collective: every rank takes part, after the halves
     are agreed on) and replay."""
     if any(e.type == "electrical" for e in settings.circuit.edge_populations):
         pc.setup_transfer()
     replays = [i for i in settings.inputs if i.module == REPLAY_MODULE]
     if replays:
-        replay = schedule_replays(replays, circuit, cells, h, settings.config_file.parent,
-                                  coreneuron)
+        replay = schedule_replays(replays, circuit, cells, h, settings.config_file.parent)
         result.replayed_events = replay.event_count
         result.keep_alive.append(replay)
     return result

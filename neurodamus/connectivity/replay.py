@@ -110,10 +110,10 @@ def _replay_plan(replay_inputs, circuit, config_dir: Path):
         yield settings, by_source, set(circuit.target_gids(settings.node_set).tolist())
 
 
-def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path, coreneuron=False):
+def schedule_replays(replay_inputs, circuit, cells, h, config_dir: Path):
     """Queue the replayed spikes as events on the NetCons of the synapses of the input's
     target cells only (whatever other cells the source reaches), under either solver
-    (`coreneuron` changes nothing: CoreNEURON delivers the events NEURON queued)."""
+    (CoreNEURON delivers the events NEURON queued)."""
     replay = SpikeReplay(h)
     for _, by_source, targets in _replay_plan(replay_inputs, circuit, config_dir):
         for cell in cells:

@@ -35,6 +35,7 @@ import math
 import re
 
 from ..errors import NeurodamusError
+from ..mechanisms import artificial_cell_names
 
 FLOAT64_BYTES = 8
 _TAKE_PROC = "nd_take_recorded_frames"
@@ -254,18 +255,6 @@ _CONTAINER = re.compile(r"\{cont=(\S+) (\S+) ")
 _NODE_FIELDS = ("Node::field::Voltage", "Node::field::FastIMemSavRHS")
 
 
-def _artificial_cells(h) -> set:
-    types = h.MechanismType(1)
-    name = h.ref("")
-    found = set()
-    for index in range(int(types.count())):
-        types.select(index)
-        types.selected(name)
-        if types.is_artificial(index):
-            found.add(str(name[0]))
-    return found
-
-
 def coreneuron_cannot_record(h, refs) -> str | None:
     """The first of `refs` (NEURON pointers) that CoreNEURON cannot record, described
     ('diam (morphology)'), or None. CoreNEURON records the voltage, the fast membrane
@@ -289,7 +278,7 @@ def coreneuron_cannot_record(h, refs) -> str | None:
         if mechanism == "morphology":
             return f"{variable} (a section's geometry)"
         if artificial is None:
-            artificial = _artificial_cells(h)
+            artificial = artificial_cell_names(h)
         if mechanism in artificial:
             return f"{mechanism}.{variable} (a variable of an artificial cell)"
     return None
