@@ -135,6 +135,48 @@ def _synapse_stream_positions(cells):
     return np.array(rows, dtype=np.float64).reshape(-1, 4)
 
 
+SPIKE_SEPARATION = 0.1  # ms: BBSaveState's least time between two spikes of one source
+
+
+def queue_problems(h, pending_replay: int = 0) -> list[str]:
+    """What in NEURON's event queue BBSaveState would abort on (or silently lose), as
+    sentences; [] when it can be saved. BBSaveState writes every pending NetCon event as a
+    spike of the NetCon's source gid, sent at (due - delay) (bbsavestate.cpp tqcallback):
+    - two such spike times of one source more than 1e-12 ms but at most 0.1 ms apart end
+      the job with `Assertion '0' failed`;
+    - an event on a NetCon with no source (NetCon.event) is not written: the restore would
+      miss it;
+    - `pending_replay`: replayed events queued and not yet delivered (replay.SpikeReplay
+      queues by window, so none is pending where a window ends)."""
+    problems = []
+    if pending_replay:
+        problems.append(f"{pending_replay} replayed spike events are still queued")
+    times, netcons = h.Vector(), h.List()
+    h.CVode().event_queue_info(2, times, netcons)  # the pending NetCon events
+    sent: dict[int, list[float]] = {}
+    sourceless = 0
+    for due, netcon in zip(times, netcons):
+        gid = int(netcon.srcgid())
+        if gid < 0 and netcon.pre() is None and netcon.preseg() is None:
+            sourceless += 1
+        elif gid >= 0:
+            sent.setdefault(gid, []).append(due - netcon.delay)
+    if sourceless:
+        problems.append(f"{sourceless} events on NetCons without a source are queued "
+                        "(BBSaveState does not write them)")
+    for gid, spike_times in sorted(sent.items()):
+        ordered = np.sort(np.asarray(spike_times))
+        gaps = np.diff(ordered)
+        close = np.flatnonzero((gaps > 1e-12) & (gaps <= SPIKE_SEPARATION))
+        if close.size:
+            first = close[0]
+            problems.append(f"gid {gid} has spikes in flight at {ordered[first]!r} and "
+                            f"{ordered[first + 1]!r} ms, less than {SPIKE_SEPARATION} ms apart "
+                            "(BBSaveState aborts on that)")
+            break
+    return problems
+
+
 class Checkpointer:
     """Writes and reads checkpoints for one Simulation (all ranks call each method)."""
 
@@ -145,10 +187,13 @@ class Checkpointer:
 
     # -- save ------------------------------------------------------------------------------
 
-    def save(self, save_dir: Path, spikes_so_far, reports=()) -> Path:
+    def save(self, save_dir: Path, spikes_so_far, reports=(), pending_replay: int = 0,
+             keep: int = 1) -> Path:
         """Save the state at the current time into a new checkpoint under `save_dir`;
-        `reports` (frame report hooks) add their frames so far."""
+        `reports` (frame report hooks) add their frames so far. What BBSaveState would abort
+        on is one error on every rank first (queue_problems), and nothing is written."""
         parallel, h = self.parallel, self.h
+        parallel.agree(self._check_queue, pending_replay)
         save_dir = Path(save_dir).resolve()
         name = f"checkpoint-t{h.t:.3f}"
         staging = save_dir / f".{name}.partial"
@@ -169,9 +214,15 @@ class Checkpointer:
         parallel.barrier()
         if parallel.is_root:
             self._assemble(staging, name, frames)
-            self._make_current(save_dir, staging, name)
+            self._make_current(save_dir, staging, name, keep)
         parallel.barrier()
         return save_dir / name
+
+    def _check_queue(self, pending_replay: int):
+        problems = queue_problems(self.h, pending_replay)
+        if problems:
+            raise CheckpointError(f"cannot save a checkpoint at t = {self.h.t:.3f} ms: "
+                                  + "; ".join(problems))
 
     def _assemble(self, staging: Path, name: str, report_frames: dict):
         # Every gid lives whole on one rank, so its buffer names (gid and byte count) are
@@ -197,17 +248,22 @@ class Checkpointer:
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
     @staticmethod
-    def _make_current(save_dir: Path, staging: Path, name: str):
+    def _make_current(save_dir: Path, staging: Path, name: str, keep: int = 1):
+        """Rename the staged checkpoint to `name`, point LATEST at it (atomically), then
+        remove the checkpoints made before it beyond the `keep` newest (by the time they
+        were written, not their simulated time: a new run may save earlier times)."""
         final = save_dir / name
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
         pointer = save_dir / f".{LATEST}.partial"
         pointer.write_text(name + "\n")
-        previous = (save_dir / LATEST).read_text().strip() if (save_dir / LATEST).exists() else None
         os.replace(pointer, save_dir / LATEST)  # the switch: atomic
-        if previous and previous != name:
-            shutil.rmtree(save_dir / previous, ignore_errors=True)
+        older = sorted((p for p in save_dir.glob("checkpoint-t*")
+                        if p.name != name and (p / MANIFEST).is_file()),
+                       key=lambda p: (p / MANIFEST).stat().st_mtime_ns, reverse=True)
+        for previous in older[keep - 1:]:
+            shutil.rmtree(previous, ignore_errors=True)
 
     # -- restore ---------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop at T ms (before run.tstop) and save there")
     parser.add_argument("--checkpoint-every", type=float, metavar="T",
                         help="also save every T ms of simulated time (the newest is kept)")
+    parser.add_argument("--checkpoint-keep", type=int, default=1, metavar="N",
+                        help="keep the N newest checkpoints in --save DIR (default 1); restore "
+                             "an older one with --restore DIR/checkpoint-t<T>")
     parser.add_argument("--checkpoint-on-term", action="store_true",
                         help="on SIGTERM, save a checkpoint and stop cleanly (needs --save)")
     parser.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
@@ -157,6 +160,7 @@ def run_simulation(args) -> int:
                                     report_buffer_mb=args.report_buffer_size,
                                     save_dir=args.save, save_time=args.save_time,
                                     checkpoint_every=args.checkpoint_every,
+                                    checkpoint_keep=args.checkpoint_keep,
                                     checkpoint_on_term=args.checkpoint_on_term,
                                     restore_dir=args.restore, lb_mode=args.lb_mode,
                                     num_target_ranks=(None if args.dry_run

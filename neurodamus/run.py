@@ -91,6 +91,8 @@ class RunHook:
     """Something that acts during the run (reports, checkpoints). All methods optional.
 
     - before_run(h): after finitialize, before the first step (arm recordings).
+    - before_window(h, end): before each psolve; `end` is the time h.t will read after it
+      (window_end), e.g. to queue the events due by then (replay.SpikeReplay).
     - window(h): the longest stretch (ms) it lets the solver run without calling it, or None.
     - after_window(h): after each window (flush buffers); h.t is the time reached.
     - after_run(h): after tstop.
@@ -153,6 +155,17 @@ def _next_stop(t, window, tstop, save_times, dt):
     return min([t + window, tstop, *later])
 
 
+def window_end(t: float, stop: float, dt: float) -> float:
+    """The time NEURON's clock reads after psolve(stop) from t: each fixed step adds half a
+    step twice (fadvance.cpp), so after n steps t is that sum, not t + n*dt (100 ms of
+    0.025 ms steps read 100.00000000001417). The same sum under CoreNEURON, which hands
+    its time back."""
+    for _ in range(max(0, round((stop - t) / dt))):
+        t += 0.5 * dt
+        t += 0.5 * dt
+    return t
+
+
 def _reached(t, target, dt) -> bool:
     return abs(t - target) < 0.5 * dt
 
@@ -211,9 +224,16 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
     progress = ProgressLine(h.t, tstop) if report_progress else None
     solver_seconds = 0.0
     while h.t < tstop - 0.5 * dt:
+        stop = _next_stop(h.t, window, tstop, stops, dt)
+        end = window_end(h.t, stop, dt)
+        for hook in hooks:
+            if hasattr(hook, "before_window"):
+                hook.before_window(h, end)
         before = time.perf_counter()
-        pc.psolve(_next_stop(h.t, window, tstop, stops, dt))
+        pc.psolve(stop)
         solver_seconds += time.perf_counter() - before
+        if h.t != end:
+            log.debug("the window to %.3f ms ended at t = %r, not %r", stop, h.t, end)
         actions.run_due(h.t)
         _call(hooks, "after_window", h, control.agree)
         if control.progress is not None:

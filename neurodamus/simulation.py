@@ -66,6 +66,7 @@ class SimulationOptions:
     save_dir: Path | None = None  # checkpoint at the end (or at save_time) into this directory
     save_time: float | None = None  # stop and save here instead of at tstop
     checkpoint_every: float | None = None  # also save periodically (needs save_dir)
+    checkpoint_keep: int = 1  # how many of the newest checkpoints stay in save_dir
     checkpoint_on_term: bool = False  # on SIGTERM, save (needs save_dir) and stop cleanly
     restore_dir: Path | None = None  # continue from this checkpoint
     lb_mode: str = "RoundRobin"  # RoundRobin | WholeCell | Memory
@@ -197,6 +198,8 @@ class Simulation:
                                   f"{run.tstop}]")
         if options.checkpoint_every is not None and not options.checkpoint_every > 0:
             raise NeurodamusError(f"--checkpoint-every {options.checkpoint_every} must be positive")
+        if options.checkpoint_keep < 1:
+            raise NeurodamusError(f"--checkpoint-keep {options.checkpoint_keep} must be at least 1")
         if options.restore_dir is not None and not Path(options.restore_dir).exists():
             raise NeurodamusError(f"--restore: {options.restore_dir} not found")
 
@@ -363,9 +366,6 @@ class Simulation:
                                                                  list)()))
         if self.restore_from is not None:
             control.restore = self._restore
-            for handler in self.connections.keep_alive:
-                if hasattr(handler, "skip_initial"):
-                    handler.skip_initial = True
         if options.save_dir is not None:
             times = {tstop}
             if options.checkpoint_every:
@@ -379,10 +379,6 @@ class Simulation:
         assert self.restore_from is not None  # _run_control installs this only then
         times, gids = self.checkpointer.restore(self.restore_from)
         self.checkpointer.resume_reports(self.restore_from, self.reports.hooks)
-        for handler in self.connections.keep_alive:
-            requeue = getattr(handler, "requeue_after", None)
-            if requeue is not None:
-                requeue(self.h.t, self.settings.run.dt)
         if self.parallel.is_root:
             self.spikes_before = (times, gids)
             log.info("Restored %s at t = %.3f ms", self.restore_from, self.h.t)
@@ -397,7 +393,9 @@ class Simulation:
                       np.concatenate([so_far[1]] + [g for _, g in gathered]))
         else:
             so_far = (np.zeros(0), np.zeros(0, np.int64))
-        path = self.checkpointer.save(self.options.save_dir, so_far, self.reports.hooks)
+        pending = sum(hook.pending_after(h.t) for hook in self._window_hooks())
+        path = self.checkpointer.save(self.options.save_dir, so_far, self.reports.hooks,
+                                      pending_replay=pending, keep=self.options.checkpoint_keep)
         if self.parallel.is_root:
             log.info("Checkpoint at t = %.3f ms: %s", h.t, path)
 
@@ -427,8 +425,14 @@ class Simulation:
         self.solver_seconds = run_solver(
             self.h, self.parallel.pc, run_settings, self.settings.conditions,
             report_progress=self.options.progress and self.parallel.is_root,
-            hooks=[*self.reports.hooks, *self._cell_state_hooks()], control=self._run_control(),
+            hooks=[*self._window_hooks(), *self.reports.hooks, *self._cell_state_hooks()],
+            control=self._run_control(),
             coreneuron=self.simulator == "CORENEURON")
+
+    def _window_hooks(self) -> list:
+        """The connection handlers that act per run window (replay queues its events)."""
+        return [handler for handler in self.connections.keep_alive
+                if hasattr(handler, "before_window")]
 
     def _cell_state_hooks(self) -> list:
         """--dump-cell-state: a hook writing the listed local cells' states."""

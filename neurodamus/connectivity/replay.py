@@ -54,39 +54,71 @@ def read_spike_file(path: Path, source: str | None, input_name: str) -> dict:
 
 
 class SpikeReplay:
-    """Queues the replayed events, NetCon events on the synapses' own NetCons, at every
-    finitialize (events do not survive it). The same under both solvers: CoreNEURON takes
-    NEURON's event queue with the model at every psolve and hands back what is left.
+    """Queues the replayed events, NetCon events on the synapses' own NetCons, window by
+    window: before each psolve, the events due by the time that window ends (and no later
+    one). A run hook (run.py): `before_run` places the cursor at the start time (0, or the
+    restored time) and `before_window(h, end)` queues the events due in (previous end, end].
 
-    After a restore, `requeue_after(t)` queues only the events not yet delivered at t: a
-    fixed step delivers the events due up to its end time as it ends, so at t (where a
-    window ended) those due at or before t are gone and the later ones are still queued."""
+    Why not all at once: BBSaveState cannot write a NetCon.event still in NEURON's queue. It
+    takes every pending NetCon event for a spike of the NetCon's source gid in flight (due
+    minus delay), which a replayed event is not: it aborts the job (bbsavestate.cpp
+    tqcallback, `assert(0)`) when two such "spikes" of one source lie within 0.1 ms, drops
+    the events of source-less NetCons, and would re-send those of a real source to all its
+    targets on restore. Queued by window, none is pending where a window ends, so a
+    checkpoint at any window end holds no replay event; a restore continues from the
+    cursor. `end` is the time NEURON's clock reads after the window (run.window_end, the
+    sum of its half steps): a fixed step delivers at its end the events due up to its end
+    time, and at the next step's start those up to half a step later, so the events due
+    by `end` are delivered inside the window and the later ones are queued before the
+    next window's first step, which delivers them as the uninterrupted queue would.
+    The same under both solvers: CoreNEURON takes NEURON's event queue with the model at
+    every psolve and hands back what is left (here: nothing of the replay)."""
 
     def __init__(self, h):
         self.h = h
-        self.deliveries = []  # (netcon, times)
-        self.skip_initial = False  # set while restoring: the checkpoint decides the queue
-        self.handler = h.FInitializeHandler(1, self._queue)
+        self.netcons: list = []
+        self._times: list[np.ndarray] = []
+        self._due: np.ndarray | None = None  # every event's due time, ascending (built once)
+        self._order = np.zeros(0, np.int64)  # netcon index of each event, by due time
+        self.cursor = 0  # events before it are queued (and, at a window end, delivered)
 
     def add(self, netcon, times):
-        self.deliveries.append((netcon, np.asarray(times, float)))
+        self.netcons.append(netcon)
+        self._times.append(np.asarray(times, float))
+        self._due = None  # rebuilt on first use
 
-    def _queue(self, after=None):
-        if self.skip_initial and after is None:
-            return
-        for netcon, times in self.deliveries:
-            due = times + netcon.delay
-            if after is not None:
-                due = due[due > after]
-            for time in due:
-                netcon.event(float(time))
+    def _events(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._due is None:
+            due = [times + netcon.delay for netcon, times in zip(self.netcons, self._times)]
+            index = [np.full(d.size, i, np.int64) for i, d in enumerate(due)]
+            flat = np.concatenate(due) if due else np.zeros(0)
+            which = np.concatenate(index) if index else np.zeros(0, np.int64)
+            order = np.argsort(flat, kind="stable")  # ties keep the netcon, then time order
+            self._due, self._order = flat[order], which[order]
+        return self._due, self._order
 
-    def requeue_after(self, t, dt):
-        self._queue(after=t)
+    def before_run(self, h):
+        """After finitialize (and a restore): the events due after h.t are still to queue
+        (at 0 all of them; after a restore at t, those delivered before t are not)."""
+        due, _ = self._events()
+        self.cursor = int(np.searchsorted(due, h.t, side="right")) if h.t > 0 else 0
+
+    def before_window(self, h, end: float):
+        """Queue the events due by `end`, the time the coming window ends at."""
+        due, order = self._events()
+        stop = int(np.searchsorted(due, end, side="right"))
+        for position in range(self.cursor, stop):
+            self.netcons[order[position]].event(float(due[position]))
+        self.cursor = max(self.cursor, stop)
+
+    def pending_after(self, t: float) -> int:
+        """How many queued replay events are due after t (0 wherever a window ended)."""
+        due, _ = self._events()
+        return int(np.count_nonzero(due[:self.cursor] > t))
 
     @property
     def event_count(self) -> int:
-        return sum(times.size for _, times in self.deliveries)
+        return sum(times.size for times in self._times)
 
 
 def _replay_plan(replay_inputs, circuit, config_dir: Path):
