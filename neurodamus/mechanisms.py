@@ -176,6 +176,21 @@ def _find_broken(sources: list[Path], workdir: Path) -> tuple[Path | None, str]:
     return None, ""
 
 
+def _raise_if_coreneuron_only(output: str, sources: list[Path]):
+    """A mod file that NEURON translates but whose code CoreNEURON's compiler refuses (e.g.
+    VERBATIM calls of NEURON-only functions such as nrnran123_setids): one error naming it
+    and its first compiler error, without the nrnivmodl wrapper's own Python traceback."""
+    failed = re.findall(r"corenrn/build/([A-Za-z0-9_]+)\.o\] Error", output)
+    if not failed:
+        return
+    by_name = {path.stem: path for path in sources}
+    first = next((line.strip() for line in output.splitlines() if " error: " in line), "")
+    names = ", ".join(sorted({f"{name}.mod" for name in failed}))
+    raise MechanismError(f"{names}: does not compile for CoreNEURON ({first}): run with "
+                         "--simulator NEURON, or give the mod file CoreNEURON-compatible code",
+                         file=by_name.get(failed[0]))
+
+
 def build_mechanisms(sources: list[Path], cache_dir: Path | None = None,
                      coreneuron: bool = False) -> Path:
     """Compile `sources` (or reuse the cached build); returns the path of libnrnmech.so.
@@ -198,6 +213,8 @@ def build_mechanisms(sources: list[Path], cache_dir: Path | None = None,
         result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
                                 env=_environment())
         built = built_library(workdir) if result.returncode == 0 else None
+        if built is None and coreneuron:
+            _raise_if_coreneuron_only(result.stdout + result.stderr, sources)
         if built is None:
             broken, detail = _find_broken(copies, workdir / "mod")
             original = sources[copies.index(broken)] if broken else None
