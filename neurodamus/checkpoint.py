@@ -146,6 +146,9 @@ def queue_problems(h, pending_replay: int = 0) -> list[str]:
       the job with `Assertion '0' failed`;
     - an event on a NetCon with no source (NetCon.event) is not written: the restore would
       miss it;
+    - an event due before t still queued (mk_presyn_info asserts there is none; the played
+      Vectors' events, which Python cannot list, are kept in the future by
+      stimuli.sources.pinned);
     - `pending_replay`: replayed events queued and not yet delivered (replay.SpikeReplay
       queues by window, so none is pending where a window ends)."""
     problems = []
@@ -164,6 +167,13 @@ def queue_problems(h, pending_replay: int = 0) -> list[str]:
     if sourceless:
         problems.append(f"{sourceless} events on NetCons without a source are queued "
                         "(BBSaveState does not write them)")
+    late = sum(1 for due in times if due < h.t)
+    self_times, flags, targets = h.Vector(), h.Vector(), h.List()
+    h.CVode().event_queue_info(3, self_times, flags, targets)  # the pending self events
+    late += sum(1 for due in self_times if due < h.t)
+    if late:
+        problems.append(f"{late} events due before t are still queued (BBSaveState aborts "
+                        "on any, mk_presyn_info)")
     for gid, spike_times in sorted(sent.items()):
         ordered = np.sort(np.asarray(spike_times))
         gaps = np.diff(ordered)

@@ -21,11 +21,22 @@ def site_segments(cell, sites):
     return [cell.section(section_id)(offset) for section_id, offset in sites]
 
 
+HOLD_UNTIL = 1e9  # ms after a waveform's last point: beyond any run
+
+
 def pinned(times, values) -> tuple[np.ndarray, np.ndarray]:
-    """The waveform's points plus one 1 ms after the last, with the last value: past its
-    last point NEURON plays the mean of the last two values when they share a time (a final
-    jump to 0); the extra point makes it hold the final value."""
-    return np.append(times, times[-1] + 1.0), np.append(values, values[-1])
+    """The waveform's points plus one far after the last (HOLD_UNTIL), with the last value:
+    past its last point NEURON plays the mean of the last two values when they share a time
+    (a final jump to 0); the extra point makes it hold the final value (interpolating
+    between two equal values gives that value exactly).
+
+    Far, not just after: a window run by CoreNEURON hands each played Vector back to NEURON,
+    which queues its event for the next point, or, past the last point, for the last point
+    again, a time already passed. That stale event stays in NEURON's queue, and BBSaveState
+    aborts a save on any event earlier than t (mk_presyn_info): every checkpoint under
+    CoreNEURON after a waveform's end aborted the job. A last point beyond any run keeps
+    that event in the future."""
+    return np.append(times, times[-1] + HOLD_UNTIL), np.append(values, values[-1])
 
 
 class WaveformPlayer:

@@ -41,7 +41,9 @@ from .circuit_builder import (
 from .mixed_families import build_mixed_circuit
 
 TSTOP = 40.0
-SAVE_TIMES = (15.0, 27.5)  # replay, noise pulses and the delayed override pending at both
+# Replay, noise and the delayed override pending at both; some waveforms (subthreshold,
+# pulse, linear) already over (their ends once aborted CoreNEURON saves).
+SAVE_TIMES = (15.0, 27.5)
 
 # One per input module of SONATA, on our templates (exc, inh). (bmtk's IClamp is a module of
 # the bmtk dialect only: a SONATA config naming it is refused, as it should be.)
@@ -63,15 +65,15 @@ INPUTS = {
     "noise": {"input_type": "current_clamp", "node_set": "inh", "mean_percent": 100,
               "variance": 0.01, "delay": 0.0, "duration": TSTOP},
     "pulse": {"input_type": "current_clamp", "node_set": "inh", "amp_start": 0.3,
-              "width": 2.0, "frequency": 80.0, "delay": 4.0, "duration": 30.0},
+              "width": 2.0, "frequency": 80.0, "delay": 4.0, "duration": 20.0},
     "linear": {"input_type": "current_clamp", "node_set": "exc", "amp_start": 0.3,
-               "amp_end": 0.4, "delay": 5.0, "duration": 30.0},
+               "amp_end": 0.4, "delay": 5.0, "duration": 20.0},
     "relative_linear": {"input_type": "current_clamp", "node_set": "inh", "percent_start": 80,
                         "percent_end": 120, "delay": 1.0, "duration": 35.0},
     "sinusoidal": {"input_type": "current_clamp", "node_set": "exc", "amp_start": 0.1,
                    "frequency": 40.0, "delay": 0.0, "duration": TSTOP},
     "subthreshold": {"input_type": "current_clamp", "node_set": "exc", "percent_less": -40,
-                     "delay": 10.0, "duration": 20.0},
+                     "delay": 2.0, "duration": 10.0},
     "hyperpolarizing": {"input_type": "current_clamp", "node_set": "inh", "delay": 0.0,
                         "duration": TSTOP},
     "seclamp": {"input_type": "voltage_clamp", "node_set": "exc_one", "voltage": -70.0,

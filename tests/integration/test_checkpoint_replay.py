@@ -5,8 +5,9 @@ The replay here is the worst case for BBSaveState: one virtual source spikes twi
 apart (BBSaveState asserts on two spikes of one source under 0.1 ms apart), events fall
 due exactly at the save times (integer spike times + integer delays), and a second replay
 input replays spikes of a real population onto its own synapses (BBSaveState would take
-those events for spikes of the real cell and re-send them to all its targets). Saved under
-each solver on one rank count, restored on the other: the uninterrupted spikes.
+those events for spikes of the real cell and re-send them to all its targets); an input
+ends before the saves (under CoreNEURON that once aborted them too). Saved under each
+solver on one rank count, restored on the other: the uninterrupted spikes.
 """
 
 import json
@@ -59,7 +60,11 @@ def build(directory):
                       "spike_file": "replay.h5", "source": "exc", "delay": 0.0,
                       "duration": TSTOP},
         "drive": {"module": "linear", "input_type": "current_clamp", "node_set": "exc",
-                  "amp_start": 0.35, "delay": 5.0, "duration": TSTOP}}
+                  "amp_start": 0.35, "delay": 5.0, "duration": TSTOP},
+        # over before the save: under CoreNEURON its played Vector once left a stale event
+        # in NEURON's queue, on which BBSaveState aborted (stimuli/sources.py pinned)
+        "early": {"module": "linear", "input_type": "current_clamp", "node_set": "inh",
+                  "amp_start": 0.2, "delay": 2.0, "duration": 15.0}}
     return write_simulation_config(directory, circuit, tstop=TSTOP, inputs=inputs,
                                    node_set="All")
 
