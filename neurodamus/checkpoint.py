@@ -12,6 +12,9 @@ A checkpoint directory holds:
   every synapse, keyed by (gid, synapse index), and the spikes recorded so far;
 - `manifest.json`: circuit config, node set, population offsets, time, rank count and
   the checksum of every file.
+Replayed spikes are not in it: none is queued where a window ends (replay.SpikeReplay
+queues each window's own), and a restore queues the rest from the spike file. What
+BBSaveState would abort on is refused first, with one error (queue_problems).
 A checkpoint is written under a temporary name inside the save directory and then made
 current by replacing `LATEST` (an atomic rename), so a run killed while saving leaves the
 previous checkpoint usable.

@@ -27,7 +27,8 @@ def check_coreneuron_support(settings):
     hands the whole state (event queue and random streams included) back to NEURON after
     every psolve, so checkpoints are written and read by NEURON between windows, delayed
     overrides are applied between windows (as under NEURON, see RunControl.actions) and
-    replayed spikes are NetCon events queued in NEURON before the first window."""
+    replayed spikes are NetCon events queued in NEURON before each window (those due in
+    it, replay.SpikeReplay)."""
     from .errors import ConfigError
 
     for settings_input in settings.inputs:
