@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .. import libm
 from ..errors import CircuitError
 from ..resources import hoc_dir
 from .hoc_calls import call_hoc
@@ -205,7 +206,7 @@ def placements(population, node_ids) -> tuple[np.ndarray, np.ndarray]:
 
 def _axis_rotation(angles, axis: int) -> np.ndarray:
     """[N, 3, 3] rotations by `angles` about world axis 0 (x), 1 (y) or 2 (z)."""
-    c, s = np.cos(angles), np.sin(angles)
+    c, s = libm.cos(angles), libm.sin(angles)  # the same bits on every CPU
     out = np.repeat(np.eye(3)[None], len(angles), axis=0)
     i, j = (axis + 1) % 3, (axis + 2) % 3  # cyclic order keeps the right-hand rule
     out[:, i, i], out[:, i, j], out[:, j, i], out[:, j, j] = c, -s, s, c
