@@ -147,6 +147,8 @@ def run_simulation(args) -> int:
             logfile.open_log_file(settings.output.output_dir, settings.output.log_file)
             for line in settings.leniencies:
                 log.warning("read leniently: %s", line)
+            for line in settings.warnings:
+                log.warning("%s", line)
             for line in compatibility_notes(args):
                 log.info("%s", line)
         if args.disable_reports:

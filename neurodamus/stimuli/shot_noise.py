@@ -83,6 +83,7 @@ class ShotNoise(ShotNoiseFamily):
                 "amp_var": NUMBER}
     optional = COMMON
     non_negative = ("rate", "amp_var", "random_seed")
+    idle_if_zero = ("rate",)
 
     @classmethod
     def check_signal(cls, parameters, input_type):

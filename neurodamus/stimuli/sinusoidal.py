@@ -25,6 +25,7 @@ class Sinusoidal(WaveformStimulus):
     defaults = {"dt": 0.025}
     positive = ("dt",)
     non_negative = ("frequency",)
+    idle_if_zero = ("frequency",)
 
     def waveforms(self, cell, context, site_count):
         if not self.parameter("frequency") > 0:
