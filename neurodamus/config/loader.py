@@ -218,7 +218,8 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=No
             used[f"connection_overrides[{index}].target"] = override.target
         used.update({f"reports.{r.name}.cells": r.cells for r in reports if r.cells})
         used.update(node_sets_used(config.conditions.modifications(), is_object_form(raw_file)))
-        check_node_sets(node_sets, node_sets_file, used, circuit, problems)
+        check_node_sets(node_sets, node_sets_file, used, circuit, problems, node_sets_json,
+                        warnings)
     problems.raise_if_any()
     # The circuit was read: an unreadable one added a problem, raised just above.
     return Settings(config_file=dialect.config_file, run=run, conditions=conditions,

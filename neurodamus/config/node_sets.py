@@ -6,7 +6,7 @@ from pathlib import Path
 import libsonata
 
 from ..hdf5_files import quiet_stderr
-from ..validation import check_node_set_ids, node_set_cycle
+from ..validation import check_node_set_ids, is_empty_as_written, node_set_cycle
 from .checks import ProblemList, libsonata_reason
 
 
@@ -62,10 +62,24 @@ def load_node_sets(config, circuit, problems: ProblemList):
     return last_file, merged, json.dumps(merged_raw) if merged is not None else "{}"
 
 
-def check_node_sets(node_sets, node_sets_file, used: dict, circuit, problems: ProblemList):
-    """Every node set the simulation uses must exist and name only populations of the circuit."""
+def check_node_sets(node_sets, node_sets_file, used: dict, circuit, problems: ProblemList,
+                    raw_json: str = "{}", warnings: list[str] | None = None):
+    """Every node set the simulation uses must exist and name only populations of the circuit.
+    One written to select nothing (`node_id: []`) is an error as the run's node set (nothing
+    to simulate is never what was meant) and a warning elsewhere (that input, report or
+    override does nothing)."""
     if circuit is None:
         return
+    raw = json.loads(raw_json)
+    for key, name in used.items():
+        if not is_empty_as_written(raw, name):
+            continue
+        if key == "node_set":
+            problems.add(f"node set '{name}' selects no cells (node_id is empty): nothing to "
+                         "simulate", key=key)
+        elif warnings is not None:
+            warnings.append(f"{key}: node set '{name}' selects no cells (node_id is empty): "
+                            "it does nothing")
     known_populations = {p.name for p in circuit.node_populations}
     names = set(node_sets.names)
     for key, name in used.items():

@@ -73,3 +73,15 @@ def node_set_cycle(node_sets: dict) -> list[str] | None:
         if cycle:
             return cycle
     return None
+
+
+def is_empty_as_written(node_sets: dict, name: str, seen: frozenset = frozenset()) -> bool:
+    """Whether node set `name` selects nothing whatever the circuit: a rule with an empty
+    `node_id` list, or a compound of such (or of nothing)."""
+    value = node_sets.get(name)
+    if name in seen or value is None:
+        return False
+    if isinstance(value, list):
+        return all(isinstance(part, str) and is_empty_as_written(node_sets, part, seen | {name})
+                   for part in value)
+    return isinstance(value, dict) and value.get("node_id") == []

@@ -44,5 +44,6 @@ def test_an_empty_node_id_list_simulates_nothing(small_circuit):
                                      "none": {"population": "exc", "node_id": []}}))
     config.write_text(json.dumps({**json.loads(config.read_text()), "node_set": "none"}))
     result = run_neurodamus([config, "--no-progress"], ranks=2)
-    assert_one_error(result, "node set 'none' selects no cells to simulate")
+    assert_one_error(result, config, "key 'node_set'", "node set 'none' selects no cells",
+                     "nothing to simulate")
     assert "cells" not in _phases_started(result)

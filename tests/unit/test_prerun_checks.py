@@ -31,6 +31,16 @@ def test_an_empty_node_id_list_selects_nothing(small_circuit):
     assert node_sets.materialize("exc", exc).flatten().size == 4
 
 
+def test_an_empty_node_set_is_a_warning_for_an_input(small_circuit):
+    raw = {"module": "linear", "input_type": "current_clamp", "node_set": "none",
+           "delay": 1.0, "duration": 5.0, "amp_start": 0.2}
+    config = small_circuit(tstop=10.0, inputs={"drive": raw})
+    _with_node_sets(config, none=["nobody"], nobody={"population": "exc", "node_id": []})
+    assert load_settings(config).warnings == (
+        "inputs.drive.node_set: node set 'none' selects no cells (node_id is empty): it does "
+        "nothing",)
+
+
 def test_node_sets_that_include_each_other_are_named(small_circuit):
     config = small_circuit(tstop=10.0, inputs={})
     path = _with_node_sets(config, a=["b"], b=["exc", "c"], c=["a"])
