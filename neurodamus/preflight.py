@@ -21,10 +21,12 @@ from .errors import ConfigError, NeurodamusError
 log = logging.getLogger("neurodamus")
 FLOAT32 = 4
 DOUBLE = 8
-# Per point process and per cell: what BBSaveState writes beside the range variables
-# (NetCon weights and events, the cell's header), measured on the generated circuits
-# (~4 kB per 6-compartment cell) and rounded up.
-POINT_PROCESS_BYTES = 256
+# Per connection (a synapse's own variables, its NetCon's weights and events) and per cell
+# (its header), what BBSaveState writes beside the density mechanisms' variables: set so
+# that the estimate is a little above what was written for configs/example (52 cells, 1152
+# synapses: 733 kB at 600 ms, estimated 824 kB) and a generated 6-cell circuit (25 kB,
+# estimated 33 kB).
+POINT_PROCESS_BYTES = 512
 CELL_BYTES = 1024
 
 
