@@ -131,7 +131,7 @@ def run_simulation(args) -> int:
     from .parallel import init_parallel
     from .run import RunInterrupted
     from .simulation import Simulation, SimulationOptions
-    from .termination import install_termination_handler
+    from .termination import install_termination_handler, stop_signal_name
 
     parallel = init_parallel()
     watchdog = install_termination_handler(parallel.rank, parallel.abort, args.timeout,
@@ -150,6 +150,8 @@ def run_simulation(args) -> int:
             logfile.open_log_file(settings.output.output_dir, settings.output.log_file)
             for line in settings.leniencies:
                 log.warning("read leniently: %s", line)
+            for line in settings.warnings:
+                log.warning("%s", line)
             for line in compatibility_notes(args):
                 log.info("%s", line)
         if args.disable_reports:
@@ -176,7 +178,7 @@ def run_simulation(args) -> int:
         if parallel.is_root:
             saved = f"; checkpoint in {args.save}, continue with --restore {args.save}" \
                 if stop.saved else " (no checkpoint: give --save DIR --checkpoint-on-term)"
-            line = f"neurodamus: stopped on SIGTERM at t = {stop.time:.3f} ms{saved}"
+            line = f"neurodamus: stopped on {stop_signal_name()} at t = {stop.time:.3f} ms{saved}"
             print(line, flush=True)
             logfile.write_error(line)
         return 0 if stop.saved else 1
@@ -254,4 +256,7 @@ def main(argv=None) -> int:
         return run_simulation(args)
     except NeurodamusError as error:  # before MPI is up (e.g. NEURON did not load MPI)
         print(f"neurodamus: error: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C before the handler was installed: nothing written yet
+        print("neurodamus: stopped on SIGINT during start-up", file=sys.stderr, flush=True)
         return 1

@@ -236,7 +236,7 @@ def load_mechanisms(h, library: Path):
     key = str(Path(library).resolve())
     if key in _LOADED:
         return
-    if not h.nrn_load_dll(key):
+    if not h.nrn_load_dll(key if key.isascii() else os.fsencode(key)):  # see hoc_text
         raise MechanismError(f"NEURON could not load the mechanism library {key}")
     _LOADED.add(key)
     core_library = Path(key).with_name("libcorenrnmech.so")

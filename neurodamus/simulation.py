@@ -44,6 +44,7 @@ from .mechanisms import (
 from .model_stats import model_stats
 from .modifications import apply_modifications
 from .outputs import OutputArea, new_run_id, writing
+from .preflight import check_output_space, check_restore_target, check_save_target
 from .reports import setup_reports, write_spikes
 from .run import RunControl, check_coreneuron_support, prepare_run, run_solver
 from .stimuli import attach_inputs
@@ -163,6 +164,7 @@ class Simulation:
         self._phase("stimuli", self._attach_stimuli, circuit)
         self.reports = self._phase("reports", self._prepare_reports, circuit)
         self._phase("checkpoint", self._prepare_checkpoints, circuit)
+        self._phase("disk-space", self._check_space)
         if self.options.model_stats:
             self.model_stats = self._phase("model-stats", model_stats, self.cells, self.h,
                                            parallel)
@@ -200,8 +202,10 @@ class Simulation:
             raise NeurodamusError(f"--checkpoint-every {options.checkpoint_every} must be positive")
         if options.checkpoint_keep < 1:
             raise NeurodamusError(f"--checkpoint-keep {options.checkpoint_keep} must be at least 1")
-        if options.restore_dir is not None and not Path(options.restore_dir).exists():
-            raise NeurodamusError(f"--restore: {options.restore_dir} not found")
+        if options.restore_dir is not None:
+            check_restore_target(options.restore_dir)
+        if options.save_dir is not None:
+            check_save_target(options.save_dir)
 
     def _prepare_output(self):
         """Before the circuit is opened: output_dir exists and takes files (one message if
@@ -355,6 +359,12 @@ class Simulation:
             if self.parallel.is_root:
                 self.checkpointer.verify_files(checkpoint, manifest)
             self.restore_from = checkpoint
+
+    def _check_space(self):
+        options = self.options
+        check_output_space(self.h, self.parallel, self.settings, self.reports.hooks,
+                           options.save_dir,
+                           periodic=bool(options.checkpoint_every))
 
     def _run_control(self) -> RunControl:
         options, tstop = self.options, self.run_settings.tstop

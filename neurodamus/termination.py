@@ -1,4 +1,6 @@
-"""Ending a run that cannot go on: SIGTERM, no progress (--timeout), a rank that failed alone.
+"""Ending a run that cannot go on: SIGTERM or Ctrl-C (SIGINT), no progress (--timeout), a
+rank that failed alone. SIGINT is handled exactly as SIGTERM (below, "SIGTERM" is either):
+a clean stop with one line naming the signal, previous outputs left as they were.
 
 Why a watchdog thread: a rank blocked in an MPI or NEURON collective never returns to Python,
 so neither a flag nor a Python signal handler can end it. The thread wakes from C-level
@@ -41,16 +43,23 @@ AGREE_GRACE = 3.0
 LATE = 5.0
 FALLBACK = 20.0
 
-_requested = False
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+_requested: str | None = None  # the name of the first stop signal received
 
 
 def _handler(signum, frame):
     global _requested
-    _requested = True
+    _requested = _requested or signal.Signals(signum).name
 
 
 def termination_requested() -> bool:
-    return _requested
+    return _requested is not None
+
+
+def stop_signal_name() -> str:
+    """The signal that asked the run to stop ('SIGTERM' or 'SIGINT')."""
+    return _requested or "SIGTERM"
 
 
 class Watchdog:
@@ -107,7 +116,8 @@ class Watchdog:
         try:
             ready, _, _ = select.select([self._reader], [], [], POLL)
             if ready:
-                self.term_signal(self._reader.recv(64).count(signal.SIGTERM))
+                received = self._reader.recv(64)
+                self.term_signal(sum(received.count(int(s)) for s in STOP_SIGNALS))
         except (OSError, ValueError):
             time.sleep(POLL)
 
@@ -130,9 +140,10 @@ class Watchdog:
             return f"neurodamus: error: {self.failure[0]}", 1, True
         acting = self.act_on_term or self.terms > 1
         if self.term_at is not None and acting and now - self.term_at > TERM_GRACE + late:
-            why = ("a second SIGTERM: no checkpoint saved" if not self.act_on_term else
+            name = stop_signal_name()
+            why = (f"a second {name}: no checkpoint saved" if not self.act_on_term else
                    "no checkpoint: give --save DIR --checkpoint-on-term")
-            line = f"neurodamus: stopped on SIGTERM during phase '{self.phase}' ({why})"
+            line = f"neurodamus: stopped on {name} during phase '{self.phase}' ({why})"
             return line, 1, self.rank == 0
         if self.timeout and now - self.last_progress > self.timeout + late:
             line = (f"neurodamus: error: no progress for {self.timeout:g} s in phase "
@@ -159,9 +170,10 @@ _WATCHDOG: Watchdog | None = None
 
 def install_termination_handler(rank: int = 0, abort=None, timeout: float | None = None,
                                 act_on_term: bool = True) -> Watchdog:
-    """The SIGTERM flag, and (once per process) the watchdog described above."""
+    """The SIGTERM / SIGINT flag, and (once per process) the watchdog described above."""
     global _WATCHDOG
-    signal.signal(signal.SIGTERM, _handler)
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _handler)
     if _WATCHDOG is None:
         _WATCHDOG = Watchdog(rank, abort or (lambda code: os._exit(code)), timeout, act_on_term)
         _WATCHDOG.start()

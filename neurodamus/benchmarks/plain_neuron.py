@@ -155,7 +155,7 @@ def main(argv=None):
     # Synapses: one point process and one NetCon per edge.
     pc.barrier()
     started = time.perf_counter()
-    from ..random_streams import Purpose, purpose_id  # the driver's stream keys, to compare
+    from ..random.keys import Purpose, purpose_id  # the driver's stream keys, to compare
 
     release_id = purpose_id(Purpose.SYNAPSE_RELEASE, int(run.get("synapse_seed", 0)))
     synapses, netcons = [], []

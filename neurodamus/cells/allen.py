@@ -53,7 +53,7 @@ from .allen_biophysics import (
     section_kind,
 )
 from .biophysical import BiophysicalCell, placements, register_cell
-from .hoc_calls import call_hoc
+from .hoc_calls import call_hoc, hoc_text
 from .neuroml import read_cell_biophysics
 from .sections import SectionMap
 
@@ -446,7 +446,7 @@ def _instantiate(h, pc, template, gid: int, node_id: int, recipe: Recipe, morpho
                  population: str):
     """The morphology, then each recipe step; the stubs get no 3-d points (h.define_shape)."""
     hoc_cell = call_hoc(pc, f"node {node_id}: morphology {morphology} does not load",
-                        template, gid, str(morphology), population=population)
+                        template, gid, hoc_text(morphology), population=population)
     for kind, step in recipe.steps:
         if kind == "axon":
             replace_axon(h, hoc_cell, step, define_shape=False)

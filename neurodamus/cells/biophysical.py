@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .. import libm
 from ..errors import CircuitError
 from ..resources import hoc_dir
-from .hoc_calls import call_hoc
+from .hoc_calls import call_hoc, hoc_text
 from .morphology import find_morphology, readable_morphology
 from .sections import RemovedSectionError, SectionMap
 from .templates import (
@@ -205,7 +206,7 @@ def placements(population, node_ids) -> tuple[np.ndarray, np.ndarray]:
 
 def _axis_rotation(angles, axis: int) -> np.ndarray:
     """[N, 3, 3] rotations by `angles` about world axis 0 (x), 1 (y) or 2 (z)."""
-    c, s = np.cos(angles), np.sin(angles)
+    c, s = libm.cos(angles), libm.sin(angles)  # the same bits on every CPU
     out = np.repeat(np.eye(3)[None], len(angles), axis=0)
     i, j = (axis + 1) % 3, (axis + 2) % 3  # cyclic order keeps the right-hand rule
     out[:, i, i], out[:, i, j], out[:, j, i], out[:, j, j] = c, -s, s, c
@@ -214,7 +215,7 @@ def _axis_rotation(angles, axis: int) -> np.ndarray:
 
 def _load_hoc_helpers(h):
     if not hasattr(h, "nd_load_morphology"):
-        h.load_file(str(hoc_dir() / "nd_morphology.hoc"))
+        h.load_file(hoc_text(hoc_dir() / "nd_morphology.hoc"))
 
 
 def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) -> list:
@@ -235,7 +236,8 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
         hoc_cell = call_hoc(
             pc, f"node {node_id}: template {local.templates[i]} "
                 f"({local.template_files[local.templates[i]]}) failed on morphology {morphology}",
-            template, int(node_id), str(morphology.parent), morphology.name, *local.extra_args[i],
+            template, int(node_id), hoc_text(morphology.parent), hoc_text(morphology.name),
+            *local.extra_args[i],
             population=population)
         if hasattr(hoc_cell, "re_init_rng"):
             call_hoc(pc, f"node {node_id}: re_init_rng of template {local.templates[i]}",

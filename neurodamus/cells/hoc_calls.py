@@ -24,6 +24,15 @@ _WHERE = re.compile(r"^(?:\d+ )? in (\S+) near line (\d+)$", re.M)
 _PARSE_ERROR = re.compile(r"^(?:\d+ )?error (\S+) line (\d+): (.*)$", re.M)
 
 
+def hoc_text(value) -> str | bytes:
+    """A path or name as hoc takes it: NEURON encodes a Python str argument as ASCII and
+    fails on any other letter ("python string arg cannot decode into c_str"), but passes
+    bytes through. Non-ASCII text goes as the file system's bytes (UTF-8), which hoc's
+    strings and fopen keep as they are."""
+    text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    return text if text.isascii() else os.fsencode(text)
+
+
 @functools.cache
 def _c_library():
     return ctypes.CDLL(None)

@@ -41,7 +41,7 @@ import numpy as np
 from ..errors import CircuitError
 from ..mechanisms import artificial_cell_names
 from .biophysical import CellRecord, register_cell, template_arguments
-from .hoc_calls import call_hoc
+from .hoc_calls import call_hoc, hoc_text
 from .templates import find_template, load_template, sample_arguments, template_name
 
 if TYPE_CHECKING:
@@ -353,8 +353,8 @@ def _instantiate(h, pc, local: LocalTemplatePoints, i: int, gid_argument: int):
     name = local.templates[i]
     path = local.template_files[name]
     return call_hoc(pc, f"node {int(local.node_ids[i])}: template {name} ({path}) failed",
-                    getattr(h, name), gid_argument, local.morphology_dir,
-                    local.morphology_files[i], *local.extra_args[i],
+                    getattr(h, name), gid_argument, hoc_text(local.morphology_dir),
+                    hoc_text(local.morphology_files[i]), *local.extra_args[i],
                     population=local.population.name)
 
 

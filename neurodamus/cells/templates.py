@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import CircuitError
 from ..mechanisms import WHERE_MECHANISMS_COME_FROM
 from ..resources import hoc_dir
-from .hoc_calls import call_hoc
+from .hoc_calls import call_hoc, hoc_text
 
 NEEDED_ATTRIBUTES_SUFFIX = "_NeededAttributes"
 KEEP_AXON_DEFAULT = 0  # the one extra argument of templates that need no node attributes
@@ -29,8 +29,11 @@ def template_name(model_template: str, population: str) -> str:
 
 
 def _library_dirs() -> list[Path]:
+    """HOC_LIBRARY_PATH's folders as NEURON reads them: split at colons when there is one,
+    else at spaces (so a folder whose name has spaces needs a colon in the value)."""
     value = os.environ.get("HOC_LIBRARY_PATH", "")
-    return [Path(part) for part in value.replace(":", " ").split() if part]
+    parts = value.split(":") if ":" in value else value.split()
+    return [Path(part) for part in parts if part.strip()]
 
 
 def find_template(name: str, models_dir: Path | None, population: str) -> Path:
@@ -52,7 +55,8 @@ def make_helpers_findable(template_path: Path):
     present = _library_dirs()
     missing = [str(d) for d in wanted if d not in present]
     if missing:
-        os.environ["HOC_LIBRARY_PATH"] = " ".join([*map(str, present), *missing])
+        # colon-separated, with a colon even for one folder: folders may contain spaces
+        os.environ["HOC_LIBRARY_PATH"] = ":".join([*map(str, present), *missing, ""])
 
 
 def load_template(h, pc, name: str, path: Path, population: str | None = None):
@@ -62,7 +66,7 @@ def load_template(h, pc, name: str, path: Path, population: str | None = None):
         return
     make_helpers_findable(path)
     try:
-        loaded = call_hoc(pc, f"template file {path} does not load", h.load_file, str(path),
+        loaded = call_hoc(pc, f"template file {path} does not load", h.load_file, hoc_text(path),
                           population=population)
     except CircuitError as error:
         if "is not a MECHANISM" in str(error):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import CircuitError
 from ..hdf5_files import quiet_stderr
-from ..random_streams import reference_gid_offsets
+from ..random.reference import reference_gid_offsets
 
 if TYPE_CHECKING:
     from ..config.settings import NodePopulationSettings
@@ -97,7 +97,7 @@ class Circuit:
 
     def reference_offsets(self) -> dict[str, int]:
         """The reference simulator's gid offsets for these populations (its random-stream
-        keys use them; see random_streams.reference_gid_offsets)."""
+        keys use them; see random.reference.reference_gid_offsets)."""
         return reference_gid_offsets({name: p.size for name, p in self.populations.items()})
 
     def offsets(self) -> dict[str, int]:

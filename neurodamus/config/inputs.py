@@ -11,12 +11,13 @@ COMMON_KEYS = {"module", "input_type", "node_set", "compartment_set", "delay", "
 
 
 def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
-                circuit=None) -> list[InputSettings]:
+                circuit=None, warnings: list[str] | None = None) -> list[InputSettings]:
     """InputSettings for each input, in the order of `raw_inputs`; problems (unknown module,
     bad parameter) go to `problems`.
 
     `compartment_sets` (a config.compartment_sets.CompartmentSets) resolves compartment_set
-    targets, checked against `circuit` when given; None leaves them unresolved.
+    targets, checked against `circuit` when given; None leaves them unresolved. An input
+    whose parameters make no waveform (Stimulus.idle_reason) adds a line to `warnings`.
     """
     if not isinstance(raw_inputs, dict):
         problems.add("must be an object", key="inputs")
@@ -53,6 +54,10 @@ def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
             compartments = compartment_sets.resolve(
                 raw["compartment_set"], f"{key}.compartment_set", problems, circuit)
         if len(problems.items) == problems_before:
+            idle = stimulus.idle_reason(parameters, float(raw["duration"]))
+            if idle is not None and warnings is not None:
+                warnings.append(f"{key}: {idle} makes no waveform: module '{module}' does "
+                                "nothing")
             # Both are strings here: a stimulus was found for the module, and a missing
             # input_type added a problem.
             inputs.append(InputSettings(name=name, module=cast(str, module),

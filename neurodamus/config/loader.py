@@ -199,15 +199,16 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=No
     if dialect.raw is not None:  # its input modules as written (libsonata saw stand-ins)
         raw["inputs"] = dialect.raw.get("inputs", {})
     compartment_sets = load_compartment_sets(config, problems)
+    warnings: list[str] = []
     inputs = load_inputs(_in_config_order(raw.get("inputs", {}), config.list_input_names),
-                         problems, compartment_sets, circuit)
+                         problems, compartment_sets, circuit, warnings)
     conditions = replace(conditions, modifications=tuple(load_modifications(
         config.conditions.modifications(), is_object_form(raw_file), problems, compartment_sets,
         circuit, mechanism_dirs)))
     overrides = load_overrides(raw.get("connection_overrides", []), problems)
     reports = load_reports(config, raw.get("reports", {}), run, circuit, problems,
                            mechanism_dirs)
-    node_sets_file, node_sets = load_node_sets(config, circuit, problems)
+    node_sets_file, node_sets, node_sets_json = load_node_sets(config, circuit, problems)
     node_set = config.node_set or None
     if node_sets is not None:
         used = {"node_set": node_set} if node_set else {}
@@ -217,14 +218,16 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=No
             used[f"connection_overrides[{index}].target"] = override.target
         used.update({f"reports.{r.name}.cells": r.cells for r in reports if r.cells})
         used.update(node_sets_used(config.conditions.modifications(), is_object_form(raw_file)))
-        check_node_sets(node_sets, node_sets_file, used, circuit, problems)
+        check_node_sets(node_sets, node_sets_file, used, circuit, problems, node_sets_json,
+                        warnings)
     problems.raise_if_any()
     # The circuit was read: an unreadable one added a problem, raised just above.
     return Settings(config_file=dialect.config_file, run=run, conditions=conditions,
                     output=_output_settings(config, output_dir),
                     circuit=cast(CircuitSettings, circuit),
                     node_sets_file=node_sets_file,
-                    node_sets_json=node_sets.toJSON() if node_sets is not None else "{}",
+                    node_sets_json=node_sets_json,
                     node_set=node_set, inputs=tuple(inputs), connection_overrides=tuple(overrides),
                     target_simulator=_target_simulator(config, problems),
-                    reports=tuple(reports), leniencies=dialect.leniencies)
+                    reports=tuple(reports), leniencies=dialect.leniencies,
+                    warnings=tuple(warnings))

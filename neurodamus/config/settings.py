@@ -114,3 +114,4 @@ class Settings:
     target_simulator: str = "NEURON"  # NEURON | CORENEURON (the config's target_simulator)
     reports: tuple = ()  # config.reports.ReportSettings of the enabled reports, by name
     leniencies: tuple[str, ...] = ()  # what was read leniently (another dialect), one line each
+    warnings: tuple[str, ...] = ()  # what will run but surely not as meant, one line each

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import CircuitError, ConfigError
 from ..mechanisms import set_mechanism_globals
-from ..random_streams import set_global_index
+from ..random.reference import set_global_index
 from ..validation import check_afferent_edges
 from .edges import read_afferent_edges
 from .gap_junctions import connect_gap_junctions, transfer_keys

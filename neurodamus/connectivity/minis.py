@@ -10,7 +10,7 @@ on the rank count.
 import logging
 import math
 
-from ..random_streams import Purpose, purpose_id
+from ..random.keys import Purpose, purpose_id
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..random_streams import Purpose, purpose_id, reference_synapse_ids, stream_ids
+from ..random.keys import Purpose, purpose_id, stream_ids
+from ..random.reference import (
+    GABA_RISE_OFFSET,
+    glu_synapse_release_ids,
+    minis_ids,
+    reference_synapse_ids,
+)
 
 GABA_RISE_MEAN, GABA_RISE_VARIANCE = 0.2, 0.1  # ms, ms^2 (log-normal), both conventions
 
@@ -84,11 +90,10 @@ def gaba_rise_time(h, ids) -> float:
 
 def reference_minis(h, synapse, rate: float, minis_seed: int, tstop: float):
     key = synapse.key
-    _, _, third = reference_synapse_ids(key.reference_gid, 0, key.source_population,
-                                        key.target_population, minis_seed, purpose_offset=300)
     source = h.NdPoissonMinis(synapse.point_process.get_segment())
     source.rate, source.duration = rate, tstop
-    source.exp_rng.set_ids(key.population_index + 200, key.reference_gid + 250, third)
+    source.exp_rng.set_ids(*minis_ids(key.reference_gid, key.population_index,
+                                      key.source_population, key.target_population, minis_seed))
     source.exp_rng.set_seq(0)
     netcon = h.NetCon(source, synapse.point_process)
     netcon.delay = MINIS_NETCON_DELAY
@@ -165,7 +170,7 @@ class BbpProbabilistic(SynapseModel):
             if conditions.randomize_gaba_rise_time:
                 synapse.tau_r_GABAA = gaba_rise_time(h, reference_synapse_ids(
                     key.reference_gid, key.population_index, key.source_population,
-                    key.target_population, run.synapse_seed, purpose_offset=450))
+                    key.target_population, run.synapse_seed, purpose_offset=GABA_RISE_OFFSET))
             if math.isfinite(p["decay_time"]):
                 synapse.tau_d_GABAA = p["decay_time"]
         else:
@@ -223,7 +228,8 @@ class GluSynapsePlastic(SynapseModel):
         synapse.Fac = abs(p["facilitation_time"])
         if p["n_rrp_vesicles"] >= 0:
             synapse.Nrrp = p["n_rrp_vesicles"]
-        synapse.setRNG(key.reference_gid, 100000 + key.population_index, run.synapse_seed + 200)
+        synapse.setRNG(*glu_synapse_release_ids(key.reference_gid, key.population_index,
+                                                run.synapse_seed))
         synapse.synapseID = key.population_index
         return synapse
 

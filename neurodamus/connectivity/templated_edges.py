@@ -38,7 +38,8 @@ import numpy as np
 
 from ..cells.point import PointCell
 from ..errors import CircuitError
-from ..random_streams import Purpose, reference_population_id, stream_ids
+from ..random.keys import Purpose, stream_ids
+from ..random.reference import reference_population_id
 from ..validation import check_edge_values, check_section_ids
 from .replay import REPLAY_COPY_MARK
 from .synapse_models import MODELS, Exp2SynModel, SynapseKey, SynapseModel

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import libm
 from ..errors import CircuitError
 
 DEFAULT = ""  # no weight_function: syn_weight
@@ -38,7 +39,7 @@ def _gaussian_ll(weights, edges, sources, targets):
                         - np.asarray(sources["tuning_angle"], float))
     folded = np.abs(np.abs(np.abs(180.0 - np.mod(difference, 360.0)) - 90.0) - 90.0)
     sigma = np.asarray(edges["weight_sigma"], float)
-    return np.asarray(weights, float) * np.exp(-(folded / sigma) ** 2)
+    return np.asarray(weights, float) * libm.exp(-(folded / sigma) ** 2)
 
 
 WEIGHT_FUNCTIONS: dict[str, WeightFunction] = {}

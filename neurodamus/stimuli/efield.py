@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from .. import libm
 from ..errors import CircuitError, ConfigError
 from ..values import is_finite_number
 from .registry import NUMBER, Stimulus, register
@@ -71,7 +72,7 @@ class SpatiallyUniformEField(Stimulus):
         for spec in fields:
             angular = 2 * math.pi * spec.get("frequency", 0) / 1000.0  # rad / ms
             angle = angular * (times - start) + spec.get("phase", 0)
-            field += np.outer(np.cos(angle), [spec["Ex"], spec["Ey"], spec["Ez"]])
+            field += np.outer(libm.cos(angle), [spec["Ex"], spec["Ey"], spec["Ez"]])
         field *= np.maximum(envelope, 0.0)[:, None]
         zero = np.zeros((1, 3))
         return (np.concatenate([[start], times, [end]]),

@@ -15,6 +15,7 @@ per grid time.
 """
 
 from ..errors import CircuitError
+from ..random.reference import STIMULUS_STREAMS
 from .node_values import node_value
 from .random_signals import gaussian, skip_before_delay
 from .registry import NUMBER, register
@@ -30,7 +31,7 @@ class Noise(SampledNoise):
     positive = ("dt",)
     non_negative = ("variance",)
     random_family = "noise"
-    FIRST_ID, SEED_OFFSET, GID_OFFSET = 100, 500, 301  # gid + 1 + 300: the reference's
+    STREAM = STIMULUS_STREAMS["noise"]
 
     @classmethod
     def check(cls, parameters, input_type):

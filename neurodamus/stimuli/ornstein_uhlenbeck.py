@@ -7,6 +7,7 @@ of the threshold current (current) or of the inverse input resistance (conductan
 Random stream (as the reference's): ids (block + 2997, stimulus_seed + 291204, gid + 124,
 or the input's random_seed), the block counting both modules together."""
 
+from ..random.reference import STIMULUS_STREAMS
 from .node_values import relative_scale
 from .random_signals import ornstein_uhlenbeck
 from .registry import NUMBER, register
@@ -23,7 +24,7 @@ class OrnsteinUhlenbeck(SampledNoise):
     positive = ("dt",)
     non_negative = ("tau", "sigma", "random_seed")
     random_family = "ornstein_uhlenbeck"
-    FIRST_ID, SEED_OFFSET, GID_OFFSET = 2997, 291204, 124  # gid + 1 + 123: the reference's
+    STREAM = STIMULUS_STREAMS["ornstein_uhlenbeck"]
 
     def mean_and_sigma(self, cell) -> tuple[float, float]:
         return float(self.parameter("mean")), float(self.parameter("sigma"))

@@ -16,6 +16,7 @@ class Pulse(WaveformStimulus):
     required = {"amp_start": NUMBER, "width": NUMBER, "frequency": NUMBER}
     optional = {"amp_end": NUMBER, "represents_physical_electrode": bool}
     non_negative = ("width", "frequency")
+    idle_if_zero = ("width", "frequency")
 
     @classmethod
     def check(cls, parameters, input_type):

@@ -1,6 +1,6 @@
 """The noise modules' signals, sample for sample those of the reference simulator.
 
-Each function takes a NeuronRandom (random_streams.py) and makes the same distribution
+Each function takes a NeuronRandom (random/neuron_random.py) and makes the same distribution
 calls, in the same order, as the reference; the samples are the values at the times of
 `waveforms.indgen(start, start + duration, dt)` (the window's end included when duration
 is a multiple of dt), joined linearly when played (waveforms.SampledTimes).
@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from .random_streams import NeuronRandom
+from .. import libm
+from ..random.neuron_random import NeuronRandom
 from .waveforms import indgen_count
 
 HOC_EPSILON = 1e-11  # NEURON's float_epsilon: Vector.where("<", x) keeps values < x - it
@@ -49,7 +50,7 @@ def gamma(rng: NeuronRandom, shape: float, scale: float, count: int) -> np.ndarr
     uniform(0, 1); shapes below 1 through the boost u^(1/shape) of a shape + 1 variate."""
     if shape < 1:
         rng.uniform(0.0, 1.0)
-        boost = rng.draw(count) ** (1.0 / shape)
+        boost = libm.power(rng.draw(count), 1.0 / shape)  # Vector.pow's C pow
         return gamma(rng, 1.0 + shape, scale, count) * boost
     d = shape - 1.0 / 3.0
     c = 1.0 / 3.0 / math.sqrt(d)
@@ -109,7 +110,7 @@ def shot_noise(rng: NeuronRandom, count: int, dt: float, duration: float, rate_h
     a, b = math.exp(-dt / decay_time), math.exp(-dt / rise_time)
     decay_rate, rise_rate = -math.log(a), -math.log(b)
     peak_step = math.log(rise_rate / decay_rate) / (rise_rate - decay_rate)
-    norm = (a / b - 1) / (a ** peak_step - b ** peak_step)
+    norm = (a / b - 1) / (math.pow(a, peak_step) - math.pow(b, peak_step))
     return np.array(_biexponential_recursion(impulses.tolist(), a, b)) * norm
 
 

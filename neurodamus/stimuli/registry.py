@@ -42,6 +42,10 @@ class Stimulus:
     zero_delay: ClassVar[bool] = False  # the module acts from t = 0 (SONATA allows no delay)
     # Inputs of one random family number their streams together (manager.block_indices).
     random_family: ClassVar[str | None] = None
+    # Parameters that, when 0, leave the input with no waveform (it runs, doing nothing):
+    # a warning before the run (config/inputs.py), not an error, since configs written for
+    # the reference simulator may hold such inputs and it accepts them.
+    idle_if_zero: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def validate(cls, parameters: dict, input_type: str | None):
@@ -71,6 +75,15 @@ class Stimulus:
                 yield f"must not be negative, got {well_typed[name]}", name
         if len(well_typed) == len(parameters) and set(cls.required) <= set(parameters):
             yield from cls.check({**cls.defaults, **well_typed}, input_type)
+
+    @classmethod
+    def idle_reason(cls, parameters: dict, duration: float) -> str | None:
+        """Why an input with these (valid) parameters does nothing, or None."""
+        if duration == 0 and not cls.zero_delay:
+            return "duration 0"
+        values = {**cls.defaults, **parameters}
+        zero = [name for name in cls.idle_if_zero if values.get(name) == 0]
+        return f"{zero[0]} 0" if zero else None
 
     @classmethod
     def check(cls, parameters: dict, input_type: str | None):

@@ -1,20 +1,18 @@
 """Base of the noise modules: a signal drawn for each cell from NEURON's Random123 stream
-keyed as the reference simulator keys it (random_streams.py), sampled every `dt` ms from
+keyed as the reference simulator keys it (random/reference.py), sampled every `dt` ms from
 delay to delay + duration (both ends included when duration is a multiple of dt), joined
 linearly between samples, 0 outside the window (waveforms.SampledTimes)."""
 
-from .random_streams import NeuronRandom
+from typing import ClassVar
+
+from ..random.neuron_random import NeuronRandom
+from ..random.reference import StimulusStream
 from .waveform_stimulus import WaveformStimulus
 from .waveforms import SampledTimes
 
 
 class SampledNoise(WaveformStimulus):
-    # The reference's three ids are (block + FIRST_ID, stimulus_seed + SEED_OFFSET, third),
-    # the third the gid + GID_OFFSET, or the input's random_seed (all cells then draw the
-    # same numbers). Subclasses set them.
-    FIRST_ID = 0
-    SEED_OFFSET = 0
-    GID_OFFSET = 0
+    STREAM: ClassVar[StimulusStream]  # the reference's keys of the module family's streams
 
     def samples(self, cell, rng: NeuronRandom, grid: SampledTimes):
         """The signal's values at the grid times, for one cell and site."""
@@ -27,11 +25,9 @@ class SampledNoise(WaveformStimulus):
         return self._grid
 
     def stream_ids(self, cell, context) -> tuple[int, int, int]:
-        seed = self.parameter("random_seed")
         gid = cell.gid if context.reference_gid is None else context.reference_gid
-        third = int(seed) if seed is not None else gid + self.GID_OFFSET
-        return (context.block_index + self.FIRST_ID, context.stimulus_seed + self.SEED_OFFSET,
-                third)
+        return self.STREAM.ids(
+            context.block_index, context.stimulus_seed, gid, self.parameter("random_seed"))
 
     def stream(self, cell, context) -> NeuronRandom:
         return NeuronRandom(self.stream_ids(cell, context), context.random_seed)

@@ -16,6 +16,7 @@ does nothing and is not counted.
 
 from typing import ClassVar
 
+from ..random.reference import STIMULUS_STREAMS
 from .biexponential import BiexponentialKernel, ShotNoiseParameters, parameters_from_moments
 from .node_values import relative_scale
 from .random_signals import shot_noise
@@ -34,7 +35,7 @@ class ShotNoiseFamily(SampledNoise):
     positive: ClassVar[tuple[str, ...]] = ("rise_time", "decay_time", "dt")
     non_negative: ClassVar[tuple[str, ...]] = ("random_seed",)
     random_family = "shot_noise"
-    FIRST_ID, SEED_OFFSET, GID_OFFSET = 2997, 19216, 124  # gid + 1 + 123: the reference's
+    STREAM = STIMULUS_STREAMS["shot_noise"]
 
     @classmethod
     def check(cls, parameters, input_type):
@@ -82,6 +83,7 @@ class ShotNoise(ShotNoiseFamily):
                 "amp_var": NUMBER}
     optional = COMMON
     non_negative = ("rate", "amp_var", "random_seed")
+    idle_if_zero = ("rate",)
 
     @classmethod
     def check_signal(cls, parameters, input_type):

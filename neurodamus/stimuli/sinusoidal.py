@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import libm
 from .registry import NUMBER, register
 from .waveform_stimulus import WaveformStimulus
 from .waveforms import Waveform, indgen
@@ -24,6 +25,7 @@ class Sinusoidal(WaveformStimulus):
     defaults = {"dt": 0.025}
     positive = ("dt",)
     non_negative = ("frequency",)
+    idle_if_zero = ("frequency",)
 
     def waveforms(self, cell, context, site_count):
         if not self.parameter("frequency") > 0:
@@ -35,5 +37,5 @@ class Sinusoidal(WaveformStimulus):
         end = delay + self.settings.duration
         times = indgen(delay, end, dt)
         step = 2 * math.pi / 1000 * float(self.parameter("frequency")) * dt  # Vector.sin's
-        values = np.sin(step * np.arange(times.size) + 0.0) * float(self.parameter("amp_start"))
+        values = libm.sin(step * np.arange(times.size) + 0.0) * float(self.parameter("amp_start"))
         return Waveform(np.append(np.minimum(times, end), end), np.append(values, 0.0))

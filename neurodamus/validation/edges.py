@@ -24,10 +24,14 @@ def rank_slice(count: int, rank: int, size: int) -> tuple[int, int]:
     return count * rank // size, count * (rank + 1) // size
 
 
+FRACTIONS = ("afferent_section_pos", "efferent_section_pos")  # SONATA: in [0, 1]
+
+
 def check_edge_ids(edge_settings, source_size: int, target_size: int, rank: int = 0,
                    size: int = 1):
     """Source and target node ids of this rank's share of the population within their
-    populations (edges onto ids beyond the targets are never read otherwise)."""
+    populations (edges onto ids beyond the targets are never read otherwise), and the
+    positions along sections (FRACTIONS) in [0, 1] (NEURON would clip them silently)."""
     name, file = edge_settings.name, edge_settings.edges_file
     try:
         population = libsonata.EdgeStorage(str(file)).open_population(name)
@@ -46,6 +50,12 @@ def check_edge_ids(edge_settings, source_size: int, target_size: int, rank: int 
         problems.append(find_bad(ids >= limit, edge_ids, ids, file=file, population=name,
                                  attribute=attribute,
                                  what=f"are beyond node population '{end}' ({limit} nodes)"))
+    for attribute in FRACTIONS:
+        if attribute in population.attribute_names:
+            positions = np.asarray(population.get_attribute(attribute, selection), float)
+            problems.append(find_bad(~((positions >= 0) & (positions <= 1)), edge_ids,
+                                     positions, file=file, population=name, attribute=attribute,
+                                     what="are outside [0, 1]"))
     raise_if_any(problems, file, name)
 
 

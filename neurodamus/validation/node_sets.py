@@ -1,5 +1,6 @@
 """Node sets whose `node_id` lists name nodes beyond their populations (libsonata drops
-such ids silently, so a typo would simulate fewer cells without a word)."""
+such ids silently, so a typo would simulate fewer cells without a word), and compound
+node sets that include each other (libsonata says only "recursion depth exceeded")."""
 
 import numpy as np
 
@@ -45,3 +46,42 @@ def check_node_set_ids(node_sets: dict, names, sizes: dict[str, int]) -> list[st
                     f"{ids.size} node ids are beyond {where} ({limit} nodes) (e.g. "
                     f"{int(ids[np.argmax(bad)])})")
     return messages
+
+
+def node_set_cycle(node_sets: dict) -> list[str] | None:
+    """Names of compound node sets that include each other, in order, the first repeated at
+    the end (['a', 'b', 'a']); None when there is no cycle."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        if state.get(name) == 1:
+            return [*path[path.index(name):], name]
+        value = node_sets.get(name)
+        if state.get(name) == 2 or not isinstance(value, list):
+            return None
+        state[name] = 1
+        for part in value:
+            if isinstance(part, str):
+                cycle = visit(part, [*path, name])
+                if cycle:
+                    return cycle
+        state[name] = 2
+        return None
+
+    for name in node_sets:
+        cycle = visit(name, [])
+        if cycle:
+            return cycle
+    return None
+
+
+def is_empty_as_written(node_sets: dict, name: str, seen: frozenset = frozenset()) -> bool:
+    """Whether node set `name` selects nothing whatever the circuit: a rule with an empty
+    `node_id` list, or a compound of such (or of nothing)."""
+    value = node_sets.get(name)
+    if name in seen or value is None:
+        return False
+    if isinstance(value, list):
+        return all(isinstance(part, str) and is_empty_as_written(node_sets, part, seen | {name})
+                   for part in value)
+    return isinstance(value, dict) and value.get("node_id") == []

@@ -36,6 +36,7 @@ def _run(config):
     ("conductance", 3, np.nan, "are not finite (edge 3: nan)"),
     ("u_syn", 0, np.nan, "are not finite (edge 0: nan)"),
     ("decay_time", 7, np.inf, "are not finite (edge 7: inf)"),
+    ("afferent_section_pos", 5, 1.7, "1 of 6 edges are outside [0, 1] (edge 5: 1.7)"),
 ])
 def test_bad_edge_attribute_is_one_error(small_circuit, attribute, index, value, expected):
     config = small_circuit(tstop=10.0, inputs={})

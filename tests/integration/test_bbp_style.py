@@ -146,7 +146,7 @@ def test_template_found_through_hoc_library_path(tmp_path):
 
 
 def _reference_population_id(name):
-    """Written from the definition, apart from neurodamus.random_streams: MD5 byte 0 plus
+    """Written from the definition, apart from neurodamus.random.reference: MD5 byte 0 plus
     the low nibble of byte 1 shifted by 8."""
     digest = hashlib.md5(name.encode()).digest()
     return digest[0] | (digest[1] & 0xF) << 8

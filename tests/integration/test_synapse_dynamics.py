@@ -116,7 +116,7 @@ def test_nmda_conductance_and_magnesium_block(two_cell_run):
 def stochastic_releases(h, seed, n_synapses=1500, nrrp=3, interval=20.0, n_spikes=8):
     """Release fractions of many independent stochastic synapses on one regular train,
     sampled right after each event (t_last and last_release are set in NET_RECEIVE)."""
-    from neurodamus.random_streams import Purpose, purpose_id
+    from neurodamus.random.keys import Purpose, purpose_id
 
     section = h.Section(name="stochastic_host")
     train = h.NetStim()
@@ -166,7 +166,7 @@ def test_minis_are_poisson_at_the_requested_rate(two_cell_run):
     have the exponential's coefficient of variation 1."""
     from neuron import h
 
-    from neurodamus.random_streams import Purpose, purpose_id
+    from neurodamus.random.keys import Purpose, purpose_id
 
     rate, duration, n_synapses = 20.0, 1000.0, 200
     section = h.Section(name="minis_host")

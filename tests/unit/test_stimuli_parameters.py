@@ -224,8 +224,8 @@ def test_noise_cells_draw_independent_streams():
 def test_ornstein_uhlenbeck_starts_at_the_mean():
     """The reference starts the process at its mean (x[0] = mean, then the exact update), not
     from its stationary distribution; the spread reaches sigma^2 (1 - a^(2n)) after n steps."""
+    from neurodamus.random.neuron_random import NeuronRandom
     from neurodamus.stimuli.random_signals import ornstein_uhlenbeck
-    from neurodamus.stimuli.random_streams import NeuronRandom
     draws = np.array([ornstein_uhlenbeck(NeuronRandom((1, 2, gid)), 41, 0.25, 5.0, 1.0, 0.2)
                       for gid in range(4000)])
     assert np.all(draws[:, 0] == 1.0)

@@ -16,8 +16,8 @@ import pytest
 from random123_reference import MASK, neuron_uniforms, philox4x32_10
 
 from neurodamus.config.settings import InputSettings
+from neurodamus.random.neuron_random import NeuronRandom
 from neurodamus.stimuli import STIMULUS_MODULES, StimulusContext
-from neurodamus.stimuli.random_streams import NeuronRandom
 
 
 @pytest.mark.parametrize("counter, key, expected", [  # Random123's kat_vectors

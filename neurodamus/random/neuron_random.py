@@ -20,12 +20,16 @@ A new `Random` starts as normal(0, 1). Choosing a distribution (`normal(...)`,
 one draw from it; `Vector.setrand` then fills a vector with further draws (`draw` here).
 
 `NeuronRandom` reproduces this with the same floating-point operations, vectorised with
-NumPy; the unit tests check it against an independent implementation and against NEURON.
+NumPy where NumPy's results are correctly rounded (+ - * /, sqrt) and with the C library's
+`log` where they are not (../libm.py: NumPy's AVX-512 log differs by an ulp); the unit
+tests check it against an independent implementation and against NEURON.
 """
 
 import math
 
 import numpy as np
+
+from .. import libm
 
 PHILOX_MULTIPLIERS = (0xD2511F53, 0xCD9E8D57)
 PHILOX_WEYL = (0x9E3779B9, 0xBB67AE85)  # the key's increments between rounds
@@ -124,7 +128,7 @@ class NeuronRandom:
         if kind == "normal":
             return self._standard_normals(count) * b + a
         u = self._take(count)
-        return a + b * u if kind == "uniform" else -a * np.log(u)
+        return a + b * u if kind == "uniform" else -a * libm.log(u)
 
     # Uniforms in (0, 1), one word each.
     def _reserve(self, count: int):
@@ -189,7 +193,7 @@ class NeuronRandom:
                 continue
             self._next += 2 * (int(accepted[-1]) + 1)  # up to the last pair used
             w = w[accepted]
-            y = np.sqrt((-2.0 * np.log(w)) / w)
+            y = np.sqrt((-2.0 * libm.log(w)) / w)
             both = np.empty(2 * accepted.size)
             both[0::2], both[1::2] = v1[accepted] * y, v2[accepted] * y
             used = min(both.size, count - filled)
