@@ -7,6 +7,8 @@
   phase PHASE (a name of Simulation.run's phases; `run-window`: after the first run window).
 - `hang-in:PHASE:R`: rank R sleeps for ever there instead (what the watchdog must end).
 - `kill-in:PHASE:R`: rank R kills itself (SIGKILL) there: nobody can clean up after it.
+- `no-space-check:0`: the free-space checks before the run pass whatever is free (as if
+  another job filled the disk after them), so that a disk full during the run is tested.
 Unset in normal runs; checked only at those points, so it costs nothing.
 """
 
@@ -50,3 +52,8 @@ def inject_in_phase(phase: str, rank: int):
             time.sleep(60)
     if parts[0] == "kill-in":
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def skipped(check: str) -> bool:
+    """`no-<check>:0`: the named check before the run is skipped (see the docstring)."""
+    return os.environ.get("NEURODAMUS_FAULT", "").split(":")[0] == f"no-{check}"

@@ -44,7 +44,12 @@ from .mechanisms import (
 from .model_stats import model_stats
 from .modifications import apply_modifications
 from .outputs import OutputArea, new_run_id, writing
-from .preflight import check_output_space, check_restore_target, check_save_target
+from .preflight import (
+    check_output_space,
+    check_report_lower_bounds,
+    check_restore_target,
+    check_save_target,
+)
 from .reports import setup_reports, write_spikes
 from .run import RunControl, check_coreneuron_support, prepare_run, run_solver
 from .stimuli import attach_inputs
@@ -148,6 +153,7 @@ class Simulation:
             return self._finish_early()
         self._phase("circuit-data", check_circuit_data, settings, circuit, parallel.rank,
                     parallel.size, parallel.is_root)
+        self._phase("output-size", self._check_output_size, circuit)
         local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)
         if self.options.dry_run:
             self._phase("dry-run", self._dry_run, circuit, local_nodes)
@@ -359,6 +365,11 @@ class Simulation:
             if self.parallel.is_root:
                 self.checkpointer.verify_files(checkpoint, manifest)
             self.restore_from = checkpoint
+
+    def _check_output_size(self, circuit):
+        """The reports' sizes at one value per cell, before anything is built (rank 0)."""
+        if self.parallel.is_root:
+            check_report_lower_bounds(self.settings, circuit)
 
     def _check_space(self):
         options = self.options

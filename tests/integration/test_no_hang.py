@@ -10,9 +10,9 @@ import time
 import pytest
 from conftest import MPIEXEC, assert_one_error
 
-PHASES = ["options", "output", "circuit", "mechanisms", "balance", "cells-check", "cells",
-          "modifications", "distribution", "synapses", "gap-junctions", "connections",
-          "stimuli", "reports", "checkpoint", "run", "run-window", "outputs"]
+PHASES = ["options", "output", "circuit", "mechanisms", "balance", "output-size", "cells-check",
+          "cells", "modifications", "distribution", "synapses", "gap-junctions", "connections",
+          "stimuli", "reports", "checkpoint", "disk-space", "run", "run-window", "outputs"]
 LIMIT = 30.0  # seconds every rank has to end
 
 

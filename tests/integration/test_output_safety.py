@@ -132,9 +132,29 @@ def test_disk_full_names_the_file_and_keeps_the_previous_outputs(previous, tmp_p
     assert_ok(run(config, "--output-path", output))
     before = snapshot(output)
     with_reports(config, voltage=REPORT)  # every compartment, every step: does not fit
-    result = run(config, "--output-path", output)
+    # as if another job filled the disk after the checks before the run
+    result = run(config, "--output-path", output, fault="no-space-check:0")
     errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
     assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"no space left on device writing {output / 'voltage.h5'}" in errors[0]
+    assert snapshot(output) == before
+    assert not list(output.glob(".*"))
+
+
+def test_a_report_that_cannot_fit_is_refused_before_the_run(previous, tmp_path, small_disk):
+    source, _ = previous
+    directory = tmp_path / "circuit"
+    shutil.copytree(source, directory)
+    config = with_reports(directory / "simulation_config.json")
+    output = small_disk / "output"
+    assert_ok(run(config, "--output-path", output))
+    before = snapshot(output)
+    with_reports(config, voltage=REPORT)
+    result = run(config, "--output-path", output)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "key 'reports.voltage'" in errors[0] and "is free there" in errors[0], errors[0]
+    assert f"in {output / 'voltage.h5'}" in errors[0]
+    assert "\nrun " not in result.stdout  # refused before the run
     assert snapshot(output) == before
     assert not list(output.glob(".*"))

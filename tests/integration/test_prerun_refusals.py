@@ -23,8 +23,9 @@ def test_a_report_larger_than_the_free_space_is_refused_before_the_run(small_cir
     config.write_text(json.dumps(raw))
     result = run_neurodamus([config, "--no-progress"], ranks=2)
     message = assert_one_error(result, config, "key 'reports.all_v'", "40000000000 frames",
-                               " TB in ", "is free there")
-    assert "run" not in _phases_started(result), message
+                               "at least 6 elements (one per cell)", " TB in ",
+                               "is free there")
+    assert "cells" not in _phases_started(result), message  # refused before the build
 
 
 @pytest.mark.parametrize("option", ["--save", "--restore"])
