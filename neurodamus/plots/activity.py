@@ -64,6 +64,52 @@ def longest_silence(times: np.ndarray, tstop: float) -> float:
     return float(np.diff(edges).max())
 
 
+def coincidence(first: np.ndarray, second: np.ndarray, window_ms: float) -> float:
+    """The fraction of `first`'s spikes with a spike of `second` within `window_ms`
+    (nan when either cell is silent)."""
+    if not first.size or not second.size:
+        return float("nan")
+    second = np.sort(second)
+    after = np.clip(np.searchsorted(second, first), 0, second.size - 1)
+    before = np.clip(after - 1, 0, second.size - 1)
+    nearest = np.minimum(np.abs(first - second[after]), np.abs(first - second[before]))
+    return float((nearest <= window_ms).mean())
+
+
+def pair_synchrony(population: PopulationSpikes, pairs: set[tuple[int, int]], cells: int,
+                   window_ms: float = 3.0) -> tuple[float, float]:
+    """Mean coincidence (both directions) of the cell pairs in `pairs` (say, coupled by gap
+    junctions) and of every other pair of the population's `cells` cells: how much more
+    the coupled cells fire together than chance and shared input make them."""
+    trains = {n: population.times[population.node_ids == n] for n in range(cells)}
+    coupled: list[float] = []
+    others: list[float] = []
+    for a in range(cells):
+        for b in range(a + 1, cells):
+            both = [coincidence(trains[a], trains[b], window_ms),
+                    coincidence(trains[b], trains[a], window_ms)]
+            (coupled if (a, b) in pairs else others).extend(both)
+    return float(np.nanmean(coupled)), float(np.nanmean(others))
+
+
+def electrical_pairs(edge_file: Path) -> dict[str, set[tuple[int, int]]]:
+    """{node population: its unordered (low, high) pairs} of every electrical edge
+    population of `edge_file` that joins a node population with itself."""
+    import libsonata
+
+    storage = libsonata.EdgeStorage(str(edge_file))
+    found: dict[str, set[tuple[int, int]]] = {}
+    for name in sorted(storage.population_names):
+        edges = storage.open_population(name)
+        if edges.source != edges.target:
+            continue
+        selection = edges.select_all()
+        pairs = zip(edges.source_nodes(selection), edges.target_nodes(selection))
+        found.setdefault(edges.source, set()).update(
+            (int(min(a, b)), int(max(a, b))) for a, b in pairs if a != b)
+    return found
+
+
 def population_activity(population: PopulationSpikes, tstop: float,
                         window_ms: float = 100.0) -> PopulationActivity:
     times, ids = population.times, population.node_ids
@@ -101,17 +147,43 @@ def main(argv=None) -> int:
                         help="the run's simulated time (run.tstop of its config)")
     parser.add_argument("--window", type=float, default=100.0, metavar="MS",
                         help="window of the active fractions (default 100 ms)")
+    parser.add_argument("--gap-junctions", type=Path, metavar="EDGES_H5",
+                        help="also print how often cells coupled by the electrical edges of "
+                             "this file fire within 3 ms of each other, against other pairs")
     args = parser.parse_args(argv)
     if not (args.tstop > 0 and args.window > 0):
         print("neurodamus: error: --tstop and --window must be positive", file=sys.stderr)
         return 1
     try:
         activities = run_activity(args.output_dir, args.tstop, args.window)
+        synchrony = gap_junction_lines(args.output_dir, args.gap_junctions, activities)
     except PlotError as error:
         print(f"neurodamus: error: {error}", file=sys.stderr)
         return 1
-    print(table(activities, args.window))
+    print("\n".join([table(activities, args.window), *synchrony]))
     return 0
+
+
+def gap_junction_lines(directory: Path, edge_file: Path | None,
+                       activities: list[PopulationActivity]) -> list[str]:
+    if edge_file is None:
+        return []
+    import libsonata
+
+    try:
+        pairs = electrical_pairs(edge_file)
+    except (libsonata.SonataError, RuntimeError, OSError) as error:
+        raise PlotError(f"file {edge_file}: cannot read electrical edges ({error})") from None
+    cells = {a.name: a.cells for a in activities}
+    lines = []
+    for population in read_spikes(directory):
+        if population.name in pairs and population.name in cells:
+            coupled, others = pair_synchrony(population, pairs[population.name],
+                                             cells[population.name])
+            lines.append(f"{population.name}: spikes with a spike of the other cell within 3 ms:"
+                         f" {coupled:.0%} in the {len(pairs[population.name])} pairs coupled by "
+                         f"gap junctions, {others:.0%} in the other pairs")
+    return lines
 
 
 if __name__ == "__main__":

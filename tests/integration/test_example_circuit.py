@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from conftest import assert_ok, run_mpi_script, run_neurodamus
 
-from neurodamus.plots.activity import run_activity
+from neurodamus.plots.activity import electrical_pairs, pair_synchrony, run_activity
+from neurodamus.plots.outputs import read_spikes
 from neurodamus.reports import read_spikes_by_population
 
 pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or reads such a run
@@ -65,6 +66,15 @@ def test_both_populations_stay_active_and_fire_irregularly(example_runs, example
     cells used to fall silent after 200 ms and its excitatory cells fired like clocks)."""
     tstop = json.loads((example_dir / "simulation_config.json").read_text())["run"]["tstop"]
     assert activity_problems(example_runs[0], tstop) == []
+
+
+def test_gap_junctions_synchronise_the_inhibitory_cells_they_couple(example_runs, example_dir):
+    """Coupled inh pairs fire within 3 ms of each other far more often than other pairs
+    (about 70 % against 40 % here; with their conductance set to 0, both are below 20 %)."""
+    pairs = electrical_pairs(example_dir / "edges_inh__inh__electrical.h5")["inh"]
+    inh = next(p for p in read_spikes(example_runs[0]) if p.name == "inh")
+    coupled, others = pair_synchrony(inh, pairs, cells=12)
+    assert coupled > others + 0.15
 
 
 def test_soma_voltage_and_synaptic_current_reports(example_runs):

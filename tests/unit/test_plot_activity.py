@@ -10,8 +10,10 @@ import pytest
 
 from neurodamus.plots.activity import (
     active_fractions,
+    coincidence,
     cv_of_intervals,
     longest_silence,
+    pair_synchrony,
     population_activity,
 )
 from neurodamus.plots.outputs import PopulationSpikes
@@ -47,6 +49,17 @@ def test_rate_counts_silent_simulated_cells():
     activity = population_activity(spikes, tstop=500.0)
     assert activity.rate_hz == pytest.approx(4 / 8 / 0.5)
     assert activity.cells == 8 and activity.spikes == 4
+
+
+def test_coincidence_and_the_synchrony_of_chosen_pairs():
+    a = np.array([10.0, 50.0, 90.0, 130.0])
+    assert coincidence(a, a + 2.0, 3.0) == 1.0
+    assert coincidence(a, np.array([52.0, 200.0]), 3.0) == 0.25
+    assert np.isnan(coincidence(a, np.array([]), 3.0))
+    # cells 0 and 1 fire together, cell 2 at other times
+    spikes = PopulationSpikes("inh", np.concatenate([a, a + 1.0, a + 20.0]),
+                              np.repeat([0, 1, 2], a.size), cells=3)
+    assert pair_synchrony(spikes, {(0, 1)}, 3) == (1.0, 0.0)
 
 
 def test_a_missing_output_directory_is_one_error_line(tmp_path):
