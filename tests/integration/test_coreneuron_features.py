@@ -267,7 +267,8 @@ def test_every_other_stimulus_and_partial_replay_under_coreneuron(stimuli, tmp_p
 
 @pytest.fixture(scope="module")
 def example(example_dir):
-    """The bundled example (replay, minis, gap junctions, ramps, an override), 300 ms."""
+    """The bundled example (replay, minis, gap junctions, shot noise, an override, a
+    compartment and a summation report), 300 ms."""
     raw = json.loads((example_dir / "simulation_config.json").read_text())
     raw["run"]["tstop"] = 300.0
     config = example_dir / "short.json"
