@@ -10,6 +10,7 @@ from ..errors import CircuitError, ConfigError
 from ..mechanisms import set_mechanism_globals
 from ..random_streams import set_global_index
 from ..validation import check_afferent_edges
+from .delays import whole_steps
 from .edges import read_afferent_edges
 from .gap_junctions import connect_gap_junctions, transfer_keys
 from .minis import add_minis
@@ -41,6 +42,7 @@ class SonataEdgeConvention:
     the loaded mechanisms, or a connection override's modoverride."""
 
     name = "SONATA/BBP"
+    delay_rule = staticmethod(whole_steps)
 
     @staticmethod
     def matches(attribute_names) -> bool:
@@ -76,6 +78,7 @@ class SonataEdgeConvention:
     def connect(self, edge_settings, local) -> int:
         edges = read_afferent_edges(edge_settings, sorted(local), self.extra, self.needed_by)
         self.warnings += check_afferent_edges(edges, edge_settings.edges_file, local, self.dt)
+        edges.attributes["delay"] = self.delay_rule(edges.attributes["delay"], self.dt)
         source = self.circuit.populations[edge_settings.source]
         models = models_per_edge(edges, self.default, self.swaps, source.offset,
                                  self.circuit.populations[edge_settings.target].offset)
@@ -139,7 +142,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
             continue
         source = circuit.populations[edge_settings.source]
         result.modulators += len(connect_neuromodulation(edge_settings, local, source.offset, h,
-                                                         modulation))
+                                                         modulation, settings.run.dt))
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
     result.minis = add_minis(cells, settings.run.minis_seed, h, settings.run.tstop)
     result.warnings = [w for c in connectors.values() for w in getattr(c, "warnings", ())]

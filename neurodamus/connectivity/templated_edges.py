@@ -40,6 +40,7 @@ from ..cells.point import PointCell
 from ..errors import CircuitError
 from ..random_streams import Purpose, reference_population_id, stream_ids
 from ..validation import check_edge_values, check_section_ids
+from .delays import as_written
 from .replay import REPLAY_COPY_MARK
 from .synapse_models import MODELS, Exp2SynModel, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
@@ -114,6 +115,7 @@ class TemplatedEdgeConvention:
     """Connects bmtk-convention edge populations (see the module docstring)."""
 
     name = "bmtk"
+    delay_rule = staticmethod(as_written)  # bmtk's NetCon delay is the edge's (delays.py)
     matches = staticmethod(matches)
     describe = staticmethod(describe)
 
@@ -152,7 +154,7 @@ class TemplatedEdgeConvention:
             "ids": np.asarray(reader.selection.flatten(), np.int64),
             "sources": np.asarray(population.source_nodes(reader.selection), np.int64),
             "targets": np.asarray(population.target_nodes(reader.selection), np.int64),
-            "delay": reader.attribute("delay").astype(float),
+            "delay": self.delay_rule(reader.attribute("delay"), self.settings.run.dt),
             "source_population": population.source,
             "target_population": population.target,
         }
