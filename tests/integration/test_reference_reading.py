@@ -64,3 +64,27 @@ def test_edge_delays_are_whole_steps_and_events_arrive_at_that_step(delay_circui
         received = probes["event_times"][f"{synapse['gid']}:{synapse['index']}"]
         assert received == [SPIKE_AT + steps * DT]
 
+
+
+def test_attribute_node_set_selects_nothing_on_populations_without_the_attribute(delay_circuit,
+                                                                                   tmp_path):
+    """{"mtype": ...} reaches the virtual populations (no mtype) through an override: nothing
+    is selected there, so only the compound set's explicit population counts."""
+    raw = json.loads(delay_circuit.read_text())
+    sets = delay_circuit.parent / "attribute_sets.json"
+    sets.write_text(json.dumps({"pyr": {"mtype": "PYR"}, "thal": {"population": "thalamus"},
+                                "inputs": ["pyr", "thal"]}))
+    raw["node_sets_file"] = str(sets)
+    raw["connection_overrides"] = [{"name": "silence", "source": "inputs", "target": "pyr",
+                                    "weight": 0.0}]
+    config = tmp_path / "simulation_config.json"
+    raw["network"] = str((delay_circuit.parent / raw["network"]).resolve())
+    for name in raw["inputs"]:
+        raw["inputs"][name]["spike_file"] = str(delay_circuit.parent / f"{name}.h5")
+    config.write_text(json.dumps(raw))
+    output = tmp_path / "out"
+    assert_ok(run_mpi_script(PROBE, [config, output], ranks=1))
+    probes = json.loads((output / "probes_rank0.json").read_text())
+    weights = {s["edge_population"]: s["weight"] for s in probes["synapses"]}
+    assert weights["thalamus__exc__chemical"] == 0.0
+    assert weights["relay__exc__chemical"] > 0.0
