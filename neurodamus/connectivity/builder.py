@@ -43,6 +43,7 @@ class SonataEdgeConvention:
 
     name = "SONATA/BBP"
     delay_rule = staticmethod(whole_steps)
+    gaba_rise_time = True  # its models' GABA_A synapses take a randomized rise time
 
     @staticmethod
     def matches(attribute_names) -> bool:
@@ -97,6 +98,22 @@ EDGE_CONVENTIONS: dict[str, list] = {
 }
 
 
+def check_gaba_rise_time(settings, h):
+    """randomize_gaba_rise_time needs a synapse model with a GABA_A rise time among the
+    circuit's chemical edges (the reference simulator refuses it without ProbGABAAB_EMS;
+    ours, NdTmInh, has one too)."""
+    if not settings.conditions.randomize_gaba_rise_time:
+        return
+    synaptic = [e for e in settings.circuit.edge_populations if e.type in EDGE_CONVENTIONS]
+    if any(convention_for(e).gaba_rise_time for e in synaptic):
+        return
+    models = sorted({convention_for(e).describe(settings, e, h) for e in synaptic})
+    raise ConfigError("cannot randomize the GABA_A rise time: no synapse model of this circuit "
+                      "has one (neurodamus needs ProbGABAAB_EMS.mod; here the edges get "
+                      f"{'; '.join(models) or 'no synapse model'})",
+                      key="conditions.randomize_gaba_rise_time")
+
+
 def edge_attribute_names(edge_settings) -> frozenset:
     try:
         population = libsonata.EdgeStorage(str(edge_settings.edges_file)).open_population(
@@ -123,6 +140,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
     """Chemical synapses, overrides and minis: no collective inside, so a problem found on one
     rank is agreed on before any rank enters the gap-junction set-up."""
     set_mechanism_globals(h, settings.conditions.mechanisms, settings.config_file)
+    check_gaba_rise_time(settings, h)
     set_global_index(h, settings.run.random_seed)
     result = Connections()
     cells_by_population = _cells_by_population(cells)

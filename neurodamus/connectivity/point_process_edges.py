@@ -48,6 +48,7 @@ class PointProcessEdges:
 
     name = POINT_PROCESS
     delay_rule = staticmethod(whole_steps)
+    gaba_rise_time = False  # a NetCon into an artificial cell
     matches = staticmethod(_always)
 
     @staticmethod
@@ -106,6 +107,7 @@ class Exp2SynEdges:
 
     name = EXP2SYN_SYNAPSE
     delay_rule = staticmethod(whole_steps)
+    gaba_rise_time = False  # Exp2Syn's tau1 is the edge's
     matches = staticmethod(_always)
     REQUIRED = ("conductance", "delay")
 

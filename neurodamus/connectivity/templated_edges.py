@@ -116,6 +116,7 @@ class TemplatedEdgeConvention:
 
     name = "bmtk"
     delay_rule = staticmethod(as_written)  # bmtk's NetCon delay is the edge's (delays.py)
+    gaba_rise_time = False  # bmtk's templates have no randomized GABA_A rise time
     matches = staticmethod(matches)
     describe = staticmethod(describe)
 
