@@ -86,11 +86,11 @@ def check_electrodes_file(path: Path) -> str | None:
                     return (f"electrodes file {path}: {ELECTRODES}/{name}/scaling_factors must be "
                             "a 2-D dataset (compartments x electrodes)")
                 offsets = np.asarray(f[name]["offsets"], np.int64)
-                if (offsets.size != f[name]["node_ids"].shape[0] + 1 or np.any(np.diff(offsets) < 0)
-                        or offsets[-1] > factors.shape[0]):
-                    return (f"electrodes file {path}: {name}/offsets must hold node_ids + 1 "
-                            f"rising row offsets within the {factors.shape[0]} rows of "
-                            "scaling_factors")
+                if (offsets.size < f[name]["node_ids"].shape[0] + 1
+                        or np.any(np.diff(offsets) < 0) or offsets[-1] > factors.shape[0]):
+                    return (f"electrodes file {path}: {name}/offsets must hold at least "
+                            "node_ids + 1 rising row offsets within the "
+                            f"{factors.shape[0]} rows of scaling_factors")
     except OSError as error:
         return f"electrodes file {path} cannot be read: {error}"
     return None

@@ -8,9 +8,15 @@ the reference simulator computes it. r is the segment centre placed in the circu
 morphology turned by the node's orientation, its soma centre moved to the node's x, y, z.
 
 The field lasts ramp_up_time + duration + ramp_down_time from delay; its amplitude grows
-linearly from 0 during the ramp up and falls linearly to 0 during the ramp down. A static
-field (all frequencies 0) is exact with its four corner times; an oscillating one is
-sampled at the simulation's dt, joined linearly. Several field inputs on one cell add up.
+linearly from 0 during the ramp up and falls linearly to 0 during the ramp down. Several
+field inputs on one cell add up.
+
+Time grid, as the reference simulator's EFieldIntegrator has it: the step from t to t + dt
+uses the field at its middle, t + dt / 2, and e_extracellular holds that value until the
+next step (recorded at t + dt, it shows the field at t + dt / 2; 0 at t = 0). So the
+potential is played as steps: at each step's start (an event just after it, delivered as
+the step begins) the value at the step's middle; only the steps where the value changes
+(a static field: its ramps) carry a point.
 
 With the extracellular mechanism in a model, NEURON solves all the cells of a rank in one
 sparse matrix, so a cell's voltage depends on its rank's other cells at round-off level:
@@ -24,11 +30,23 @@ import numpy as np
 from ..errors import CircuitError, ConfigError
 from ..values import is_finite_number
 from .registry import NUMBER, Stimulus, register
-from .sources import pinned
-from .waveforms import SampleGrid, Waveform
+from .waveforms import Waveform
 
 FIELD_KEYS = {"Ex": True, "Ey": True, "Ez": True, "frequency": False, "phase": False}
 MV_PER_UM_V_PER_M = 1e-3
+EVENT_AFTER_STEP_START = 1e-3  # in steps: each value's event, just after its step's start
+
+
+def step_values(course: Waveform, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(event times, values) playing `course` on the time grid: for each step k from t_k =
+    k dt the value at t_k + dt / 2, set just after t_k; a value equal to the one before (or,
+    first, to 0) is left out."""
+    first = math.floor(course.times[0] / dt + 1e-9)
+    last = math.ceil(course.times[-1] / dt + 1e-9) + 1
+    starts = dt * np.arange(first, last + 1)
+    values = course.right_limits(starts + dt / 2)
+    changed = np.diff(np.concatenate([[0.0], values])) != 0
+    return starts[changed] + EVENT_AFTER_STEP_START * dt, values[changed]
 
 
 @register("spatially_uniform_e_field")
@@ -61,7 +79,9 @@ class SpatiallyUniformEField(Stimulus):
         if all(field.get("frequency", 0) == 0 for field in fields):
             times = np.unique(corners)
         else:
-            times = np.union1d(SampleGrid(start, end, dt).times, corners)
+            # an oscillating field at the steps' middles, where step_values reads it
+            middles = dt * (np.arange(math.floor(start / dt), math.ceil(end / dt) + 1) + 0.5)
+            times = np.union1d(middles[(middles > start) & (middles < end)], corners)
         envelope = np.ones(times.size)
         if ramp_up > 0:
             envelope = np.minimum(envelope, (times - start) / ramp_up)
@@ -86,7 +106,8 @@ class SpatiallyUniformEField(Stimulus):
         times, field = self._course
         potentials = ExtracellularPotentials.of(cell, h)
         for segment, position in zip(segments, positions):
-            potentials.add(segment, Waveform(times, MV_PER_UM_V_PER_M * field @ position))
+            potentials.add(segment, Waveform(times, MV_PER_UM_V_PER_M * field @ position),
+                           context.dt)
         return [] if potentials.kept else potentials.keep()
 
     def _check_sampling(self, dt):
@@ -170,7 +191,7 @@ class ExtracellularPotentials:
         self.kept = True
         return [self]
 
-    def add(self, segment, potential: Waveform):
+    def add(self, segment, potential: Waveform, dt: float):
         section = segment.sec
         if not section.has_membrane("extracellular"):
             section.insert("extracellular")
@@ -179,6 +200,6 @@ class ExtracellularPotentials:
             previous, (_, old_values) = self.by_segment[key]
             old_values.play_remove()
             potential = previous + potential
-        times, values = (self.h.Vector(a) for a in pinned(potential.times, potential.values))
-        values.play(segment._ref_e_extracellular, times, 1)
+        times, values = (self.h.Vector(a) for a in step_values(potential, dt))
+        values.play(segment._ref_e_extracellular, times, 0)
         self.by_segment[key] = (potential, (times, values))
