@@ -148,11 +148,33 @@ def _segments(cell, sites):
     return [cell.section(section_id)(offset) for section_id, offset in sites]
 
 
-def local_position(segment) -> np.ndarray:
-    """Centre of a segment in the morphology's own coordinates (um), along its 3-D points."""
+# Sections an e-model adds without 3-D points (the axon stubs that replace the morphology's
+# axon, the myelin after them), placed as the reference simulator places them: straight
+# down the local y axis from the soma centre, axon[i] over [30 i, 30 (i + 1)] um, myelin[0]
+# over [60, 1060] um; the segment at x of its section is x of the way along.
+STUB_SPANS = {"axon": ((0.0, 30.0), (30.0, 60.0)), "myelin": ((60.0, 1060.0),)}
+
+
+def stub_position(section, x: float, soma_centre) -> np.ndarray | None:
+    """Local position of a segment of a section without 3-D points (STUB_SPANS), or None."""
+    name = section.name().rsplit(".", 1)[-1]
+    kind, _, index = name.partition("[")
+    spans = STUB_SPANS.get(kind)
+    if spans is None or not index.rstrip("]").isdigit() or int(index.rstrip("]")) >= len(spans):
+        return None
+    near, far = spans[int(index.rstrip("]"))]
+    return np.asarray(soma_centre, float) - np.array([0.0, near + x * (far - near), 0.0])
+
+
+def local_position(segment, soma_centre=None) -> np.ndarray:
+    """Centre of a segment in the morphology's own coordinates (um), along its 3-D points
+    (an axon or myelin stub without any: STUB_SPANS, from `soma_centre`)."""
     section = segment.sec
     count = section.n3d()
     if count == 0:
+        stub = None if soma_centre is None else stub_position(section, segment.x, soma_centre)
+        if stub is not None:
+            return stub
         raise CircuitError(f"section {section.name()} has no 3-D points, which the "
                            "extracellular field needs")
     arc = np.array([section.arc3d(i) for i in range(count)])
@@ -167,7 +189,8 @@ def global_positions(cell, segments) -> np.ndarray:
     rotation = np.asarray(getattr(cell, "rotation", np.eye(3)), float)
     position = np.asarray(getattr(cell, "position", np.zeros(3)), float)
     soma_centre = local_position(cell.soma(0.5))
-    local = np.array([local_position(segment) for segment in segments]).reshape(-1, 3)
+    local = np.array([local_position(segment, soma_centre)
+                      for segment in segments]).reshape(-1, 3)
     return (local - soma_centre) @ rotation.T + position
 
 

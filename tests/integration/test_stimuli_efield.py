@@ -91,6 +91,28 @@ def test_constant_field_on_the_reference_time_grid(h):
     h.dt = DT
 
 
+def test_axon_stubs_without_3d_points_placed_as_the_reference_places_them(h):
+    """An e-model's axon stubs have no 3-D points: axon[0] spans 0..30 um and axon[1]
+    30..60 um down the local y axis from the soma centre, as the reference puts them."""
+    cell = Cell(h, position=POSITION, rotation=QUARTER_TURN_Z)
+    stubs = [h.Section(name=f"axon[{i}]") for i in range(2)]
+    stubs[0].connect(cell.soma(0))
+    stubs[1].connect(stubs[0](1))
+    stubs[1].nseg = 3
+    cell.sections = [*cell.sections, *stubs]
+    field = np.array([10.0, 20.0, -5.0])
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             delay=0.0, duration=10.0, fields=[{"Ex": field[0], "Ey": field[1],
+                                                                "Ez": field[2]}])
+    attach(h, stimulus, cell)
+    recorded = [h.Vector().record(segment._ref_e_extracellular) for s in stubs for segment in s]
+    run(h, 1.0)
+    down = [15.0] + [30.0 + 30.0 * (i + 0.5) / 3 for i in range(3)]  # um below the soma centre
+    places = np.array([[0.0, -d, 0.0] for d in down]) @ QUARTER_TURN_Z.T + POSITION
+    np.testing.assert_allclose([v[-1] for v in recorded], MV * places @ field, rtol=1e-12,
+                               atol=1e-12)
+
+
 def test_oscillating_fields_add_up(h):
     cell = Cell(h, position=POSITION)
     fields = [{"Ex": 5.0, "Ey": 0.0, "Ez": 2.0, "frequency": 50.0, "phase": 0.3},
