@@ -337,7 +337,7 @@ def reports_extra(c: Context, base: str, simulator: str) -> dict:
                              "end_time": 40.0, "scaling": "none"}
     return {"target_simulator": simulator, "compartment_sets_file": sets,
             "inputs": {"override_field": 1, "Stimulus": stimulus},
-            "reports": {"override_field": 1, **reports}}
+            "reports": reports}  # merged into the base's (v5's soma_report stays)
 
 
 def _reports_case(c: Context, base: str, simulator: str, args=()):
@@ -549,6 +549,74 @@ def efield_spikes(c: Context):
     expected = [0.2, 0.3, 0.3, 2.5, 3.4, 4.2, 7.2, 7.3, 8.6, 13.8, 19.6, 25.7, 28.9, 32.0, 35.8,
                 38.5, 41.4, 42.0, 45.2, 47.7]
     return [close("spike node ids", ids, gids), close("spike times", times, expected)]
+
+
+# -- tests/scientific/test_neuromodulation.py, test_v5_modification.py ------------------
+
+for _simulator in ("NEURON", "CORENEURON"):
+    @case(f"scientific/test_neuromodulation.py::test_neuromodulation_sims[{_simulator}]")
+    def neuromodulation(c: Context, simulator=_simulator):
+        config = _from_file(c, c.simulations / "neuromodulation", "simulation_config.json")
+        config["target_simulator"] = simulator
+        times, ids = spikes(c.run(config, args=("--disable-reports",)))
+        return [close("spike node ids", ids, [0, 1, 1]),
+                close("spike times", times, [1.55, 2.025, 13.525])]
+
+
+def _spike_count(output: Path) -> int:
+    reader = libsonata.SpikeReader(str(output / "out.h5"))
+    return sum(len(reader[p].get()) for p in reader.get_population_names())
+
+
+@case("scientific/test_v5_modification.py::test_ttx_modification")
+def ttx(c: Context):
+    base = c.v5_base()
+    with_ttx = merged(base, {"conditions": {"modifications": [
+        {"name": "applyTTX", "node_set": "Mini5", "type": "ttx"}]}})
+    before = _spike_count(c.run(base, args=("--disable-reports",)))
+    after = _spike_count(c.run(with_ttx, args=("--disable-reports",)))
+    return [check("spikes without TTX > 0", before > 0, f"{before}"),
+            check("no spikes with TTX", after == 0, f"{after}")]
+
+
+@case("scientific/test_v5_modification.py::test_configure_all_sections_modification")
+def configure_all_sections(c: Context):
+    base = merged(c.v5_base(), {"run": {"tstop": 150}})
+    changed = merged(base, {"conditions": {"modifications": [
+        {"name": "no_SK_E2", "node_set": "Mini5", "type": "configure_all_sections",
+         "section_configure": "%s.gSK_E2bar_SK_E2 = 0"}]}})
+    before = _spike_count(c.run(base, args=("--disable-reports",)))
+    after = _spike_count(c.run(changed, args=("--disable-reports",)))
+    return [check("more spikes with gSK_E2bar = 0", after > before, f"{after} vs {before}")]
+
+
+# -- tests/scientific/test_current_injection.py -----------------------------------------
+
+for _input_type in ("current_clamp", "conductance"):
+    @case("scientific/test_current_injection.py::test_current_conductance_injection"
+          f"[{_input_type}]")
+    def injection(c: Context, input_type=_input_type):
+        traces = []
+        for electrode in (True, False):
+            stimulus = {"input_type": input_type, "delay": 5, "duration": 2100,
+                        "node_set": "l4pc", "represents_physical_electrode": electrode}
+            if input_type == "current_clamp":
+                stimulus.update({"module": "noise", "mean": 0.05, "variance": 0.01})
+            else:
+                stimulus.update({"module": "ornstein_uhlenbeck", "mean": 0.05, "sigma": 0.01,
+                                 "tau": 0.1})
+            config = merged(c.usecase3_base(), {"inputs": {"Stimulus": stimulus}, "reports": {
+                "current": {"type": "summation", "cells": "l4pc", "variable_name": "i_membrane",
+                            "unit": "nA", "dt": 0.1, "start_time": 0.0, "end_time": 50.0},
+                "voltage": {"type": "compartment", "cells": "l4pc", "variable_name": "v",
+                            "unit": "mV", "dt": 0.1, "start_time": 0.0, "end_time": 50.0}}})
+            reader = libsonata.SomaReportReader(str(c.run(config) / "voltage.h5"))
+            population = reader.get_population_names()[0]
+            first = reader[population].get_node_ids()[0]
+            traces.append(np.asarray(reader[population].get(node_ids=[first]).data).flatten())
+        return [check("soma voltage equal with and without represents_physical_electrode",
+                      np.array_equal(traces[0], traces[1]),
+                      f"max |difference| {np.max(np.abs(traces[0] - traces[1])):.3g}")]
 
 
 # -- what is not run here ----------------------------------------------------------------

@@ -128,7 +128,7 @@ class LfpReport(ReportType):
         weights = electrode_weights(report.extension.file).weights(cell.population, cell.node_id)
         if weights is None or weights.shape[1] == 0:
             return None
-        segments = CellCompartments(cell).all()
+        segments = CellCompartments(cell).by_section_id()
         if weights.shape[0] != len(segments):
             raise CircuitError(
                 f"report '{report.name}': the electrodes file gives {weights.shape[0]} rows of "

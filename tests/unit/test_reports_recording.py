@@ -120,6 +120,26 @@ def test_compartment_numbering(cell):
     assert [segment.sec for _, segment in compartments.select("soma", "all")] == [cell.soma]
 
 
+def test_columns_follow_the_templates_all_list_and_lfp_rows_the_section_ids():
+    """An e-model's axon stubs are created after the morphology: last in its `all` list,
+    where the reference writes their columns; an lfp electrodes file's rows stay in
+    section-id order (soma, axon, dend, ...)."""
+    from types import SimpleNamespace
+
+    from neuron import h
+
+    soma, first, second, dendrite = (h.Section(name=n) for n in ("s", "a0", "a1", "d"))
+    cell = SimpleNamespace(
+        sections=[soma, first, second, dendrite],
+        section_map=SimpleNamespace(kinds=("soma", "axon", "dend"), present=(1, 2, 1),
+                                    section_ids=[0, 1, 2, 3]),
+        hoc=SimpleNamespace(all=[soma, dendrite, first, second]))
+    compartments = CellCompartments(cell)
+    assert [element for element, _ in compartments.all()] == [0, 3, 1, 2]
+    assert [element for element, _ in compartments.select("axon", "all")] == [1, 2]
+    assert [element for element, _ in compartments.by_section_id()] == [0, 1, 2, 3]
+
+
 def test_summation_terms_scale_density_currents_by_area(cell):
     """ina (mA/cm2) enters as ina * area / 100 (nA) with scaling area, as is with none; the
     IClamp current enters with -1; `sections: soma` sums the whole cell into element 0."""
