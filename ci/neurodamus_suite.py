@@ -160,9 +160,16 @@ class Report:
         return out
 
 
+def spikes_path(output: Path) -> Path:
+    """The run's spikes file (the config's output.spikes_file, as the run summary names it)."""
+    summary = json.loads((output / "run_summary.json").read_text())
+    named = summary.get("spikes_file")
+    return Path(named) if named else output / "out.h5"
+
+
 def spikes(output: Path, population: str | None = None):
     """(times, node ids) of a population (the first one when None), sorted by time, id."""
-    reader = libsonata.SpikeReader(str(output / "out.h5"))
+    reader = libsonata.SpikeReader(str(spikes_path(output)))
     names = sorted(reader.get_population_names())
     times, ids = reader[population or names[0]].get_dict()["timestamps"], \
         reader[population or names[0]].get_dict()["node_ids"]
@@ -459,6 +466,7 @@ for _delay in (False, True):
 def _from_file(c: Context, directory: Path, file: str) -> dict:
     config = json.loads((directory / file).read_text())
     config.pop("manifest", None)
+    config.setdefault("network", "circuit_config.json")  # the reference's fixture's default
     for key in ("network", "node_sets_file"):
         if key in config and not Path(config[key]).is_absolute():
             config[key] = str(directory / config[key])
@@ -564,7 +572,7 @@ for _simulator in ("NEURON", "CORENEURON"):
 
 
 def _spike_count(output: Path) -> int:
-    reader = libsonata.SpikeReader(str(output / "out.h5"))
+    reader = libsonata.SpikeReader(str(spikes_path(output)))
     return sum(len(reader[p].get()) for p in reader.get_population_names())
 
 
