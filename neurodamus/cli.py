@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from . import logfile
+from .balance import lb_mode
 from .cli_parity import OneLineParser, add_parity_options, compatibility_notes
 from .errors import AgreedError, NeurodamusError
 
@@ -58,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "has finished for SECONDS (a hung rank); off by default")
     parser.add_argument("--restore", type=Path, metavar="DIR",
                         help="continue from the checkpoint in DIR to this config's run.tstop")
-    parser.add_argument("--lb-mode", default="RoundRobin",
-                        choices=["RoundRobin", "WholeCell", "Memory"],
-                        help="how cells are spread over ranks: RoundRobin, WholeCell by NEURON's "
+    parser.add_argument("--lb-mode", default="RoundRobin", type=_lb_mode,
+                        metavar="RoundRobin|WholeCell|Memory",
+                        help="how cells are spread over ranks (any case; rr = RoundRobin, as "
+                             "neurodamus spells it): RoundRobin, WholeCell by NEURON's "
                              "complexity measure (saved and reused per circuit, node set, ranks), "
                              "or Memory by each cell's memory as the dry run measures it")
     parser.add_argument("--num-target-ranks", type=int, metavar="N",
@@ -80,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refuse keys of the simulation config that SONATA does not define "
                              "(by default a warning names them and the closest known key)")
     return parser
+
+
+def _lb_mode(text: str) -> str:
+    """--lb-mode's value, spelt as the reference simulator accepts it (balance.lb_mode)."""
+    try:
+        return lb_mode(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive_seconds(text: str) -> float:
@@ -171,6 +181,7 @@ def run_simulation(args) -> int:
                                     dry_run_ranks=args.num_target_ranks,
                                     dump_cell_state=args.dump_cell_state or (),
                                     model_stats=args.model_stats,
+                                    cell_permute=args.cell_permute,
                                     simulate=args.simulate_model == "ON")
         summary = Simulation(settings, parallel, options).run()
     except RunInterrupted as stop:

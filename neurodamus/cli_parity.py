@@ -21,7 +21,6 @@ NOT_HERE = {
     "--crash-test": "single-section cells and single synapses are not implemented",
     "--modelbuilding-steps": "the model is handed to CoreNEURON in memory, in one step",
     "--memory-tracker": "memory is measured from the process's resident size only",
-    "--cell-permute": "CoreNEURON runs with its default (unpermuted) cell order",
 }
 # Environment variables in which MPI launchers give a process its rank, read before MPI is up.
 LAUNCHER_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MPI_LOCALRANKID",
@@ -94,6 +93,17 @@ def _on_off(value: str) -> str:
     return value.upper()
 
 
+# --cell-permute's values, as the reference names them: CoreNEURON's cell_permute.
+CELL_PERMUTE = {"unpermuted": 0, "node-adjacency": 1, "0": 0, "1": 1}
+
+
+def _cell_permute(value: str) -> int:
+    permute = CELL_PERMUTE.get(value.lower())
+    if permute is None:
+        raise argparse.ArgumentTypeError(f"'{value}': choose unpermuted or node-adjacency")
+    return permute
+
+
 def add_parity_options(parser: argparse.ArgumentParser):
     parser.add_argument("--version", action="version", version=f"neurodamus {__version__}")
     parser.add_argument("--debug", action="store_true",
@@ -108,6 +118,10 @@ def add_parity_options(parser: argparse.ArgumentParser):
     parser.add_argument("--model-stats", action="store_true",
                         help="log per-population counts of cells, sections, segments, "
                              "synapses and NetCons after building (also in run_summary.json)")
+    parser.add_argument("--cell-permute", type=_cell_permute, default=0,
+                        metavar="unpermuted|node-adjacency",
+                        help="CoreNEURON's ordering of each cell's nodes in memory (its "
+                             "cell_permute; only with CoreNEURON, as in neurodamus)")
     parser.add_argument("--simulate-model", type=_on_off, default="ON", metavar="ON|OFF",
                         help="OFF: build the model (cells, synapses, stimuli, reports) and "
                              "stop before running")

@@ -198,9 +198,11 @@ class _Actions:
 
 
 def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: float = 100.0,
-               hooks=(), control: RunControl | None = None, coreneuron: bool = False):
+               hooks=(), control: RunControl | None = None, coreneuron: bool = False,
+               cell_permute: int = 0):
     """finitialize (and restore), then psolve to tstop in windows, logging progress on rank 0.
-    With `coreneuron`, each psolve runs in CoreNEURON (in-memory transfer). Returns the
+    With `coreneuron`, each psolve runs in CoreNEURON (in-memory transfer), its nodes
+    ordered by `cell_permute` (0 as built, 1 by node adjacency). Returns the
     wall seconds spent inside psolve (the solver: the floor of any run's time)."""
     control = control or RunControl()
     if coreneuron:
@@ -208,6 +210,7 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
 
         corenrn.enable = True
         corenrn.verbose = 0
+        corenrn.cell_permute = cell_permute
     dt, tstop = run_settings.dt, run_settings.tstop
     if coreneuron:
         check_coreneuron_model(h, pc)

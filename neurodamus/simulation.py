@@ -83,6 +83,7 @@ class SimulationOptions:
     dump_cell_state: tuple[int, ...] = ()  # gids whose state is written at start and end
     model_stats: bool = False  # log per-population counts after building (and in the summary)
     simulate: bool = True  # False: build everything, then stop before the run
+    cell_permute: int = 0  # CoreNEURON's node ordering (0 unpermuted, 1 node adjacency)
 
 
 @dataclass
@@ -195,6 +196,9 @@ class Simulation:
             raise NeurodamusError("--num-target-ranks must be at least 1")
         if self.simulator == "CORENEURON":
             check_coreneuron_support(self.settings)
+        elif options.cell_permute:
+            raise NeurodamusError("--cell-permute node-adjacency: cell permutation is only "
+                                  "available with CoreNEURON (--simulator CORENEURON)")
         needs_save = [name for name, value in (("--save-time", options.save_time),
                                                ("--checkpoint-every", options.checkpoint_every),
                                                ("--checkpoint-on-term", options.checkpoint_on_term))
@@ -448,7 +452,8 @@ class Simulation:
             report_progress=self.options.progress and self.parallel.is_root,
             hooks=[*self._window_hooks(), *self.reports.hooks, *self._cell_state_hooks()],
             control=self._run_control(),
-            coreneuron=self.simulator == "CORENEURON")
+            coreneuron=self.simulator == "CORENEURON",
+            cell_permute=self.options.cell_permute)
 
     def _window_hooks(self) -> list:
         """The connection handlers that act per run window (replay queues its events)."""

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import CircuitError
 from ..hdf5_files import quiet_stderr
 from ..random.reference import reference_gid_offsets
+from .node_set_rules import NodeSetResolver
 
 if TYPE_CHECKING:
     from ..config.settings import NodePopulationSettings
@@ -71,6 +72,7 @@ class Circuit:
     def __init__(self, populations: list[NodePopulation], node_sets):
         self.populations = {p.name: p for p in populations}
         self.node_sets = node_sets
+        self._resolver = NodeSetResolver(node_sets)
 
     def population_of_gid(self, gid: int) -> NodePopulation:
         for population in self.populations.values():
@@ -92,8 +94,9 @@ class Circuit:
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
     def node_set_ids(self, node_set: str, population: NodePopulation) -> np.ndarray:
-        selection = self.node_sets.materialize(node_set, population.storage)
-        return np.asarray(selection.flatten(), dtype=np.int64)
+        """Node ids of `node_set` in `population` (none where it selects by an attribute the
+        population lacks: node_set_rules.py)."""
+        return self._resolver.node_ids(node_set, population.storage)
 
     def reference_offsets(self) -> dict[str, int]:
         """The reference simulator's gid offsets for these populations (its random-stream

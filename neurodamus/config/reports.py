@@ -68,8 +68,11 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
             problems.add("must be an object", key=key)
             failed.add(name)
             continue
+        kind = raw.get("type")
+        implied = not getattr(REPORT_TYPES.get(kind) if isinstance(kind, str) else None,
+                              "names_variable", True)
         for field in MANDATORY:
-            if field not in raw:
+            if field not in raw and not (field == "variable_name" and implied):
                 problems.add("missing mandatory key", key=f"{key}.{field}")
         for field in TIMES:
             if field in raw and not is_finite_number(raw[field]):
@@ -79,7 +82,6 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
                 problems.add(f"must be a string, got {raw[field]!r}", key=f"{key}.{field}")
         if "enabled" in raw and not isinstance(raw["enabled"], bool):
             problems.add(f"must be true or false, got {raw['enabled']!r}", key=f"{key}.enabled")
-        kind = raw.get("type")
         if kind == "compartment_set" and not raw.get("compartment_set"):
             problems.add("a compartment_set report must name its compartment_set",
                          key=f"{key}.compartment_set")

@@ -10,6 +10,7 @@ from ..errors import CircuitError, ConfigError
 from ..mechanisms import set_mechanism_globals
 from ..random.reference import set_global_index
 from ..validation import check_afferent_edges
+from .delays import whole_steps
 from .edges import read_afferent_edges
 from .gap_junctions import connect_gap_junctions, transfer_keys
 from .minis import add_minis
@@ -41,6 +42,8 @@ class SonataEdgeConvention:
     the loaded mechanisms, or a connection override's modoverride."""
 
     name = "SONATA/BBP"
+    delay_rule = staticmethod(whole_steps)
+    gaba_rise_time = True  # its models' GABA_A synapses take a randomized rise time
 
     @staticmethod
     def matches(attribute_names) -> bool:
@@ -76,6 +79,7 @@ class SonataEdgeConvention:
     def connect(self, edge_settings, local) -> int:
         edges = read_afferent_edges(edge_settings, sorted(local), self.extra, self.needed_by)
         self.warnings += check_afferent_edges(edges, edge_settings.edges_file, local, self.dt)
+        edges.attributes["delay"] = self.delay_rule(edges.attributes["delay"], self.dt)
         source = self.circuit.populations[edge_settings.source]
         models = models_per_edge(edges, self.default, self.swaps, source.offset,
                                  self.circuit.populations[edge_settings.target].offset)
@@ -92,6 +96,22 @@ EDGE_CONVENTIONS: dict[str, list] = {
     "point_process": [PointProcessEdges],
     "Exp2Syn_synapse": [Exp2SynEdges],
 }
+
+
+def check_gaba_rise_time(settings, h):
+    """randomize_gaba_rise_time needs a synapse model with a GABA_A rise time among the
+    circuit's chemical edges (the reference simulator refuses it without ProbGABAAB_EMS;
+    ours, NdTmInh, has one too)."""
+    if not settings.conditions.randomize_gaba_rise_time:
+        return
+    synaptic = [e for e in settings.circuit.edge_populations if e.type in EDGE_CONVENTIONS]
+    if any(convention_for(e).gaba_rise_time for e in synaptic):
+        return
+    models = sorted({convention_for(e).describe(settings, e, h) for e in synaptic})
+    raise ConfigError("cannot randomize the GABA_A rise time: no synapse model of this circuit "
+                      "has one (neurodamus needs ProbGABAAB_EMS.mod; here the edges get "
+                      f"{'; '.join(models) or 'no synapse model'})",
+                      key="conditions.randomize_gaba_rise_time")
 
 
 def edge_attribute_names(edge_settings) -> frozenset:
@@ -120,6 +140,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
     """Chemical synapses, overrides and minis: no collective inside, so a problem found on one
     rank is agreed on before any rank enters the gap-junction set-up."""
     set_mechanism_globals(h, settings.conditions.mechanisms, settings.config_file)
+    check_gaba_rise_time(settings, h)
     set_global_index(h, settings.run.random_seed)
     result = Connections()
     cells_by_population = _cells_by_population(cells)
@@ -139,7 +160,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
             continue
         source = circuit.populations[edge_settings.source]
         result.modulators += len(connect_neuromodulation(edge_settings, local, source.offset, h,
-                                                         modulation))
+                                                         modulation, settings.run.dt))
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
     result.minis = add_minis(cells, settings.run.minis_seed, h, settings.run.tstop)
     result.warnings = [w for c in connectors.values() for w in getattr(c, "warnings", ())]

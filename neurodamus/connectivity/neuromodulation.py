@@ -16,6 +16,7 @@ import libsonata
 import numpy as np
 
 from ..errors import CircuitError
+from .delays import whole_steps
 from .synapse_models import netcon_type_slot
 from .synapses import inside_section, segment_position
 
@@ -78,8 +79,9 @@ def closest_synapse(cell, section_id: int, location: float):
 
 
 def connect_neuromodulation(edge_settings, cells_by_node_id: dict, source_offset: int, h,
-                            overrides=()) -> list[Modulator]:
-    """Attach the neuromodulatory edges onto the local cells' synapses."""
+                            overrides=(), dt: float = 0.025) -> list[Modulator]:
+    """Attach the neuromodulatory edges onto the local cells' synapses (delays in whole
+    steps of `dt`, as the reference reads them: delays.py)."""
     storage = libsonata.EdgeStorage(str(edge_settings.edges_file))
     population = storage.open_population(edge_settings.name)
     missing = [a for a in ATTRIBUTES if a not in population.attribute_names]
@@ -88,6 +90,7 @@ def connect_neuromodulation(edge_settings, cells_by_node_id: dict, source_offset
                            population=edge_settings.name, file=edge_settings.edges_file)
     selection = population.afferent_edges(sorted(cells_by_node_id))
     values = {a: np.asarray(population.get_attribute(a, selection), float) for a in ATTRIBUTES}
+    values["delay"] = whole_steps(values["delay"], dt)
     section_ids = values["afferent_section_id"].astype(np.int64)
     edge_ids = np.asarray(selection.flatten(), np.int64)
     targets = np.asarray(population.target_nodes(selection), np.int64)

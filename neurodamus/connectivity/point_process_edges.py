@@ -27,6 +27,7 @@ import numpy as np
 from ..cells.point import PointCell
 from ..errors import CircuitError, ConfigError
 from ..validation import check_afferent_edges, check_edge_values
+from .delays import whole_steps
 from .edges import read_afferent_edges
 from .overrides import gid_array
 from .synapse_models import MODELS, Exp2SynModel
@@ -46,6 +47,8 @@ class PointProcessEdges:
     """`point_process` edge populations: NetCons into the targets' artificial cells."""
 
     name = POINT_PROCESS
+    delay_rule = staticmethod(whole_steps)
+    gaba_rise_time = False  # a NetCon into an artificial cell
     matches = staticmethod(_always)
 
     @staticmethod
@@ -86,7 +89,7 @@ class PointProcessEdges:
         delays = np.asarray(population.get_attribute("delay", selection), float)
         self.warnings += check_edge_values(file, name, edge_ids, {"conductance": weights,
                                                                   "delay": delays}, self.dt)
-        weights, delays = weights.tolist(), delays.tolist()
+        weights, delays = weights.tolist(), self.delay_rule(delays, self.dt).tolist()
         offset = self.circuit.populations[population.source].offset
         for i, target in enumerate(targets):
             cell = cells_by_node_id[target]
@@ -103,6 +106,8 @@ class Exp2SynEdges:
     """`Exp2Syn_synapse` edge populations: Exp2Syn synapses from the edge attributes."""
 
     name = EXP2SYN_SYNAPSE
+    delay_rule = staticmethod(whole_steps)
+    gaba_rise_time = False  # Exp2Syn's tau1 is the edge's
     matches = staticmethod(_always)
     REQUIRED = ("conductance", "delay")
 
@@ -130,6 +135,7 @@ class Exp2SynEdges:
             return 0
         self.warnings += check_afferent_edges(edges, edge_settings.edges_file, cells_by_node_id,
                                               self.dt)
+        edges.attributes["delay"] = self.delay_rule(edges.attributes["delay"], self.dt)
         source = self.circuit.populations[edges.source_population]
         target = self.circuit.populations[edges.target_population]
         for index, model, source_gids, target_gids in self.foreign:

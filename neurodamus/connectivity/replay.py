@@ -121,6 +121,12 @@ class SpikeReplay:
         return sum(times.size for times in self._times)
 
 
+def within_population(node_ids, size: int) -> np.ndarray:
+    """Which spikes name a node of the population; the others are skipped (validation.replay
+    warns once with their count)."""
+    return (node_ids >= 0) & (node_ids < size)
+
+
 def _replay_plan(replay_inputs, circuit, config_dir: Path):
     """Per input: its settings, {source gid: spike times in its window}, its target gids."""
     for settings in replay_inputs:
@@ -135,7 +141,8 @@ def _replay_plan(replay_inputs, circuit, config_dir: Path):
         start, stop = settings.delay, settings.delay + settings.duration
         by_source: dict[int, list[float]] = {}  # source gid -> spike times
         for population, (times, node_ids) in spikes.items():
-            keep = (times >= start) & (times < stop)
+            keep = (times >= start) & (times < stop) & within_population(
+                node_ids, circuit.populations[population].size)
             gids = circuit.populations[population].gids(node_ids[keep])
             for gid, time in zip(gids.tolist(), times[keep].tolist()):
                 by_source.setdefault(gid, []).append(time)

@@ -41,6 +41,7 @@ from ..errors import CircuitError
 from ..random.keys import Purpose, stream_ids
 from ..random.reference import reference_population_id
 from ..validation import check_edge_values, check_section_ids
+from .delays import as_written
 from .replay import REPLAY_COPY_MARK
 from .synapse_models import MODELS, Exp2SynModel, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
@@ -115,6 +116,8 @@ class TemplatedEdgeConvention:
     """Connects bmtk-convention edge populations (see the module docstring)."""
 
     name = "bmtk"
+    delay_rule = staticmethod(as_written)  # bmtk's NetCon delay is the edge's (delays.py)
+    gaba_rise_time = False  # bmtk's templates have no randomized GABA_A rise time
     matches = staticmethod(matches)
     describe = staticmethod(describe)
 
@@ -153,7 +156,7 @@ class TemplatedEdgeConvention:
             "ids": np.asarray(reader.selection.flatten(), np.int64),
             "sources": np.asarray(population.source_nodes(reader.selection), np.int64),
             "targets": np.asarray(population.target_nodes(reader.selection), np.int64),
-            "delay": reader.attribute("delay").astype(float),
+            "delay": self.delay_rule(reader.attribute("delay"), self.settings.run.dt),
             "source_population": population.source,
             "target_population": population.target,
         }

@@ -5,9 +5,11 @@ Element ids of compartment, summation and compartment_set reports are SONATA sec
 as the SONATA report spec, neurodamus and bluepysnap's per-section selections read them:
 soma 0, then the axonal, basal and apical sections (`cell.section_map`), every compartment
 of a section carrying its section's id. The columns of one cell come section by section in
-that order, each section's segments from x=0 to x=1, so the k-th column with a given id is
-the k-th compartment of that section. A compartment keeps its id whichever `sections` the
-report selects, so ids are comparable between reports.
+the order of the template's `all` list, as the reference simulator writes them (the same as
+the ids' order, except that the axon stubs an e-model adds in place of the morphology's
+axon come last), each section's segments from x=0 to x=1, so the k-th column with a given
+id is the k-th compartment of that section. A compartment keeps its id whichever
+`sections` the report selects, so ids are comparable between reports.
 """
 
 from dataclasses import dataclass, field
@@ -51,12 +53,15 @@ class CellCompartments:
                       for _ in range(int(count))]
         self.section_ids = sections.section_ids
         self.total = sum(int(section.nseg) for section in cell.sections)
+        self.listed = _listed_order(cell)
 
-    def select(self, sections: str, compartments: str):
+    def select(self, sections: str, compartments: str, order=None):
         """(section id, segment) of the compartments a report records: `sections` one of
-        soma/axon/dend/apic/all, `compartments` center (one per section) or all."""
+        soma/axon/dend/apic/all, `compartments` center (one per section) or all; sections in
+        the template's `all` order (`order`: positions in cell.sections instead)."""
         chosen = []
-        for index, (section, kind) in enumerate(zip(self.cell.sections, self.kinds)):
+        for index in self.listed if order is None else order:
+            section, kind = self.cell.sections[index], self.kinds[index]
             if sections != "all" and kind != sections:
                 continue
             nseg = int(section.nseg)
@@ -75,6 +80,23 @@ class CellCompartments:
 
     def all(self):
         return self.select("all", "all")
+
+    def by_section_id(self):
+        """Every compartment in section-id order (soma, axon, dend, apic, ...): the order of
+        the rows of an lfp electrodes file."""
+        return self.select("all", "all", order=range(len(self.cell.sections)))
+
+
+def _listed_order(cell) -> list[int]:
+    """Positions in cell.sections in the order of the template's `all` section list (section
+    order where the cell has no template or its list misses a section)."""
+    template = getattr(cell, "hoc", None)
+    listed = getattr(template, "all", None) if template is not None else None
+    count = len(cell.sections)
+    if listed is None:
+        return list(range(count))
+    rank = {section.name(): k for k, section in enumerate(listed)}
+    return sorted(range(count), key=lambda i: (rank.get(cell.sections[i].name(), count + i), i))
 
 
 def segment_ref(segment, attribute: str, report_name: str, population: str):

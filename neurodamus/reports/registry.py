@@ -28,6 +28,7 @@ class ReportType:
     marker_key: ClassVar[str | None] = None  # the config key that marks this type
     uses_sections = True  # whether `sections` / `compartments` select what is recorded
     several_variables = False  # summation sums several variables; the others record one
+    names_variable = True  # whether the config gives `variable_name` (lfp's is implied)
 
     @classmethod
     def parse_variables(cls, tokens: list[str], catalogue):

@@ -2,11 +2,13 @@
 `sections: soma` (one element, id 0).
 
 Each word of `variable_name` is `i_membrane` (NEURON's fast membrane current, nA), a
-density current (ina, i_pas, ...: mA/cm2, times area / 100 to give nA when `scaling` is
-`area`, the default), a point process (`IClamp`: the current of every instance in the
-compartment, nA) or `Mechanism.variable`. Electrode currents (IClamp, SEClamp, ...) are
-inward positive while membrane currents are outward positive, so they enter with a minus
-sign: over a whole cell, `i_membrane` then equals minus `IClamp` (Kirchhoff).
+density current (ina, i_pas, or a density mechanism's name for its current: `pas`;
+mA/cm2, times area / 100 to give nA when `scaling` is `area`, the default), any other
+segment variable (`v`: summed as it is with `scaling: none`, times area / 100 with `area`,
+as the reference simulator does), a point process (`IClamp`: the current of every instance
+in the compartment, nA; never scaled) or `Mechanism.variable`. Electrode currents (IClamp,
+SEClamp, ...) are inward positive while membrane currents are outward positive, so they
+enter with a minus sign: over a whole cell, `i_membrane` then equals minus `IClamp` (Kirchhoff).
 """
 
 import numpy as np
@@ -34,9 +36,6 @@ class SummationReport(ReportType):
                 variable = catalogue.segment_variable(token)
                 if variable is None:
                     problems.append(f"unknown variable '{token}'")
-                    continue
-                if variable.attribute != "i_membrane_" and not variable.density:
-                    problems.append(f"'{token}' is not a current; a summation adds currents")
                     continue
             variables.append(variable)
         return variables, problems
@@ -76,7 +75,8 @@ def _terms(segment, report):
                 ref = getattr(segment, f"_ref_{variable.attribute}")
             except (AttributeError, NameError, RuntimeError):
                 continue
-            scale = segment.area() / 100.0 if variable.density and report.scaling == "area" else 1.0
+            scale = (segment.area() / 100.0 if report.scaling == "area"
+                     and variable.attribute != "i_membrane_" else 1.0)
             yield ref, variable.sign * scale
             continue
         if point_processes is None:

@@ -61,12 +61,25 @@ class Catalogue:
         return {n: m for n, m in self.mechanisms.items() if m.point_process}
 
     def segment_variable(self, name: str) -> ReportVariable | None:
+        """A segment variable by NEURON's name (`v`, `ina`, `m_hh`), or a density mechanism's
+        name alone for its current (`pas` -> `i_pas`, as the reference reads it)."""
         if name not in self.segment_variables:
-            return None
+            current = self._mechanism_current(name)
+            if current is None:
+                return None
+            return ReportVariable(name, None, current, "mA/cm2", density=True)
         if name == MEMBRANE_CURRENT:
             return ReportVariable(name, None, "i_membrane_", "nA")
         return ReportVariable(name, None, name, self.segment_variables[name],
                               density=self._is_density_current(name))
+
+    def _mechanism_current(self, name: str) -> str | None:
+        """`i_<name>` when `name` is a density mechanism with a current called `i`."""
+        mechanism = self.mechanisms.get(name)
+        if mechanism is None or mechanism.point_process:
+            return None
+        current = f"i_{name}"
+        return current if current in mechanism.variables else None
 
     def _is_density_current(self, name: str) -> bool:
         """Ion currents (ina) and currents of density mechanisms (i_pas) are in mA/cm2."""

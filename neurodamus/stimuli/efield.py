@@ -8,9 +8,15 @@ the reference simulator computes it. r is the segment centre placed in the circu
 morphology turned by the node's orientation, its soma centre moved to the node's x, y, z.
 
 The field lasts ramp_up_time + duration + ramp_down_time from delay; its amplitude grows
-linearly from 0 during the ramp up and falls linearly to 0 during the ramp down. A static
-field (all frequencies 0) is exact with its four corner times; an oscillating one is
-sampled at the simulation's dt, joined linearly. Several field inputs on one cell add up.
+linearly from 0 during the ramp up and falls linearly to 0 during the ramp down. Several
+field inputs on one cell add up.
+
+Time grid, as the reference simulator's EFieldIntegrator has it: the step from t to t + dt
+uses the field at its middle, t + dt / 2, and e_extracellular holds that value until the
+next step (recorded at t + dt, it shows the field at t + dt / 2; 0 at t = 0). So the
+potential is played as steps: at each step's start (an event just after it, delivered as
+the step begins) the value at the step's middle; only the steps where the value changes
+(a static field: its ramps) carry a point.
 
 With the extracellular mechanism in a model, NEURON solves all the cells of a rank in one
 sparse matrix, so a cell's voltage depends on its rank's other cells at round-off level:
@@ -25,11 +31,23 @@ from .. import libm
 from ..errors import CircuitError, ConfigError
 from ..values import is_finite_number
 from .registry import NUMBER, Stimulus, register
-from .sources import pinned
-from .waveforms import SampleGrid, Waveform
+from .waveforms import Waveform
 
 FIELD_KEYS = {"Ex": True, "Ey": True, "Ez": True, "frequency": False, "phase": False}
 MV_PER_UM_V_PER_M = 1e-3
+EVENT_AFTER_STEP_START = 1e-3  # in steps: each value's event, just after its step's start
+
+
+def step_values(course: Waveform, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(event times, values) playing `course` on the time grid: for each step k from t_k =
+    k dt the value at t_k + dt / 2, set just after t_k; a value equal to the one before (or,
+    first, to 0) is left out."""
+    first = math.floor(course.times[0] / dt + 1e-9)
+    last = math.ceil(course.times[-1] / dt + 1e-9) + 1
+    starts = dt * np.arange(first, last + 1)
+    values = course.right_limits(starts + dt / 2)
+    changed = np.diff(np.concatenate([[0.0], values])) != 0
+    return starts[changed] + EVENT_AFTER_STEP_START * dt, values[changed]
 
 
 @register("spatially_uniform_e_field")
@@ -62,7 +80,9 @@ class SpatiallyUniformEField(Stimulus):
         if all(field.get("frequency", 0) == 0 for field in fields):
             times = np.unique(corners)
         else:
-            times = np.union1d(SampleGrid(start, end, dt).times, corners)
+            # an oscillating field at the steps' middles, where step_values reads it
+            middles = dt * (np.arange(math.floor(start / dt), math.ceil(end / dt) + 1) + 0.5)
+            times = np.union1d(middles[(middles > start) & (middles < end)], corners)
         envelope = np.ones(times.size)
         if ramp_up > 0:
             envelope = np.minimum(envelope, (times - start) / ramp_up)
@@ -87,7 +107,8 @@ class SpatiallyUniformEField(Stimulus):
         times, field = self._course
         potentials = ExtracellularPotentials.of(cell, h)
         for segment, position in zip(segments, positions):
-            potentials.add(segment, Waveform(times, MV_PER_UM_V_PER_M * field @ position))
+            potentials.add(segment, Waveform(times, MV_PER_UM_V_PER_M * field @ position),
+                           context.dt)
         return [] if potentials.kept else potentials.keep()
 
     def _check_sampling(self, dt):
@@ -128,11 +149,33 @@ def _segments(cell, sites):
     return [cell.section(section_id)(offset) for section_id, offset in sites]
 
 
-def local_position(segment) -> np.ndarray:
-    """Centre of a segment in the morphology's own coordinates (um), along its 3-D points."""
+# Sections an e-model adds without 3-D points (the axon stubs that replace the morphology's
+# axon, the myelin after them), placed as the reference simulator places them: straight
+# down the local y axis from the soma centre, axon[i] over [30 i, 30 (i + 1)] um, myelin[0]
+# over [60, 1060] um; the segment at x of its section is x of the way along.
+STUB_SPANS = {"axon": ((0.0, 30.0), (30.0, 60.0)), "myelin": ((60.0, 1060.0),)}
+
+
+def stub_position(section, x: float, soma_centre) -> np.ndarray | None:
+    """Local position of a segment of a section without 3-D points (STUB_SPANS), or None."""
+    name = section.name().rsplit(".", 1)[-1]
+    kind, _, index = name.partition("[")
+    spans = STUB_SPANS.get(kind)
+    if spans is None or not index.rstrip("]").isdigit() or int(index.rstrip("]")) >= len(spans):
+        return None
+    near, far = spans[int(index.rstrip("]"))]
+    return np.asarray(soma_centre, float) - np.array([0.0, near + x * (far - near), 0.0])
+
+
+def local_position(segment, soma_centre=None) -> np.ndarray:
+    """Centre of a segment in the morphology's own coordinates (um), along its 3-D points
+    (an axon or myelin stub without any: STUB_SPANS, from `soma_centre`)."""
     section = segment.sec
     count = section.n3d()
     if count == 0:
+        stub = None if soma_centre is None else stub_position(section, segment.x, soma_centre)
+        if stub is not None:
+            return stub
         raise CircuitError(f"section {section.name()} has no 3-D points, which the "
                            "extracellular field needs")
     arc = np.array([section.arc3d(i) for i in range(count)])
@@ -147,7 +190,8 @@ def global_positions(cell, segments) -> np.ndarray:
     rotation = np.asarray(getattr(cell, "rotation", np.eye(3)), float)
     position = np.asarray(getattr(cell, "position", np.zeros(3)), float)
     soma_centre = local_position(cell.soma(0.5))
-    local = np.array([local_position(segment) for segment in segments]).reshape(-1, 3)
+    local = np.array([local_position(segment, soma_centre)
+                      for segment in segments]).reshape(-1, 3)
     return (local - soma_centre) @ rotation.T + position
 
 
@@ -171,7 +215,7 @@ class ExtracellularPotentials:
         self.kept = True
         return [self]
 
-    def add(self, segment, potential: Waveform):
+    def add(self, segment, potential: Waveform, dt: float):
         section = segment.sec
         if not section.has_membrane("extracellular"):
             section.insert("extracellular")
@@ -180,6 +224,6 @@ class ExtracellularPotentials:
             previous, (_, old_values) = self.by_segment[key]
             old_values.play_remove()
             potential = previous + potential
-        times, values = (self.h.Vector(a) for a in pinned(potential.times, potential.values))
-        values.play(segment._ref_e_extracellular, times, 1)
+        times, values = (self.h.Vector(a) for a in step_values(potential, dt))
+        values.play(segment._ref_e_extracellular, times, 0)
         self.by_segment[key] = (potential, (times, values))

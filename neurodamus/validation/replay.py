@@ -1,5 +1,6 @@
-"""Replay spike files: node ids within their source population (an error: they would be
-the gids of other cells or of none) and negative times (a warning: never delivered)."""
+"""Replay spike files: node ids beyond their source population and negative times (warnings:
+such spikes are never delivered; the reference simulator and bmtk skip them too, and their
+own test inputs contain some)."""
 
 import numpy as np
 
@@ -7,8 +8,9 @@ from ..errors import ConfigError
 
 
 def check_replay_spikes(spikes: dict, sizes: dict[str, int], path, key: str) -> list[str]:
-    """`spikes`: {population: (times, node_ids)}. Raises on node ids beyond a population;
-    returns one warning per population with negative times."""
+    """`spikes`: {population: (times, node_ids)}. Raises on a population the circuit lacks;
+    returns one warning per population with spikes of nodes beyond it (skipped: see
+    connectivity.replay.within_population) and one per population with negative times."""
     problems, warnings = [], []
     for population, (times, node_ids) in spikes.items():
         if population not in sizes:
@@ -18,10 +20,11 @@ def check_replay_spikes(spikes: dict, sizes: dict[str, int], path, key: str) -> 
         limit = sizes[population]
         bad = (node_ids < 0) | (node_ids >= limit)
         if bad.any():
-            problems.append(
-                f"population '{population}', attribute 'node_ids': {int(bad.sum())} of "
-                f"{bad.size} spikes name nodes beyond the population ({limit} nodes) (spike "
-                f"{int(np.argmax(bad))}: node {int(node_ids[np.argmax(bad)])})")
+            first = int(np.argmax(bad))
+            warnings.append(
+                f"{key}: file {path}, population '{population}', attribute 'node_ids': "
+                f"{int(bad.sum())} of {bad.size} spikes name nodes beyond the population "
+                f"({limit} nodes) (spike {first}: node {int(node_ids[first])}), skipped")
         negative = ~(times >= 0)
         if negative.any():
             first = int(np.argmax(negative))

@@ -68,11 +68,16 @@ def _replay_config(small_circuit, node_ids, times):
     return config, path
 
 
-def test_replay_node_id_beyond_source_population(small_circuit):
+def test_replay_node_id_beyond_source_population_is_skipped_with_one_warning(small_circuit):
     config, path = _replay_config(small_circuit, [0, 9, 2], [1.0, 2.0, 3.0])
-    assert_one_error(_run(config), path, "inputs.replay.spike_file", "population 'exc'",
-                     "attribute 'node_ids'", "1 of 3 spikes name nodes beyond the population "
-                     "(4 nodes) (spike 1: node 9)")
+    result = _run(config)
+    assert_ok(result)
+    warnings = _warnings(result)
+    assert len(warnings) == 1, result.stdout
+    for text in (path, "inputs.replay.spike_file", "population 'exc'", "attribute 'node_ids'",
+                 "1 of 3 spikes name nodes beyond the population (4 nodes) (spike 1: node 9), "
+                 "skipped"):
+        assert str(text) in warnings[0]
 
 
 def _warnings(result) -> list[str]:

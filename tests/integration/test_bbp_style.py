@@ -27,6 +27,7 @@ pytestmark = pytest.mark.mpi  # each test runs neurodamus under mpiexec, or read
 
 DUMP = Path(__file__).parent / "scripts" / "dump_bbp_synapses.py"
 TSTOP = 60.0
+DT = 0.025  # write_simulation_config's default
 SYNAPSE_SEED = 11
 RANDOM_SEED = 5
 
@@ -70,6 +71,37 @@ def test_same_spikes_on_1_and_2_ranks_and_the_physics_is_named(bbp_config, tmp_p
     assert len(one) > 4  # the step makes every cell fire
     assert [n for n, _ in one] == [n for n, _ in two]
     np.testing.assert_allclose([t for _, t in one], [t for _, t in two], atol=1e-9)
+
+
+def test_synapse_report_ids_are_synapse_ids_in_compartment_order(bbp_config, tmp_path):
+    """The BBP synapses' report columns as the reference writes them: element id =
+    synapseID (the index among the node's afferent edges), columns compartment by
+    compartment (the soma and dendrites by section id; the axon stubs, made last, after)."""
+    import libsonata
+
+    raw = json.loads(bbp_config.read_text())
+    raw["reports"] = {"g": {"type": "synapse", "variable_name": "ProbAMPANMDA_EMS.g",
+                            "start_time": 0.0, "end_time": 5.0, "dt": 1.0}}
+    config = bbp_config.parent / "synapse_report.json"
+    config.write_text(json.dumps(raw))
+    out = tmp_path / "out"
+    assert_ok(run_neurodamus([config, "--mechanisms", mechanism_dir(), "--output-path", out,
+                              "--no-progress"], ranks=1))
+    frames = libsonata.ElementReportReader(str(out / "g.h5"))["cortex"].get()
+    name = "cortex__cortex__chemical"
+    edges = libsonata.EdgeStorage(str(bbp_config.parent / "edges.h5")).open_population(name)
+    checked = 0
+    for node in sorted({int(n) for n, _ in frames.ids}):
+        selection = edges.afferent_edges([node])
+        sections = np.asarray(edges.get_attribute("afferent_section_id", selection))
+        excitatory = np.asarray(edges.get_attribute("syn_type_id", selection)) >= 100
+        ids = [int(e) for n, e in frames.ids if n == node]
+        assert sorted(ids) == np.flatnonzero(excitatory).tolist()  # index among afferents
+        placed = [int(sections[i]) for i in ids]
+        somatic_dendritic = [s for s in placed if s == 0 or s > 2]  # axon ids 1..2 aside
+        assert somatic_dendritic == sorted(somatic_dendritic)
+        checked += len(ids)
+    assert checked > 5
 
 
 def test_prebuilt_library_from_nrnmech_lib_path(bbp_config, tmp_path):
@@ -193,7 +225,7 @@ def test_parameters_mapped_as_the_reference_does(synapses):
         assert row["tau_d"] == pytest.approx(float(e["decay_time"]))
         assert row["ratio"] == pytest.approx(float(e["conductance_scale_factor"]))
         assert row["weight"] == pytest.approx(float(e["conductance"]))  # not x scale factor
-        assert row["delay"] == pytest.approx(float(e["delay"]))
+        assert row["delay"] == int(float(e["delay"]) / DT + 1e-5) * DT  # whole steps
 
 
 def test_release_streams_keyed_as_the_reference_does(synapses):

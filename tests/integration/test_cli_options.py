@@ -55,7 +55,9 @@ def test_version_and_one_line_usage_errors(config):
     assert version.returncode == 0 and version.stdout.strip() == f"neurodamus {__version__}"
     for option, expected in (("--no-such-option", "unrecognized option --no-such-option"),
                              ("--crash-test", "unrecognized option --crash-test (a neurodamus"),
-                             ("--lb-mode=MultiSplit", "argument --lb-mode: invalid choice"),
+                             ("--lb-mode=MultiSplit", "argument --lb-mode: 'MultiSplit' "
+                                                      "(MultiSplit): cells are not split"),
+                             ("--cell-permute=node-adjacency", "only available with CoreNEURON"),
                              ("--dump-cell-state=1,x", "give gids and ranges like 1,2,3-6")):
         result = run_neurodamus([config, option], ranks=2)
         lines = result.stderr.splitlines()

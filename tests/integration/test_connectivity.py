@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import assert_ok, run_mpi_script, run_neurodamus
 
+from neurodamus.connectivity.delays import whole_steps
 from neurodamus.reports import read_spikes_by_population
 from neurodamus.testing.circuit_builder import (
     CircuitSpec,
@@ -159,7 +160,7 @@ def test_overrides_change_exactly_the_named_connections(override_circuit, tmp_pa
     for s in merged["synapses"]:
         pair = (population(s["source_gid"]), population(s["gid"]))
         key = f"{s['gid']}:{s['index']}"
-        edge_delay = float(edges[s["edge_population"]]["delay"][s["edge_id"]])
+        edge_delay = float(whole_steps(edges[s["edge_population"]]["delay"][s["edge_id"]], 0.025))
         if pair == ("exc", "exc"):
             assert weights_before[key] == pytest.approx(2.0 * s["base_weight"], rel=1e-12)
             assert s["delay"] == pytest.approx(edge_delay, rel=1e-6) and s["minis"] == 2.0

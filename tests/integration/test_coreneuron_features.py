@@ -284,6 +284,14 @@ def test_example_under_coreneuron(example, tmp_path, ranks):
     assert_same_spikes(expected, spikes(tmp_path / "core"), at_least=100)
 
 
+def test_cell_permute_under_coreneuron_keeps_the_spikes(example, tmp_path):
+    """--cell-permute node-adjacency reorders CoreNEURON's nodes in memory (its
+    cell_permute = 1): the same spikes as NEURON."""
+    config, expected = example
+    run(config, tmp_path / "permuted", *CORE, "--cell-permute", "node-adjacency")
+    assert_same_spikes(expected, spikes(tmp_path / "permuted"), at_least=100)
+
+
 # -- what CoreNEURON cannot simulate -------------------------------------------------------
 
 def test_point_neurons_are_refused_under_coreneuron(tmp_path):

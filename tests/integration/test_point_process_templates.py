@@ -106,5 +106,17 @@ def test_another_modoverride_on_exp2syn_edges_is_one_error(tmp_path):
                      "Exp2Syn_synapse")
 
 
+def test_randomized_gaba_rise_time_without_a_gaba_model_is_one_error(tmp_path):
+    """As the reference refuses it on its ringtest_allen_v1 (no ProbGABAAB_EMS): these edges
+    make NetCons and Exp2Syn, neither with a GABA_A rise time."""
+    config = build_point_template_circuit(tmp_path, tstop=20.0)
+    raw = json.loads(config.read_text())
+    raw.setdefault("conditions", {})["randomize_gaba_rise_time"] = True
+    config.write_text(json.dumps(raw))
+    result = run_neurodamus([config, "--no-progress"], ranks=2)
+    assert_one_error(result, "conditions.randomize_gaba_rise_time",
+                     "no synapse model of this circuit has one", "ProbGABAAB_EMS")
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

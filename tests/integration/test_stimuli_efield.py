@@ -3,8 +3,9 @@ recorded at every step, against E(t) . r with r the segment's position in the ci
 computed here from the test cell's straight sections (a soma along x, centred on the
 origin, and a 200 um dendrite along y from x = 10 um), turned and moved like a node.
 
-A played variable recorded at t[k] holds the waveform at t[k]; agreement to 1e-9 of the
-largest potential (round-off of the interpolation is ~1e-15 of it).
+On the reference simulator's time grid: the step ending at t[k] uses the field at its middle,
+t[k] - dt / 2, and e_extracellular recorded at t[k] holds that value (`middles`); agreement
+to 1e-9 of the largest potential (round-off is ~1e-15 of it).
 """
 
 import math
@@ -33,6 +34,11 @@ def record_potentials(h, cell):
             [h.Vector().record(segment._ref_vext[0]) for segment in segments])
 
 
+def middles(times):
+    """The middle of the step ending at each recorded time (before 0 at t = 0)."""
+    return np.asarray(times) - DT / 2
+
+
 def envelope(t, start, ramp_up, duration, ramp_down):
     """0 -> 1 linearly over ramp_up, 1 for duration, 1 -> 0 over ramp_down."""
     end = start + ramp_up + duration + ramp_down
@@ -52,7 +58,7 @@ def test_static_field_with_ramps(h):
     times = h.Vector().record(h._ref_t)
     run(h, 25.0)
     times = np.array(times)
-    in_time = envelope(times, 5.0, 2.0, 10.0, 3.0)
+    in_time = envelope(middles(times), 5.0, 2.0, 10.0, 3.0)
     expected = (MV * segment_positions(cell) @ field)[:, None] * in_time
     recorded = np.array([np.array(p) for p in potentials])
     peak = np.abs(expected).max()
@@ -66,6 +72,47 @@ def test_static_field_with_ramps(h):
                                rtol=0, atol=1e-6)
 
 
+def test_constant_field_on_the_reference_time_grid(h):
+    """The reference's test_one_constant_field: dt 1 ms, ramp up 3 ms: e at t = 1 ms is a
+    sixth of the peak (the field at 0.5 ms), at 2 ms a half, from 4 ms the peak; 0 at t = 0."""
+    cell = Cell(h, position=POSITION)
+    h.dt = 1.0
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             delay=0.0, duration=10.0, ramp_up_time=3.0, ramp_down_time=4.0,
+                             fields=[{"Ex": 100.0, "Ey": -50.0, "Ez": 50.0}])
+    attach(h, stimulus, cell)
+    tip = cell.sections[1](0.9)
+    recorded = h.Vector().record(tip._ref_e_extracellular)
+    run(h, 17.0, dt=1.0)
+    peak = MV * segment_positions(cell)[-1] @ np.array([100.0, -50.0, 50.0])
+    expected = peak * np.array([0, 1 / 6, 1 / 2, 5 / 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7 / 8,
+                                5 / 8, 3 / 8, 1 / 8])
+    np.testing.assert_allclose(np.array(recorded), expected, rtol=1e-12, atol=1e-12)
+    h.dt = DT
+
+
+def test_axon_stubs_without_3d_points_placed_as_the_reference_places_them(h):
+    """An e-model's axon stubs have no 3-D points: axon[0] spans 0..30 um and axon[1]
+    30..60 um down the local y axis from the soma centre, as the reference puts them."""
+    cell = Cell(h, position=POSITION, rotation=QUARTER_TURN_Z)
+    stubs = [h.Section(name=f"axon[{i}]") for i in range(2)]
+    stubs[0].connect(cell.soma(0))
+    stubs[1].connect(stubs[0](1))
+    stubs[1].nseg = 3
+    cell.sections = [*cell.sections, *stubs]
+    field = np.array([10.0, 20.0, -5.0])
+    stimulus = make_stimulus("spatially_uniform_e_field", "extracellular_stimulation",
+                             delay=0.0, duration=10.0, fields=[{"Ex": field[0], "Ey": field[1],
+                                                                "Ez": field[2]}])
+    attach(h, stimulus, cell)
+    recorded = [h.Vector().record(segment._ref_e_extracellular) for s in stubs for segment in s]
+    run(h, 1.0)
+    down = [15.0] + [30.0 + 30.0 * (i + 0.5) / 3 for i in range(3)]  # um below the soma centre
+    places = np.array([[0.0, -d, 0.0] for d in down]) @ QUARTER_TURN_Z.T + POSITION
+    np.testing.assert_allclose([v[-1] for v in recorded], MV * places @ field, rtol=1e-12,
+                               atol=1e-12)
+
+
 def test_oscillating_fields_add_up(h):
     cell = Cell(h, position=POSITION)
     fields = [{"Ex": 5.0, "Ey": 0.0, "Ez": 2.0, "frequency": 50.0, "phase": 0.3},
@@ -77,14 +124,12 @@ def test_oscillating_fields_add_up(h):
     times = h.Vector().record(h._ref_t)
     run(h, 50.0)
     times = np.array(times)
-    angle = 2 * math.pi * 50.0 * (times - 4.0) / 1000.0 + 0.3
+    angle = 2 * math.pi * 50.0 * (middles(times) - 4.0) / 1000.0 + 0.3
     e_of_t = np.outer(np.cos(angle), [5.0, 0.0, 2.0]) + np.array([0.0, -8.0, 0.0])
-    inside = (times > 4.0 + DT / 2) & (times < 44.0 - DT / 2)  # the jumps at the edges aside
+    inside = (middles(times) >= 4.0) & (middles(times) < 44.0)
     expected = MV * (e_of_t @ segment_positions(cell).T).T * inside
     recorded = np.array([np.array(p) for p in potentials])
-    keep = inside | (times < 4.0 - DT / 2) | (times > 44.0 + DT / 2)
-    np.testing.assert_allclose(recorded[:, keep], expected[:, keep], rtol=0,
-                               atol=1e-9 * np.abs(expected).max())
+    np.testing.assert_allclose(recorded, expected, rtol=0, atol=1e-9 * np.abs(expected).max())
 
 
 def test_two_inputs_on_one_cell_add_up(h):
@@ -101,12 +146,11 @@ def test_two_inputs_on_one_cell_add_up(h):
     run(h, 30.0)
     times = np.array(times)
     positions = segment_positions(cell)
-    expected = (MV * positions[:, 0:1] * 10.0 * envelope(times, 5.0, 0.0, 10.0, 0.0)
-                + MV * positions[:, 1:2] * 5.0 * envelope(times, 10.0, 4.0, 10.0, 0.0))
-    away = np.min(np.abs(times[:, None] - np.array([5.0, 15.0, 24.0])), axis=1) > DT / 2
+    mid = middles(times)
+    expected = (MV * positions[:, 0:1] * 10.0 * envelope(mid, 5.0, 0.0, 10.0, 0.0)
+                + MV * positions[:, 1:2] * 5.0 * envelope(mid, 10.0, 4.0, 10.0, 0.0))
     recorded = np.array([np.array(p) for p in potentials])
-    np.testing.assert_allclose(recorded[:, away], expected[:, away], rtol=0,
-                               atol=1e-9 * np.abs(expected).max())
+    np.testing.assert_allclose(recorded, expected, rtol=0, atol=1e-9 * np.abs(expected).max())
 
 
 def test_compartment_set_gets_the_field_at_its_segments_only(h):

@@ -9,8 +9,10 @@ from neurodamus.errors import ConfigError
 
 
 def report(**values):
-    return {"type": "compartment", "variable_name": "v", "start_time": 0.0, "end_time": 40.0,
-            "dt": 0.1, **values}
+    """A report's JSON; a value None leaves that key out."""
+    raw = {"type": "compartment", "variable_name": "v", "start_time": 0.0, "end_time": 40.0,
+           "dt": 0.1, **values}
+    return {key: value for key, value in raw.items() if value is not None}
 
 
 def with_reports(config, reports, **top_level):
@@ -65,15 +67,14 @@ def test_every_type_read_into_frozen_settings(small_circuit, tmp_path):
     (dict(variable_name="vv"), "soma.variable_name", r"unknown variable 'vv'"),
     (dict(variable_name="IClamp"), "soma.variable_name", r"'IClamp' is a point process"),
     (dict(variable_name="v, ina"), "soma.variable_name", r"records one variable"),
-    (dict(type="summation", variable_name="v"), "soma.variable_name", r"'v' is not a current"),
     (dict(type="summation", variable_name="IClamp.volt"), "soma.variable_name",
      r"'IClamp' has no variable 'volt'"),
     (dict(type="synapse", variable_name="NdTmInh.g_AMPA"), "soma.variable_name",
      r"'NdTmInh' has no variable 'g_AMPA'"),
     (dict(type="synapse", variable_name="nothing_has_this"), "soma.variable_name",
      r"no point process has a variable"),
-    (dict(type="lfp"), "soma.type", r"report type 'lfp' is not supported; known types: "
-                                    r"compartment, compartment_set, summation, synapse"),
+    (dict(type="lfp", variable_name=None, electrodes_file="nowhere.h5"), "soma.electrodes_file",
+     r"electrodes file .*nowhere.h5 not found"),
     (dict(type="volume"), "soma.type", r"report type 'volume' is not supported"),
     (dict(sections="myelin"), "soma.sections",
      r"'myelin' is not one of soma, axon, dend, apic, all"),

@@ -120,6 +120,26 @@ def test_compartment_numbering(cell):
     assert [segment.sec for _, segment in compartments.select("soma", "all")] == [cell.soma]
 
 
+def test_columns_follow_the_templates_all_list_and_lfp_rows_the_section_ids():
+    """An e-model's axon stubs are created after the morphology: last in its `all` list,
+    where the reference writes their columns; an lfp electrodes file's rows stay in
+    section-id order (soma, axon, dend, ...)."""
+    from types import SimpleNamespace
+
+    from neuron import h
+
+    soma, first, second, dendrite = (h.Section(name=n) for n in ("s", "a0", "a1", "d"))
+    cell = SimpleNamespace(
+        sections=[soma, first, second, dendrite],
+        section_map=SimpleNamespace(kinds=("soma", "axon", "dend"), present=(1, 2, 1),
+                                    section_ids=[0, 1, 2, 3]),
+        hoc=SimpleNamespace(all=[soma, dendrite, first, second]))
+    compartments = CellCompartments(cell)
+    assert [element for element, _ in compartments.all()] == [0, 3, 1, 2]
+    assert [element for element, _ in compartments.select("axon", "all")] == [1, 2]
+    assert [element for element, _ in compartments.by_section_id()] == [0, 1, 2, 3]
+
+
 def test_summation_terms_scale_density_currents_by_area(cell):
     """ina (mA/cm2) enters as ina * area / 100 (nA) with scaling area, as is with none; the
     IClamp current enters with -1; `sections: soma` sums the whole cell into element 0."""
@@ -136,6 +156,83 @@ def test_summation_terms_scale_density_currents_by_area(cell):
                           [cell])[0]
     assert plain.element_ids.size == CellCompartments(cell).total
     assert set(plain.coefficients) == {1.0}
+
+
+def test_mechanism_name_and_summed_voltage(cell, tmp_path):
+    """`pas` is pas's current i_pas (mA/cm2) in each compartment; a summation of v sums the
+    compartments' v as they are (`scaling: none`) or times area / 100 (`area`), as the
+    reference does: each against NEURON's own values at the end of the run."""
+    from neuron import h
+
+    catalogue = build_catalogue()
+    pas = catalogue.segment_variable("pas")
+    assert (pas.attribute, pas.unit, pas.density) == ("i_pas", "mA/cm2", True)
+    assert catalogue.segment_variable("hh") is None  # hh has no current called i
+    voltage = catalogue.segment_variable("v")
+    reports = [settings([pas], name="pas", file_name="pas.h5", unit="mA/cm2", sections="dend"),
+               settings([voltage], name="sum", type="summation", sections="soma",
+                        scaling="none", file_name="sum.h5"),
+               settings([voltage], name="area", type="summation", sections="soma",
+                        scaling="area", file_name="area.h5")]
+    hooks = [FrameReport(r, ElementTable.from_cells(cell_elements(r, [cell]), ["exc"]),
+                         tmp_path / r.file_name, h, OneRank(), buffer_bytes=1 << 20)
+             for r in reports]
+    segments = [segment for _, segment in CellCompartments(cell).all()]
+    dendrites = [segment for _, segment in CellCompartments(cell).select("dend", "all")]
+    currents = [h.Vector().record(s._ref_i_pas) for s in dendrites]  # pas: the dendrites
+    voltages = [h.Vector().record(s._ref_v) for s in segments]
+    run(h, hooks, tstop=10.0)
+    for hook in hooks:
+        hook.finalize()
+
+    def frames(name):
+        return np.asarray(libsonata.ElementReportReader(str(tmp_path / name))["exc"].get().data)
+
+    every = round(0.1 / DT)  # report dt 0.1 over simulation dt 0.025
+    i_pas = np.array([np.asarray(v) for v in currents]).T[::every][:100]
+    v = np.array([np.asarray(v) for v in voltages]).T[::every][:100]
+    areas = np.array([s.area() for s in segments]) / 100.0
+    assert frames("pas.h5").shape == i_pas.shape and np.abs(i_pas).max() > 0
+    np.testing.assert_array_equal(frames("pas.h5"), i_pas.astype(np.float32))
+    np.testing.assert_allclose(frames("sum.h5")[:, 0], v.sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(frames("area.h5")[:, 0], v @ areas, rtol=1e-6)
+
+
+def test_lfp_is_the_weighted_sum_of_the_membrane_currents(cell, tmp_path):
+    """An lfp report (3 electrodes) against the same run's compartment report of i_membrane
+    times the electrodes file's weights, summed over the compartments by hand."""
+    import h5py
+    from neuron import h
+
+    from neurodamus.reports.lfp import ElectrodesFile, LfpReport
+
+    total = CellCompartments(cell).total
+    weights = np.random.default_rng(3).uniform(-1, 1, (total, 3))
+    electrodes = tmp_path / "electrodes.h5"
+    with h5py.File(electrodes, "w") as f:  # node 2 is the second of two listed nodes
+        f["exc/node_ids"] = np.array([0, 2])
+        f["exc/offsets"] = np.array([0, 4, 4 + total])
+        f["electrodes/exc/scaling_factors"] = np.vstack([np.ones((4, 3)), weights])
+    variables, problems = LfpReport.parse([], build_catalogue())
+    assert problems == [] and variables[0].attribute == "i_membrane_"
+    lfp = settings(variables, name="lfp", type="lfp", file_name="lfp.h5",
+                   extension=ElectrodesFile(str(electrodes)))
+    membrane = settings(variables, name="im", file_name="im.h5", unit="nA")
+    h.CVode().use_fast_imem(1)
+    hooks = [FrameReport(r, ElementTable.from_cells(cell_elements(r, [cell]), ["exc"]),
+                         tmp_path / r.file_name, h, OneRank(), buffer_bytes=1 << 20)
+             for r in (lfp, membrane)]
+    run(h, hooks, tstop=10.0)
+    for hook in hooks:
+        hook.finalize()
+    got = libsonata.ElementReportReader(str(tmp_path / "lfp.h5"))["exc"].get()
+    currents = np.asarray(libsonata.ElementReportReader(str(tmp_path / "im.h5"))["exc"]
+                          .get().data, float)
+    assert [int(e) for _, e in got.ids] == [0, 1, 2]
+    expected = currents @ weights
+    assert np.abs(expected).max() > 1e-3  # the cell spiked: currents flowed
+    np.testing.assert_allclose(np.asarray(got.data), expected, rtol=1e-4,
+                               atol=1e-6 * np.abs(expected).max())
 
 
 def test_variable_missing_in_a_selected_section_is_a_config_error(cell):

@@ -84,14 +84,18 @@ def test_node_set_ids_beyond_population_also_through_compounds():
     assert "populations ['exc', 'inh']" in check_node_set_ids(node_sets, ["b"], sizes)[0]
 
 
-def test_replay_node_ids_error_and_negative_times_warning():
+def test_replay_node_ids_beyond_and_negative_times_warn():
     sizes = {"exc": 4}
     warnings = check_replay_spikes({"exc": (np.array([-1.0, 2.0, np.nan]), np.array([0, 1, 3]))},
                                    sizes, "s.h5", "inputs.r.spike_file")
     assert len(warnings) == 1 and "2 of 3 spikes have negative or NaN times" in warnings[0]
-    with pytest.raises(ConfigError, match=r"attribute 'node_ids': 1 of 2 spikes name nodes "
-                                          r"beyond the population \(4 nodes\) \(spike 1: node 4\)"):
-        check_replay_spikes({"exc": (np.array([1.0, 2.0]), np.array([0, 4]))}, sizes, "s.h5",
+    warnings = check_replay_spikes({"exc": (np.array([1.0, 2.0]), np.array([0, 4]))}, sizes,
+                                   "s.h5", "inputs.r.spike_file")
+    assert warnings == ["inputs.r.spike_file: file s.h5, population 'exc', attribute 'node_ids': "
+                        "1 of 2 spikes name nodes beyond the population (4 nodes) (spike 1: "
+                        "node 4), skipped"]
+    with pytest.raises(ConfigError, match="population 'thalamus' is not in the circuit"):
+        check_replay_spikes({"thalamus": (np.array([1.0]), np.array([0]))}, sizes, "s.h5",
                             "inputs.r.spike_file")
 
 

@@ -3,7 +3,8 @@ NEURON, read straight from the files with h5py (no neurodamus): one instance of 
 node's hoc template (the point ones' `pointcell` is the cell), one NetCon per
 `point_process` edge into the target's IntFire1, one Exp2Syn per `Exp2Syn_synapse` edge
 (section id 0 soma[0], k dend[k - 1]; tau1, tau2, e = erev), NetCon weight = conductance,
-the edge's delay, then the config's connection overrides (node sets named like the
+the edge's delay in whole steps (int(delay / dt + 1e-5) x dt, as the reference simulator
+reads every SONATA edge delay), then the config's connection overrides (node sets named like the
 populations): weight x the override's weight, synapse_delay_override as the delay. The
 virtual sources' spikes are delivered on their edges' NetCons at spike time + delay.
 Writes the spikes as {population: (times, node_ids)} into an .npz.
@@ -66,7 +67,7 @@ def main():
                 source_ids, target_ids = group["source_node_id"][:], group["target_node_id"][:]
                 values = group["0"]
                 weights = values["conductance"][:].astype(float)
-                delays = values["delay"][:].astype(float)
+                delays = (values["delay"][:] / run["dt"] + 1e-5).astype(np.int32) * run["dt"]
                 for override in overrides:
                     if (override["source"], override["target"]) != (source_population,
                                                                     target_population):
