@@ -4,8 +4,8 @@ of different factors appears together in some row, except the tuples a constrain
 A greedy generator of the AETG kind, seeded so that a row set can be made again: each new
 row is the best of a few candidates, each built factor by factor (in a random order) with
 the level that covers the most tuples not yet covered, among the levels the constraints
-allow with what the row already holds. Small and dependency-free; strength 2 over ~25
-factors gives a dozen rows.
+allow with what the row already holds, starting from one uncovered tuple. Small and
+dependency-free; strength 2 over ~30 factors gives about 16 rows.
 """
 
 import itertools
@@ -41,10 +41,14 @@ def covering_rows(factors: Mapping[str, Sequence], strength: int = 2, seed: int 
     rows: list[Row] = []
     while uncovered:
         best, best_gain = None, -1
+        pool = sorted(uncovered)
         for _ in range(candidates):
-            order = names[:]
+            # each candidate starts from an uncovered tuple (so one always gains), then
+            # takes the other factors in a random order
+            seed_tuple = dict(pool[rng.randrange(len(pool))])
+            order = [n for n in names if n not in seed_tuple]
             rng.shuffle(order)
-            chosen: dict[str, int] = {}
+            chosen: dict[str, int] = dict(seed_tuple)
             for name in order:
                 options = list(range(len(factors[name])))
                 rng.shuffle(options)
