@@ -164,16 +164,24 @@ def checkpoint_state_bytes(h) -> int:
 
 def check_output_space(h, parallel, settings, report_hooks, save_dir=None,
                        periodic: bool = False):
-    """The frame reports and the checkpoint of this run against the free space where they
-    go; element counts and checkpoint shares are summed over ranks (every rank calls),
-    rank 0 decides."""
+    """The reports (frame and extracellular) and the checkpoint of this run against the free
+    space where they go; element counts and checkpoint shares are summed over ranks (every
+    rank calls), rank 0 decides."""
     needs = []
     for hook in report_hooks:
+        path = Path(settings.output.output_dir) / hook.settings.file_name  # where it goes
         table = getattr(hook, "table", None)
         if table is not None:
             elements = parallel.allreduce_sum(table.column_count)
-            path = Path(settings.output.output_dir) / hook.settings.file_name  # where it goes
             needs.append(report_need(hook.settings.name, path, hook.frame_count, elements))
+        elif getattr(hook, "channel_count", None) is not None:  # extracellular: float64
+            cells = parallel.allreduce_sum(len(hook.cells)) if hook.contributions_dir else 0
+            size = hook.frame_count * hook.channel_count * DOUBLE
+            needs.append(SpaceNeed(
+                f"report '{hook.settings.name}' ({hook.frame_count} frames x "
+                f"{hook.channel_count} channels x 8 bytes"
+                + (f", and as much for each of {cells} cells' contributions" if cells else "")
+                + ")", path, size * (1 + cells), key=f"reports.{hook.settings.name}"))
     if save_dir is not None:
         state = parallel.allreduce_sum(checkpoint_state_bytes(h))
         state += sum(n.size for n in needs)  # the frames so far go in: at worst all

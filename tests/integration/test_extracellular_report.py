@@ -321,3 +321,14 @@ def test_bad_electrode_file_is_one_error(tmp_path, content, expected):
                                str(electrodes), expected)
     assert "Running to" not in result.stdout and not (tmp_path / "output" / "ecp.h5").exists()
     assert message.strip().count("\n") == 0, message
+
+
+def test_a_report_larger_than_the_free_space_is_refused_before_the_run(tmp_path):
+    config = build_circuit(tmp_path, CircuitSpec(populations=[PopulationSpec("exc", 2, "exc")]))
+    electrodes = write_electrodes(tmp_path / "electrodes.csv", FAR)
+    simulation = write_simulation_config(tmp_path, config, tstop=1e12, reports={
+        "ecp": ecp_report("exc", electrodes)})
+    result = run_neurodamus([simulation, "--no-progress"], ranks=2, timeout=120)
+    assert_one_error(result, str(simulation), "key 'reports.ecp'", "channels x 8 bytes",
+                     "is free there")
+    assert "Running to" not in result.stdout and not (tmp_path / "output" / "ecp.h5").exists()
