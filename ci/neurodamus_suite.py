@@ -113,9 +113,13 @@ class Report:
         self.populations = {}
         for name in sorted(reader.get_population_names()):
             frames = reader[name].get()
-            self.populations[name] = (list(reader[name].get_node_ids()),
-                                      [tuple(map(int, i)) for i in frames.ids],
-                                      np.asarray(frames.data, float))
+            ids = np.asarray(frames.ids, np.int64).reshape(-1, 2)
+            # columns sorted by (node, element id), ties kept in file order: the reference's
+            # ReportReader sorts them so, and its tests' column positions count in that order
+            order = np.lexsort((ids[:, 1], ids[:, 0]))
+            self.populations[name] = (sorted(reader[name].get_node_ids()),
+                                      [tuple(map(int, ids[k])) for k in order],
+                                      np.asarray(frames.data, float)[:, order])
 
     def allclose(self, other, rtol=1e-16, atol=1e-16, skip_first=True) -> tuple[bool, str]:
         """The reference's ReportReader.allclose: same populations and nodes, values close
