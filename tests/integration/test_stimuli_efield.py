@@ -1,7 +1,8 @@
 """spatially_uniform_e_field in NEURON: the extracellular potential played at each segment,
 recorded at every step, against E(t) . r with r where the reference places the segment in
-the circuit (segment_positions), computed here from the test cell's straight sections (a soma along x, centred on the
-origin, and a 200 um dendrite along y from x = 10 um), turned and moved like a node.
+the circuit (segment_positions), computed here from the test cell's straight sections (a
+soma along x, centred on the origin, and a 200 um dendrite along y from x = 10 um), turned
+and moved like a node.
 
 On the reference simulator's time grid: the step ending at t[k] uses the field at its middle,
 t[k] - dt / 2, and e_extracellular recorded at t[k] holds that value (`middles`); agreement
