@@ -4,8 +4,12 @@ V/m, played into `e_extracellular` of NEURON's extracellular mechanism at every 
 
 SONATA defines E as the gradient of the potential (without the minus sign of physics), so
 the potential at a segment at global position r (um) is E(t) . r (um V/m = 1e-3 mV), as
-the reference simulator computes it. r is the segment centre placed in the circuit: the
-morphology turned by the node's orientation, its soma centre moved to the node's x, y, z.
+the reference simulator computes it. r is where the reference places the segment
+(global_positions: the start of the segment along the section's 3-D points, every soma
+segment at the soma's centre, the axon stubs by STUB_SPANS), in the circuit: the morphology
+turned by the node's orientation, its soma centre moved to the node's x, y, z. With this
+placement the reference's own e-field test (usecase3, static and 100 Hz fields) gives its
+spikes exactly.
 
 The field lasts ramp_up_time + duration + ramp_down_time from delay; its amplitude grows
 linearly from 0 during the ramp up and falls linearly to 0 during the ramp down. Several
@@ -184,13 +188,36 @@ def local_position(segment, soma_centre=None) -> np.ndarray:
     return np.array([np.interp(where, arc, points[:, axis]) for axis in range(3)])
 
 
+def _segment_ends(section) -> np.ndarray:
+    """The nseg + 1 ends of a section's segments along its 3-D points (local, um)."""
+    count = section.n3d()
+    arc = np.array([section.arc3d(i) for i in range(count)]) / section.L
+    points = np.array([[section.x3d(i), section.y3d(i), section.z3d(i)] for i in range(count)])
+    ends = np.linspace(0.0, 1.0, int(section.nseg) + 1)
+    return np.column_stack([np.interp(ends, arc, points[:, axis]) for axis in range(3)])
+
+
+def field_position(segment, soma_centre) -> np.ndarray:
+    """Where the reference simulator places a segment for the field (local, um): the start
+    of the segment (its end towards x = 0); a stub without 3-D points by STUB_SPANS."""
+    section = segment.sec
+    if section.n3d() == 0:
+        return local_position(segment, soma_centre)
+    ends = _segment_ends(section)
+    return ends[min(int(segment.x * int(section.nseg)), int(section.nseg) - 1)]
+
+
 def global_positions(cell, segments) -> np.ndarray:
-    """Segment centres in the circuit: rotated by the node's orientation about the soma
-    centre, which goes to the node's position."""
+    """Segment positions in the circuit as the reference places them (field_position; every
+    soma segment at the soma's centre, the mean of its segments' ends), rotated by the
+    node's orientation about the soma centre, which goes to the node's position."""
     rotation = np.asarray(getattr(cell, "rotation", np.eye(3)), float)
     position = np.asarray(getattr(cell, "position", np.zeros(3)), float)
-    soma_centre = local_position(cell.soma(0.5))
-    local = np.array([local_position(segment, soma_centre)
+    soma = cell.soma
+    soma_centre = (_segment_ends(soma).mean(axis=0) if soma.n3d()
+                   else local_position(soma(0.5)))
+    local = np.array([soma_centre if segment.sec == soma else
+                      field_position(segment, soma_centre)
                       for segment in segments]).reshape(-1, 3)
     return (local - soma_centre) @ rotation.T + position
 

@@ -1,7 +1,8 @@
 """spatially_uniform_e_field in NEURON: the extracellular potential played at each segment,
-recorded at every step, against E(t) . r with r the segment's position in the circuit,
-computed here from the test cell's straight sections (a soma along x, centred on the
-origin, and a 200 um dendrite along y from x = 10 um), turned and moved like a node.
+recorded at every step, against E(t) . r with r where the reference places the segment in
+the circuit (segment_positions), computed here from the test cell's straight sections (a
+soma along x, centred on the origin, and a 200 um dendrite along y from x = 10 um), turned
+and moved like a node.
 
 On the reference simulator's time grid: the step ending at t[k] uses the field at its middle,
 t[k] - dt / 2, and e_extracellular recorded at t[k] holds that value (`middles`); agreement
@@ -22,9 +23,11 @@ MV = 1e-3  # um * V/m in mV
 
 
 def segment_positions(cell):
-    """Global centres of every segment, from the geometry the test built."""
+    """Where the reference places every segment for the field, from the geometry the test
+    built: the soma at its centre, a dendrite segment at its start (towards x = 0)."""
     local = [np.zeros(3)]  # the soma's only segment, at its centre
-    local += [np.array([10.0, 200.0 * segment.x, 0.0]) for segment in cell.sections[1]]
+    nseg = cell.sections[1].nseg
+    local += [np.array([10.0, 200.0 * i / nseg, 0.0]) for i in range(nseg)]
     return np.array(local) @ cell.rotation.T + cell.position
 
 
@@ -162,7 +165,7 @@ def test_compartment_set_gets_the_field_at_its_segments_only(h):
     dendrite = cell.sections[1]
     middle, tip = (h.Vector().record(dendrite(x)._ref_e_extracellular) for x in (0.5, 0.9))
     run(h, 10.0)
-    expected = MV * 10.0 * (POSITION[1] + 100.0)
+    expected = MV * 10.0 * (POSITION[1] + 80.0)  # x = 0.5 of 5 segments: the third, at 80 um
     assert np.array(middle)[int(3 / DT)] == pytest.approx(expected, rel=1e-12)
     assert np.all(np.array(tip) == 0)
 
