@@ -18,10 +18,10 @@ ALL_NODES = "neurodamus_all_nodes"
 
 
 def inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
-                        leniencies):
+                        leniencies, extra_sets: dict):
+    """`extra_sets`: node sets the config writes in place, by generated name."""
     inputs = raw.get("inputs")
     replays = False
-    extra_sets: dict = {}  # node sets the inputs name inline, by generated name
     if isinstance(inputs, dict):
         rewritten = {}
         for name, entry in inputs.items():
@@ -39,7 +39,7 @@ def inputs_and_reports(raw, config_file, config_dir, populations, cache_root, ma
     if isinstance(reports, dict):
         raw["reports"] = {name: _report(name, entry, raw, config_file, leniencies)
                           for name, entry in reports.items()}
-    if replays or _uses_population_names(raw, populations):
+    if replays or extra_sets or _uses_population_names(raw, populations):
         raw["node_sets_file"] = str(_node_sets(raw, config_file, config_dir, populations,
                                                cache_root, may_write, extra_sets))
     return raw

@@ -58,6 +58,19 @@ def synapse_rows(cells, h):
     return rows
 
 
+def segment_tables(cells, h):
+    """Per gid: (section name, x, length / nseg, path distance from soma(0)) of every
+    segment, sections in the cell's `all` order."""
+    out = {}
+    for cell in cells:
+        if not hasattr(cell, "sections"):
+            continue
+        out[str(cell.gid)] = [(section.name().rsplit(".", 1)[-1], segment.x,
+                               section.L / section.nseg, h.distance(cell.soma(0), segment))
+                              for section in cell.sections for segment in section]
+    return out
+
+
 def main():
     config, output = sys.argv[1], Path(sys.argv[2])
     parallel = init_parallel()
@@ -69,7 +82,8 @@ def main():
     (output / f"synapses_rank{rank}.json").write_text(json.dumps({
         "synapses": synapse_rows(simulation.cells, h),
         "offsets": {name: p.offset for name, p in simulation.circuit.populations.items()},
-        "count": simulation.connections.synapses}))
+        "count": simulation.connections.synapses,
+        "segments": segment_tables(simulation.cells, h)}))
     if simulation.record:
         recorder = simulation.recorder
         np.savez(output / f"states_rank{rank}.npz", time=np.array(recorder.time),
