@@ -45,14 +45,14 @@ from ..dialects.bmtk_placement import (
 )
 from ..errors import CircuitError
 from ..validation import check_edge_values, check_section_ids
+from .bmtk_synapses import BMTK_TEMPLATES
 from .synapse_models import MODELS, Exp2SynModel, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
 from .weight_functions import weight_function
 
 log = logging.getLogger("neurodamus")
 
-# Edge model_template -> registered synapse model (bmtk registers both spellings).
-SYNAPSE_TEMPLATES = {"Exp2Syn": "Exp2Syn", "exp2syn": "Exp2Syn"}
+SYNAPSE_TEMPLATES = BMTK_TEMPLATES  # edge model_template -> registered synapse model
 
 
 class DirectNetCon(SynapseModel):
@@ -258,12 +258,16 @@ class TemplatedEdgeConvention:
         if len(set(model_names)) > 1:  # one model per population, as bmtk's edge types give
             raise reader.error(f"edges mix synapse models {', '.join(sorted(set(model_names)))}")
         model = MODELS[model_names[0]]
+        if not model.available(self.h):
+            raise reader.error(f"model_template of model {model.name} needs the mechanism "
+                               f"{model.mechanisms[0]}, which is not loaded (bmtk's "
+                               "components mechanisms_dir compiles it)")
         columns = {p: reader.dynamics(p, f"model_template {model.name}")[indices].tolist()
                    for p in model.edge_attributes}
         check_edge_values(reader.file, reader.name, edges["ids"][indices],
                           {f"dynamics_params/{p}": columns[p] for p in model.edge_attributes},
                           self.settings.run.dt)
-        # SYNAPSE_TEMPLATES names only Exp2Syn: the model is an Exp2SynModel.
+        # every model of SYNAPSE_TEMPLATES reads erev
         inhibitory = (np.asarray(columns["erev"])
                       < Exp2SynModel.INHIBITORY_REVERSAL_BELOW).tolist()
         if edges["preselected"]:

@@ -281,6 +281,22 @@ def test_mersenne_twister_is_numpys_legacy_generator():
     assert [stream.double() for _ in range(700)] == reference.random_sample(700).tolist()
 
 
+def test_expsyn_template_is_neurons_expsyn_with_bmtks_parameters(tmp_path):
+    """bmtk's `expsyn`: NEURON's ExpSyn, tau = dynamics_params tau1, e = erev."""
+    circuit = build_point_style_circuit(tmp_path, [
+        Nodes("src", 1, "virtual"), Nodes("cell", 1, "hoc:NdExcCell")], [
+        Edges("src__cell", "src", "cell", np.array([0]), np.array([0]),
+              {"syn_weight": WEIGHT, "delay": DELAY, "model_template": "expsyn",
+               "afferent_section_id": BASAL_SECTION, "afferent_section_pos": 0.3},
+              {"tau1": 2.5, "tau2": 9.0, "erev": -70.0})])
+    config = write_simulation_config(tmp_path, circuit, tstop=5.0, dt=DT, node_set="All")
+    rows, _ = probe(config, tmp_path / "out")
+    (row,) = rows
+    assert (row["mechanism"], row["tau"], row["e"], row["inhibitory"]) == (
+        "ExpSyn", 2.5, -70.0, True)
+    assert row["weight"] == pytest.approx(WEIGHT)
+
+
 # -- errors -------------------------------------------------------------------------------
 
 def _single_edge_circuit(directory, attributes, dynamics):

@@ -48,6 +48,9 @@ def synapse_rows(cells, h):
                    "weight": synapse.netcon.weight[0], "delay": synapse.netcon.delay,
                    "inhibitory": synapse.inhibitory, "section_id": synapse.section_id,
                    "x": synapse.location}
+            row["mechanism"] = pp.hname().split("[")[0]
+            if row["mechanism"] == "ExpSyn":
+                row.update(tau=pp.tau, e=pp.e)
             if pp.hname().startswith("Exp2Syn"):
                 segment = pp.get_segment()
                 row.update(tau1=pp.tau1, tau2=pp.tau2, e=pp.e,
