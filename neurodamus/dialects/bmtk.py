@@ -107,5 +107,5 @@ def read(path: Path, cache_root: Path, may_write: bool):
     context.sizes = population_sizes(circuit_file, populations)
     raw = apply_rewrites(raw, "nodes", context)
     raw = inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
-                              leniencies, context.extra_sets)
+                              leniencies, context.extra_sets, context.sizes)
     return raw, config_dir, config_file, tuple(leniencies.items)

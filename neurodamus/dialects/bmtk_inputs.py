@@ -30,13 +30,45 @@ class InputContext:
     may_write: bool
     leniencies: object
     extra_sets: dict
+    sizes: dict  # node population -> size
     replays: bool = False  # whether some input became a synapse_replay
 
 
 def _spikes(name, entry, ctx) -> dict:
     ctx.replays = True
-    return {name: _spike_input(name, entry, ctx.raw, ctx.config_file, ctx.config_dir,
-                               ctx.populations, ctx.cache_root, ctx.may_write, ctx.leniencies)}
+    out = _spike_input(name, entry, ctx.raw, ctx.config_file, ctx.config_dir, ctx.populations,
+                       ctx.cache_root, ctx.may_write, ctx.leniencies)
+    out["spike_file"] = str(_within_populations(Path(out["spike_file"]), out.get("source"),
+                                                ctx, f"inputs.{name}.input_file"))
+    return {name: out}
+
+
+def _within_populations(path: Path, source, ctx, key: str) -> Path:
+    """The spike file without the spikes of nodes beyond their population (bmtk skips
+    them; a SONATA spike input may not name them), said once; the file itself when it has
+    none, or when it names populations the circuit lacks (the strict check says so)."""
+    from ..connectivity.replay import read_spike_file
+
+    if not path.is_file():
+        return path
+    spikes = read_spike_file(path, source, key.split(".")[1])
+    if not set(spikes) <= set(ctx.sizes):
+        return path
+    beyond = {p: int(np.count_nonzero((ids < 0) | (ids >= ctx.sizes[p])))
+              for p, (_, ids) in spikes.items()}
+    if not any(beyond.values()):
+        return path
+    said = ", ".join(f"{n} of population '{p}' ({ctx.sizes[p]} nodes)"
+                     for p, n in beyond.items() if n)
+    ctx.leniencies.add(key, f"spikes of nodes beyond their population skipped (bmtk skips "
+                            f"them): {said}")
+    out = ctx.cache_root / "spikes" / f"{content_key([path], 'within', source, ctx.sizes)}.h5"
+    if ctx.may_write and not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        kept = {p: (t[(ids >= 0) & (ids < ctx.sizes[p])], ids[(ids >= 0) & (ids < ctx.sizes[p])])
+                for p, (t, ids) in spikes.items()}
+        write_spikes(out, kept, "none")
+    return out
 
 
 def _replay(name, entry, ctx) -> dict:
@@ -67,11 +99,12 @@ INPUT_MODULES = {
 
 
 def inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
-                        leniencies, extra_sets: dict):
-    """`extra_sets`: node sets the config writes in place, by generated name."""
+                        leniencies, extra_sets: dict, sizes: dict):
+    """`extra_sets`: node sets the config writes in place, by generated name; `sizes`:
+    node population -> size."""
     inputs = raw.get("inputs")
     ctx = InputContext(raw, config_file, config_dir, populations, cache_root, may_write,
-                       leniencies, extra_sets)
+                       leniencies, extra_sets, sizes)
     if isinstance(inputs, dict):
         rewritten = {}
         for name, entry in inputs.items():

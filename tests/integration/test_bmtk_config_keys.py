@@ -125,3 +125,32 @@ def test_unsupported_input_modules_are_one_error(layout, tmp_path, module):
         layout, network="circuit_config.json", inputs={"odd": entry}))
     result = run_neurodamus([config, "--output-path", tmp_path / "out"], ranks=1)
     assert_one_error(result, "inputs.odd.module", module)
+
+
+def test_spikes_of_nodes_beyond_the_population_are_skipped_once(layout, tmp_path):
+    """bmtk skips them: the run equals one with those spikes left out of the file."""
+    from neurodamus.reports import write_spikes
+
+    times = np.array([5.0, 10.0, 12.0, 20.0, 30.0, 31.0])
+    nodes = np.array([0, 99, 1, 2, 6, 3])  # exc has 6 nodes: 99 and 6 are beyond
+    write_spikes(layout / "beyond.h5", {"exc": (times, nodes)})
+    keep = nodes < 6
+    write_spikes(layout / "within.h5", {"exc": (times[keep], nodes[keep])})
+    results = {}
+    for name in ("beyond", "within"):
+        spikes = {"module": "h5", "input_type": "spikes", "input_file": f"{name}.h5",
+                  "node_set": "exc"}
+        config = _write(layout, f"{name}.json", _simulation(
+            layout, network="circuit_config.json", inputs={"drive": spikes}))
+        results[name] = run_neurodamus([config, "--output-path", tmp_path / name,
+                                        "--no-progress"])
+        assert_ok(results[name])
+    said = [line for line in (results["beyond"].stdout + results["beyond"].stderr).splitlines()
+            if "beyond their population" in line]
+    assert len(said) == 1 and "2 of population 'exc' (6 nodes)" in said[0]
+    a = read_spikes_by_population(tmp_path / "beyond" / "out.h5")
+    b = read_spikes_by_population(tmp_path / "within" / "out.h5")
+    assert sorted(a) == sorted(b)
+    for population in a:
+        for x, y in zip(a[population], b[population]):
+            np.testing.assert_array_equal(x, y)
