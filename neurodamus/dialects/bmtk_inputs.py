@@ -17,6 +17,7 @@ from .bmtk_json import absolute, content_key, read_json
 
 SPIKE_MODULES = {"h5", "sonata", "csv", "nwb"}
 ALL_NODES = "neurodamus_all_nodes"
+BMTK_ALL = "all"
 
 
 @dataclass
@@ -130,7 +131,9 @@ def _uses_population_names(raw, populations) -> bool:
              if isinstance(entry, dict)]
     names += [entry.get("node_set") for entry in (raw.get("inputs") or {}).values()
               if isinstance(entry, dict)]
-    return any(name in populations for name in names if isinstance(name, str))
+    names.append(raw.get("node_set"))
+    return any(name in populations or name == BMTK_ALL for name in names
+               if isinstance(name, str))
 
 
 def _spike_input(name, entry, raw, config_file, config_dir, populations, cache_root,
@@ -386,6 +389,7 @@ def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write,
         sets = read_json(given_path, "node_sets_file")
     added = {name: {"population": name} for name in populations if name not in sets}
     added[ALL_NODES] = {"population": sorted(populations)}
+    added[BMTK_ALL] = added[ALL_NODES]  # bmtk's predefined node set
     added.update(extra_sets)
     content = json.dumps({**added, **sets}, indent=1, sort_keys=True)
     out = cache_root / "node_sets" / f"{content_key([], content)}.json"
