@@ -138,7 +138,7 @@ class TemplatedEdgeConvention:
         if point.any():
             plans.append(self._point_plan(reader, edges, point))
         if (~point).any():
-            plans.append(self._compartment_plan(reader, edges, ~point, cells_by_node_id))
+            plans += self._compartment_plans(reader, edges, ~point, cells_by_node_id)
         count = 0
         for build, args in plans:  # everything read and checked: now build
             count += build(edges, cells_by_node_id, *args)
@@ -244,20 +244,25 @@ class TemplatedEdgeConvention:
 
     # -- onto compartmental cells ----------------------------------------------------------
 
-    def _compartment_plan(self, reader, edges, mask, cells_by_node_id):
+    def _compartment_plans(self, reader, edges, mask, cells_by_node_id) -> list:
+        """One plan per synapse model the edges' model_templates name (bmtk's edge types
+        may give one population several)."""
         indices = np.flatnonzero(mask)
-        templates = reader.attribute("model_template",
-                                     "edges onto compartmental cells")[indices]
-        model_names = []
-        for template in sorted({str(t) for t in templates}):
+        templates = np.asarray([str(t) for t in reader.attribute(
+            "model_template", "edges onto compartmental cells")[indices]], dtype=object)
+        by_model: dict[str, list] = {}
+        for template in sorted(set(templates.tolist())):
             if template not in SYNAPSE_TEMPLATES:
                 known = ", ".join(sorted(SYNAPSE_TEMPLATES))
                 raise reader.error(f"model_template '{template}' of edges onto compartmental "
                                    f"cells names no synapse model (known: {known})")
-            model_names.append(SYNAPSE_TEMPLATES[template])
-        if len(set(model_names)) > 1:  # one model per population, as bmtk's edge types give
-            raise reader.error(f"edges mix synapse models {', '.join(sorted(set(model_names)))}")
-        model = MODELS[model_names[0]]
+            by_model.setdefault(SYNAPSE_TEMPLATES[template], []).append(
+                indices[templates == template])
+        return [self._compartment_plan(reader, edges, np.sort(np.concatenate(parts)),
+                                       MODELS[name], cells_by_node_id)
+                for name, parts in sorted(by_model.items())]
+
+    def _compartment_plan(self, reader, edges, indices, model, cells_by_node_id):
         if not model.available(self.h):
             raise reader.error(f"model_template of model {model.name} needs the mechanism "
                                f"{model.mechanisms[0]}, which is not loaded (bmtk's "

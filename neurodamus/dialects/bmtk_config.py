@@ -22,9 +22,9 @@ class Context:
     extra_sets: dict = field(default_factory=dict)  # generated node-set name -> definition
     sizes: dict = field(default_factory=dict)  # node population -> size, bmtk's gid order
 
-    def node_set_name(self, definition, key: str) -> str:
+    def node_set_name(self, definition, key: str, name: str | None = None) -> str:
         """A name for a node set written inline (an object, or bmtk gids as a list)."""
-        name = f"neurodamus_{key.replace('.', '_')}"
+        name = name or f"neurodamus_{key.replace('.', '_')}"
         if isinstance(definition, list):
             parts = self.gid_list(definition, key)
             if len(parts) != 1:  # a compound node set of one set per population
@@ -125,10 +125,11 @@ def _circuit_beside(raw, context):
     return raw
 
 
-@rewrite("node_sets", "config", lambda raw: isinstance(raw.get("node_sets"), dict))
+@rewrite("node_sets", "nodes", lambda raw: isinstance(raw.get("node_sets"), dict))
 def _node_sets_inline(raw, context):
-    """bmtk reads node sets written in the simulation config itself."""
-    context.extra_sets.update(raw["node_sets"])
+    """bmtk reads node sets written in the simulation config itself (a list: bmtk gids)."""
+    for name, definition in raw["node_sets"].items():
+        context.node_set_name(definition, f"node_sets.{name}", name)
     context.leniencies.add("node_sets", "node sets of the simulation config itself (bmtk)")
     return {k: v for k, v in raw.items() if k != "node_sets"}
 
