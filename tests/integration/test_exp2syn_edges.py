@@ -297,6 +297,20 @@ def test_expsyn_template_is_neurons_expsyn_with_bmtks_parameters(tmp_path):
     assert row["weight"] == pytest.approx(WEIGHT)
 
 
+def test_one_population_may_mix_synapse_models(tmp_path):
+    """bmtk's edge types may give one population several model_templates."""
+    circuit = build_point_style_circuit(tmp_path, [
+        Nodes("src", 2, "virtual"), Nodes("cell", 1, "hoc:NdExcCell")], [
+        Edges("src__cell", "src", "cell", np.array([0, 1]), np.array([0, 0]),
+              {"syn_weight": WEIGHT, "delay": DELAY,
+               "model_template": np.array(["expsyn", "Exp2Syn"]),
+               "afferent_section_id": BASAL_SECTION, "afferent_section_pos": 0.3},
+              {"tau1": 2.5, "tau2": 9.0, "erev": 0.0})])
+    config = write_simulation_config(tmp_path, circuit, tstop=5.0, dt=DT, node_set="All")
+    rows, _ = probe(config, tmp_path / "out")
+    assert {r["edge_id"]: r["mechanism"] for r in rows} == {0: "ExpSyn", 1: "Exp2Syn"}
+
+
 # -- errors -------------------------------------------------------------------------------
 
 def _single_edge_circuit(directory, attributes, dynamics):

@@ -264,6 +264,23 @@ def test_neuroml_reader_converts_units_and_reads_the_allen_concentration_model(t
     assert program.operations["dend"] == (Operation("set", "Ra", 150.0),)
 
 
+def test_neuroml_properties_beside_an_empty_cell_and_gamma_in_ms(tmp_path):
+    """bio_on_off's files: <cell id=/> with <biophysicalProperties> beside it, gamma
+    written "0.05 ms" (BioNet reads every element of the file and ignores the unit)."""
+    path = tmp_path / "cell.nml"
+    path.write_text(
+        '<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="d">\n'
+        '  <concentrationModel id="NdCaPool" type="NdCaPool" segmentGroup="soma" ion="ca"'
+        ' decay="80 ms" gamma="0.05 ms"/>\n'
+        '  <cell id="c"/>\n  <biophysicalProperties id="b"><membraneProperties>\n'
+        '    <specificCapacitance segmentGroup="soma" value="2 uF_per_cm2"/>\n'
+        '  </membraneProperties></biophysicalProperties>\n</neuroml>\n')
+    program = neuroml_program(read_cell_biophysics(path))
+    assert program.operations["soma"] == (
+        Operation("insert", "NdCaPool"), Operation("set", "gamma_NdCaPool", 0.05),
+        Operation("set", "decay_NdCaPool", 80.0), Operation("set", "cm", 2.0))
+
+
 # ------------------------------------------------------------------- numbering, detector
 
 
