@@ -124,6 +124,7 @@ class TemplatedEdgeConvention:
         self._segments: dict = {}  # gid -> segment table (random placement)
         self._plans: dict = {}  # target population -> PlacementPlan of its local cells
         self.warnings = []  # validation.BadValues (delays below dt)
+        self.keep_alive: list = []  # silent sources of virtual NetCons (see _netcon)
 
     def connect(self, edge_settings, cells_by_node_id: dict) -> int:
         reader = _Reader(edge_settings, sorted(cells_by_node_id))
@@ -227,7 +228,6 @@ class TemplatedEdgeConvention:
         return self._build_point, (np.flatnonzero(mask), weights)
 
     def _build_point(self, edges, cells_by_node_id, indices, weights) -> int:
-        pc = self.pc
         offset = self.circuit.populations[edges["source_population"]].offset
         ids, sources, targets = (edges[k][indices].tolist() for k in ("ids", "sources", "targets"))
         delays, weights = edges["delay"][indices].tolist(), weights.tolist()
@@ -235,7 +235,8 @@ class TemplatedEdgeConvention:
         for i in range(len(indices)):
             cell = cells_by_node_id[targets[i]]
             source_gid = offset + sources[i]
-            netcon = pc.gid_connect(source_gid, cell.artificial)
+            netcon = self._netcon(edges["source_population"], source_gid, cell.artificial,
+                                  delays[i])
             netcon.weight[0], netcon.delay = weights[i], delays[i]
             cell.synapses.append(Synapse(name, ids[i], edges["source_population"], sources[i],
                                          source_gid, cell.artificial, netcon, weights[i],
@@ -316,7 +317,7 @@ class TemplatedEdgeConvention:
 
     def _build_compartmental(self, edges, cells_by_node_id, indices, model, columns,
                              inhibitory, sites, rules) -> int:
-        h, pc = self.h, self.pc
+        h = self.h
         run, conditions = self.settings.run, self.settings.conditions
         offset = self.circuit.populations[edges["source_population"]].offset
         reference_offset = self.reference_offsets.get(edges["target_population"], 0)
@@ -345,7 +346,8 @@ class TemplatedEdgeConvention:
                                  source_population=edges["source_population"],
                                  target_population=edges["target_population"])
                 synapse = model.create(h, section(x), inhibitory[i], row, key, run, conditions)
-                netcon = pc.gid_connect(source_gid, synapse)
+                netcon = self._netcon(edges["source_population"], source_gid, synapse,
+                                      delays[i])
                 netcon.weight[0], netcon.delay = weights[i], delays[i]
                 cell.synapses.append(Synapse(name, ids[i], edges["source_population"],
                                              sources[i], source_gid, synapse, netcon,
@@ -357,6 +359,19 @@ class TemplatedEdgeConvention:
                         "target_sections and distance_range (no synapse made, as bmtk)",
                         name, unplaced)
         return count
+
+    def _netcon(self, source_population: str, source_gid: int, target, delay: float):
+        """A NetCon from the source gid; from a virtual source with a delay below dt (bmtk's
+        VecStim NetCons are local, so some examples give 0 ms), one from a silent NetStim
+        of its own instead, which does not bound the spike exchange interval and which a
+        checkpoint saves. Replayed events reach both alike (replay.py)."""
+        if delay < self.settings.run.dt and \
+                self.circuit.populations[source_population].is_virtual:
+            silent = self.h.NetStim()
+            silent.number = 0
+            self.keep_alive.append(silent)
+            return self.h.NetCon(silent, target)
+        return self.pc.gid_connect(source_gid, target)
 
     def _placed(self, cell, segments):
         """(section, section id, x) of each drawn segment; None: no segment qualified."""
