@@ -229,6 +229,18 @@ def test_unprocessed_ctdb_cell_keeps_neuron_defaults(circuit, build):
     assert not any(s.has_membrane("pas") or s.has_membrane("hh") for s in cell.sections)
 
 
+def test_allactive_fullaxon_keeps_the_axon_and_sets_the_allactive_parameters(build, tmp_path):
+    """bio_all_active_sweep's aibs_allactive_fullaxon: aibs_allactive without the stub."""
+    from neurodamus.testing.allen_style import ALLACTIVE_JSON
+
+    full = build_allen_style_circuit(tmp_path / "full", nodes=(
+        ("ctdb:Biophys1.hoc", MORPHOLOGY, "aibs_allactive_fullaxon", ALLACTIVE_JSON),))
+    (cell,) = build(full, [0])
+    axon = [s for s in cell.sections if "axon" in s.name()]
+    assert axon and [s.L for s in axon] != [30.0, 30.0]  # the SWC's axon, not the stub
+    assert cell.sections[0].has_membrane("hh") and cell.sections[1].has_membrane("pas")
+
+
 def test_processing_steps_run_in_order(build, tmp_path):
     chained = build_allen_style_circuit(tmp_path, nodes=(
         ("ctdb:Biophys1.hoc", MORPHOLOGY, "aibs_perisomatic,set_extracellular", PERISOMATIC_JSON),))
