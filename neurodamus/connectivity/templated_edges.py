@@ -76,7 +76,19 @@ def describe(settings, edge_settings, h) -> str:
     types = {p.name: p.type for p in settings.circuit.node_populations}
     if types.get(edge_settings.target) in POINT_MODEL_TYPES:
         return f"{DIRECT_NETCON.name} (bmtk: syn_weight, sign, nsyns)"
-    return "Exp2Syn (bmtk: model_template, syn_weight, dynamics_params)"
+    names = ", ".join(_model_names(edge_settings)) or "Exp2Syn"
+    return f"{names} (bmtk: model_template, syn_weight, dynamics_params)"
+
+
+def _model_names(edge_settings) -> list[str]:
+    """The synapse models the population's model_templates name (none when unreadable)."""
+    try:
+        population = libsonata.EdgeStorage(str(edge_settings.edges_file)).open_population(
+            edge_settings.name)
+        templates = population.get_attribute("model_template", population.select_all())
+    except (libsonata.SonataError, RuntimeError):
+        return []
+    return sorted({SYNAPSE_TEMPLATES.get(str(t), str(t)) for t in set(templates)})
 
 
 class _Reader:
