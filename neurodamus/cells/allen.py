@@ -9,7 +9,8 @@ basal, apical. Then, as BioNet does:
 - each `model_processing` step (comma-separated) runs in order: `aibs_perisomatic`
   replaces the axon by the perisomatic stub and sets the JSON parameters, and is skipped
   where the node has no `dynamics_params` JSON (as the NeuroML cells of the Allen examples
-  are); `aibs_allactive` replaces the axon by the all-active stub and sets its parameters;
+  are); `aibs_allactive` replaces the axon by the all-active stub and sets its parameters
+  (`aibs_allactive_fullaxon`, bmtk's bio_all_active_sweep step, keeps the full axon);
   `set_extracellular` (or `extracellular`) inserts `extracellular` everywhere. `ctdb:`
   cells without processing keep their morphology and NEURON's defaults. (BioNet's
   `*_directed` variants, which orient the stub by a PCA of the axon, are not supported.)
@@ -105,6 +106,8 @@ class Processor:
 PROCESSORS = {
     "aibs_perisomatic": Processor("perisomatic", perisomatic_program, "skip"),
     "aibs_allactive": Processor("allactive", allactive_program, "required"),
+    # bio_all_active_sweep's own step: the all-active parameters on the full axon
+    "aibs_allactive_fullaxon": Processor(None, allactive_program, "required"),
     "set_extracellular": Processor(None, extracellular_program, "unused"),
     "extracellular": Processor(None, extracellular_program, "unused"),
 }

@@ -37,7 +37,8 @@ UNITS = {
     "resistivity": {"ohm_cm": 1.0, "kohm_cm": 1e3, "ohm_m": 100.0, "": 1.0},
     "capacitance": {"uF_per_cm2": 1.0, "F_per_m2": 100.0, "": 1.0},
     "time": {"ms": 1.0, "s": 1e3, "": 1.0},
-    "number": {"": 1.0},
+    # gamma, a fraction: some Allen exports write it with "ms", which BioNet ignores
+    "number": {"": 1.0, "ms": 1.0},
 }
 # membraneProperties lists that define channels this reader cannot map to NEURON mechanisms.
 UNSUPPORTED = ("channel_populations", "channel_density_v_shifts", "channel_density_ghks",
@@ -149,6 +150,9 @@ def _biophysical_properties(document, cell, fail):
     if properties is None and cell.biophysical_properties_attr:
         properties = next((p for p in document.biophysical_properties
                            if p.id == cell.biophysical_properties_attr), None)
+    if properties is None and len(document.biophysical_properties) == 1:
+        # bmtk reads every element of the file: a document-level one beside an empty <cell>
+        properties = document.biophysical_properties[0]
     if properties is None:
         raise fail(f"<cell> '{cell.id}' has no <biophysicalProperties>")
     return properties

@@ -51,6 +51,16 @@ def _config_order(config_file: Path) -> list[str]:
     return order
 
 
+def edge_config_order(config_file: Path) -> list[str]:
+    """Edge population names in circuit-config order (entries in order, the populations of
+    one entry by name, as their HDF5 file lists them)."""
+    raw = json.loads(config_file.read_text())
+    order = []
+    for entry in raw.get("networks", {}).get("edges", []):
+        order.extend(sorted(entry.get("populations", {})))
+    return order
+
+
 class _Hdf5Checks:
     """Each nodes or edges file looked at once before libsonata opens it (its HDF5 prints
     its error stack on stderr); a bad file is one problem however many populations it

@@ -164,6 +164,7 @@ def connect_synapses(settings, circuit, cells, h, pc) -> Connections:
     result.keep_alive.append(apply_overrides(settings.connection_overrides, circuit, cells, h))
     result.minis = add_minis(cells, settings.run.minis_seed, h, settings.run.tstop)
     result.warnings = [w for c in connectors.values() for w in getattr(c, "warnings", ())]
+    result.keep_alive += [k for c in connectors.values() for k in getattr(c, "keep_alive", ())]
     return result
 
 

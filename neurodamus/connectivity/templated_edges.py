@@ -18,10 +18,9 @@ What bmtk (BioNet) does, reproduced here:
   afferent_section_pos) when preselected, else nsyns synapses each of weight w, each at
   the centre of a segment drawn with probability proportional to its length inside
   `distance_range` (path distance from soma(0), um) among the `target_sections`
-  (soma/somatic, axon/axonal, dend/basal, apic/apical, matched on the section's name).
-  bmtk draws from NumPy seeded by the target gid, in creation order; here the draws come
-  from a Random123 stream keyed (synapse_seed, target gid and edge population, edge id),
-  so placements do not depend on the rank count or on the order edges are read;
+  (soma/somatic, axon/axonal, dend/basal, apic/apical, matched on the section's name),
+  drawn exactly as bmtk draws them (NumPy's legacy generator seeded by bmtk's gid, in
+  bmtk's order of edges: dialects/bmtk_placement.py), on any rank count;
 - edges from virtual sources are made the same way; replayed spikes reach them through
   their NetCons (replay.py), as bmtk's VecStims do.
 Each synapse or NetCon is a Synapse record on the target cell, in edge order.
@@ -31,29 +30,30 @@ import ast
 import json
 import logging
 import math
-from typing import cast
 
 import libsonata
 import numpy as np
 
 from ..cells.point import PointCell
+from ..dialects.bmtk_placement import (
+    SECTION_LABELS,
+    PlacementEdges,
+    PlacementPlan,
+    bmtk_gid_offsets,
+    connection_order,
+    segment_table,
+)
 from ..errors import CircuitError
-from ..random.keys import Purpose, stream_ids
-from ..random.reference import reference_population_id
 from ..validation import check_edge_values, check_section_ids
+from .bmtk_synapses import BMTK_TEMPLATES
 from .delays import as_written
-from .replay import REPLAY_COPY_MARK
 from .synapse_models import MODELS, Exp2SynModel, SynapseKey, SynapseModel
 from .synapses import EdgeRow, Synapse
 from .weight_functions import weight_function
 
 log = logging.getLogger("neurodamus")
 
-# Edge model_template -> registered synapse model (bmtk registers both spellings).
-SYNAPSE_TEMPLATES = {"Exp2Syn": "Exp2Syn", "exp2syn": "Exp2Syn"}
-# target_sections labels -> the first four letters of the section names they match.
-SECTION_LABELS = {"soma": "soma", "somatic": "soma", "axon": "axon", "axonal": "axon",
-                  "dend": "dend", "basal": "dend", "apic": "apic", "apical": "apic"}
+SYNAPSE_TEMPLATES = BMTK_TEMPLATES  # edge model_template -> registered synapse model
 
 
 class DirectNetCon(SynapseModel):
@@ -77,7 +77,19 @@ def describe(settings, edge_settings, h) -> str:
     types = {p.name: p.type for p in settings.circuit.node_populations}
     if types.get(edge_settings.target) in POINT_MODEL_TYPES:
         return f"{DIRECT_NETCON.name} (bmtk: syn_weight, sign, nsyns)"
-    return "Exp2Syn (bmtk: model_template, syn_weight, dynamics_params)"
+    names = ", ".join(_model_names(edge_settings)) or "Exp2Syn"
+    return f"{names} (bmtk: model_template, syn_weight, dynamics_params)"
+
+
+def _model_names(edge_settings) -> list[str]:
+    """The synapse models the population's model_templates name (none when unreadable)."""
+    try:
+        population = libsonata.EdgeStorage(str(edge_settings.edges_file)).open_population(
+            edge_settings.name)
+        templates = population.get_attribute("model_template", population.select_all())
+    except (libsonata.SonataError, RuntimeError):
+        return []
+    return sorted({SYNAPSE_TEMPLATES.get(str(t), str(t)) for t in set(templates)})
 
 
 class _Reader:
@@ -124,9 +136,10 @@ class TemplatedEdgeConvention:
     def __init__(self, settings, circuit, h, pc):
         self.settings, self.circuit, self.h, self.pc = settings, circuit, h, pc
         self.reference_offsets = circuit.reference_offsets()
-        self._segments = {}  # gid -> segment table (random placement)
-        self._candidates = {}  # (gid, labels, range) -> (segment indices, cumulative p)
+        self._segments: dict = {}  # gid -> segment table (random placement)
+        self._plans: dict = {}  # target population -> PlacementPlan of its local cells
         self.warnings = []  # validation.BadValues (delays below dt)
+        self.keep_alive: list = []  # silent sources of virtual NetCons (see _netcon)
 
     def connect(self, edge_settings, cells_by_node_id: dict) -> int:
         reader = _Reader(edge_settings, sorted(cells_by_node_id))
@@ -141,7 +154,7 @@ class TemplatedEdgeConvention:
         if point.any():
             plans.append(self._point_plan(reader, edges, point))
         if (~point).any():
-            plans.append(self._compartment_plan(reader, edges, ~point, cells_by_node_id))
+            plans += self._compartment_plans(reader, edges, ~point, cells_by_node_id)
         count = 0
         for build, args in plans:  # everything read and checked: now build
             count += build(edges, cells_by_node_id, *args)
@@ -230,7 +243,6 @@ class TemplatedEdgeConvention:
         return self._build_point, (np.flatnonzero(mask), weights)
 
     def _build_point(self, edges, cells_by_node_id, indices, weights) -> int:
-        pc = self.pc
         offset = self.circuit.populations[edges["source_population"]].offset
         ids, sources, targets = (edges[k][indices].tolist() for k in ("ids", "sources", "targets"))
         delays, weights = edges["delay"][indices].tolist(), weights.tolist()
@@ -238,7 +250,8 @@ class TemplatedEdgeConvention:
         for i in range(len(indices)):
             cell = cells_by_node_id[targets[i]]
             source_gid = offset + sources[i]
-            netcon = pc.gid_connect(source_gid, cell.artificial)
+            netcon = self._netcon(edges["source_population"], source_gid, cell.artificial,
+                                  delays[i])
             netcon.weight[0], netcon.delay = weights[i], delays[i]
             cell.synapses.append(Synapse(name, ids[i], edges["source_population"], sources[i],
                                          source_gid, cell.artificial, netcon, weights[i],
@@ -247,26 +260,35 @@ class TemplatedEdgeConvention:
 
     # -- onto compartmental cells ----------------------------------------------------------
 
-    def _compartment_plan(self, reader, edges, mask, cells_by_node_id):
+    def _compartment_plans(self, reader, edges, mask, cells_by_node_id) -> list:
+        """One plan per synapse model the edges' model_templates name (bmtk's edge types
+        may give one population several)."""
         indices = np.flatnonzero(mask)
-        templates = reader.attribute("model_template",
-                                     "edges onto compartmental cells")[indices]
-        model_names = []
-        for template in sorted({str(t) for t in templates}):
+        templates = np.asarray([str(t) for t in reader.attribute(
+            "model_template", "edges onto compartmental cells")[indices]], dtype=object)
+        by_model: dict[str, list] = {}
+        for template in sorted(set(templates.tolist())):
             if template not in SYNAPSE_TEMPLATES:
                 known = ", ".join(sorted(SYNAPSE_TEMPLATES))
                 raise reader.error(f"model_template '{template}' of edges onto compartmental "
                                    f"cells names no synapse model (known: {known})")
-            model_names.append(SYNAPSE_TEMPLATES[template])
-        if len(set(model_names)) > 1:  # one model per population, as bmtk's edge types give
-            raise reader.error(f"edges mix synapse models {', '.join(sorted(set(model_names)))}")
-        model = MODELS[model_names[0]]
+            by_model.setdefault(SYNAPSE_TEMPLATES[template], []).append(
+                indices[templates == template])
+        return [self._compartment_plan(reader, edges, np.sort(np.concatenate(parts)),
+                                       MODELS[name], cells_by_node_id)
+                for name, parts in sorted(by_model.items())]
+
+    def _compartment_plan(self, reader, edges, indices, model, cells_by_node_id):
+        if not model.available(self.h):
+            raise reader.error(f"model_template of model {model.name} needs the mechanism "
+                               f"{model.mechanisms[0]}, which is not loaded (bmtk's "
+                               "components mechanisms_dir compiles it)")
         columns = {p: reader.dynamics(p, f"model_template {model.name}")[indices].tolist()
                    for p in model.edge_attributes}
         check_edge_values(reader.file, reader.name, edges["ids"][indices],
                           {f"dynamics_params/{p}": columns[p] for p in model.edge_attributes},
                           self.settings.run.dt)
-        # SYNAPSE_TEMPLATES names only Exp2Syn: the model is an Exp2SynModel.
+        # every model of SYNAPSE_TEMPLATES reads erev
         inhibitory = (np.asarray(columns["erev"])
                       < Exp2SynModel.INHIBITORY_REVERSAL_BELOW).tolist()
         if edges["preselected"]:
@@ -282,26 +304,41 @@ class TemplatedEdgeConvention:
             rules = None
         else:
             sites = None
-            sections = reader.attribute("target_sections", "nsyns placement")[indices]
-            ranges = reader.attribute("distance_range", "nsyns placement")[indices]
-            parsed_sections = {s: _target_sections(s, reader) for s in {str(v) for v in sections}}
-            parsed_ranges = {r: _distance_range(r, reader) for r in {str(v) for v in ranges}}
-            rules = [(parsed_sections[str(s)], parsed_ranges[str(r)])
-                     for s, r in zip(sections, ranges)]
+            rules = self._placement_plan(edges["target_population"], cells_by_node_id)
         return self._build_compartmental, (indices, model, columns, inhibitory, sites, rules)
+
+    def _placement_plan(self, target: str, cells_by_node_id: dict) -> PlacementPlan:
+        """Every run-time placement onto the local cells of `target`, drawn at once in
+        bmtk's order of edge populations (see bmtk_placement)."""
+        plan = self._plans.get(target)
+        if plan is not None:
+            return plan
+        by_name = {e.name: e for e in self.settings.circuit.edge_populations}
+        ordered = []
+        for name in connection_order(self.settings.circuit, self.settings.inputs):
+            edge_settings = by_name[name]
+            if edge_settings.target != target or edge_settings.type != "chemical":
+                continue
+            reader = _Reader(edge_settings, sorted(cells_by_node_id))
+            placed = (reader.selection.flat_size and matches(reader.names)
+                      and "afferent_section_id" not in reader.names and "nsyns" in reader.names)
+            if placed:
+                ordered.append(_placement_edges(reader, cells_by_node_id))
+        sizes = {name: p.size for name, p in self.circuit.populations.items()}
+        offset = bmtk_gid_offsets(self.settings.circuit, sizes).get(target, 0)
+        plan = self._plans[target] = PlacementPlan(
+            ordered, cells_by_node_id, offset, lambda cell: self._segment_table(self.h, cell))
+        return plan
 
     def _build_compartmental(self, edges, cells_by_node_id, indices, model, columns,
                              inhibitory, sites, rules) -> int:
-        h, pc = self.h, self.pc
+        h = self.h
         run, conditions = self.settings.run, self.settings.conditions
         offset = self.circuit.populations[edges["source_population"]].offset
         reference_offset = self.reference_offsets.get(edges["target_population"], 0)
         ids, sources, targets = (edges[k][indices].tolist() for k in ("ids", "sources", "targets"))
         delays, weights = edges["delay"][indices].tolist(), edges["weight"][indices].tolist()
-        nsyns = None if edges["nsyns"] is None else edges["nsyns"][indices].tolist()
         name = edges["name"]
-        # the edge population in the stream key (replayed copies draw as their originals)
-        placement_key = reference_population_id(name.split(REPLAY_COPY_MARK)[0])
         population_index: dict[int, int] = {}
         unplaced, count = 0, 0
         for i in range(len(indices)):
@@ -309,10 +346,8 @@ class TemplatedEdgeConvention:
             if sites is not None:
                 section_id = sites[0][i]
                 placements = [(cell.section(section_id), section_id, sites[1][i])]
-            else:
-                # drawn only for edges that are not preselected, which give nsyns
-                placements = self._draw(h, cell, placement_key, ids[i], cast(list, nsyns)[i],
-                                        *rules[i])
+            else:  # drawn by the placement plan (`rules`) for edges that give nsyns
+                placements = self._placed(cell, rules.of(name, ids[i]))
                 unplaced += placements is None
                 placements = placements or []
             source_gid = offset + sources[i]
@@ -326,7 +361,8 @@ class TemplatedEdgeConvention:
                                  source_population=edges["source_population"],
                                  target_population=edges["target_population"])
                 synapse = model.create(h, section(x), inhibitory[i], row, key, run, conditions)
-                netcon = pc.gid_connect(source_gid, synapse)
+                netcon = self._netcon(edges["source_population"], source_gid, synapse,
+                                      delays[i])
                 netcon.weight[0], netcon.delay = weights[i], delays[i]
                 cell.synapses.append(Synapse(name, ids[i], edges["source_population"],
                                              sources[i], source_gid, synapse, netcon,
@@ -339,72 +375,49 @@ class TemplatedEdgeConvention:
                         name, unplaced)
         return count
 
-    def _draw(self, h, cell, population_key: int, edge_id: int, count: int, labels: tuple,
-              bounds: tuple):
-        """`count` (section, section id, x) drawn for one edge; None: no segment qualifies.
-        The stream is keyed by the target gid and the edge population's 12-bit id together
-        (gid * 4096 + id, modulo 2**32) and by the edge id."""
-        indices, cumulative = self._candidate_segments(h, cell, labels, bounds)
-        if indices.size == 0:
-            return None
-        if count == 0:
-            return []
-        stream = h.Random()
-        keyed_gid = (cell.gid * 4096 + population_key) % (1 << 32)
-        stream.Random123(*stream_ids(Purpose.SYNAPSE_PLACEMENT, self.settings.run.synapse_seed,
-                                     keyed_gid, edge_id))
-        stream.uniform(0, 1)
-        draws = np.array([stream.repick() for _ in range(count)])
-        chosen = np.minimum(np.searchsorted(cumulative, draws, side="right"), indices.size - 1)
-        table = self._segment_table(h, cell)
-        out = []
-        for segment in indices[chosen].tolist():
-            section_index = int(table["section"][segment])
-            out.append((cell.sections[section_index], _section_id(cell, section_index),
-                        float(table["x"][segment])))
-        return out
+    def _netcon(self, source_population: str, source_gid: int, target, delay: float):
+        """A NetCon from the source gid; from a virtual source with a delay below dt (bmtk's
+        VecStim NetCons are local, so some examples give 0 ms), one from a silent NetStim
+        of its own instead, which does not bound the spike exchange interval and which a
+        checkpoint saves. Replayed events reach both alike (replay.py)."""
+        if delay < self.settings.run.dt and \
+                self.circuit.populations[source_population].is_virtual:
+            silent = self.h.NetStim()
+            silent.number = 0
+            self.keep_alive.append(silent)
+            return self.h.NetCon(silent, target)
+        return self.pc.gid_connect(source_gid, target)
 
-    def _segment_table(self, h, cell) -> dict:
+    def _placed(self, cell, segments):
+        """(section, section id, x) of each drawn segment; None: no segment qualified."""
+        if segments is None:
+            return None
+        table = self._segment_table(self.h, cell)
+        return [(cell.sections[int(table.section[k])],
+                 _section_id(cell, int(table.section[k])), float(table.x[k]))
+                for k in segments.tolist()]
+
+    def _segment_table(self, h, cell):
         table = self._segments.get(cell.gid)
         if table is None:
-            origin = cell.soma(0)
-            section_of: list[int] = []
-            xs: list[float] = []
-            kinds: list[str] = []
-            segment_lengths: list[float] = []
-            segment_distances: list[float] = []
-            for index, section in enumerate(cell.sections):
-                kind = section.name().rsplit(".", 1)[-1][:4]
-                length = section.L / section.nseg
-                for segment in section:
-                    section_of.append(index)
-                    xs.append(segment.x)
-                    kinds.append(kind)
-                    segment_lengths.append(length)
-                    segment_distances.append(h.distance(origin, segment))
-            lengths, distances = np.asarray(segment_lengths), np.asarray(segment_distances)
-            table = {"section": np.asarray(section_of, np.int64), "x": np.asarray(xs),
-                     "kind": np.asarray(kinds), "length": lengths,
-                     "d0": distances - lengths / 2, "d1": distances + lengths / 2}
-            self._segments[cell.gid] = table
+            table = self._segments[cell.gid] = segment_table(h, cell)
         return table
 
-    def _candidate_segments(self, h, cell, labels, bounds):
-        key = (cell.gid, labels, bounds)
-        found = self._candidates.get(key)
-        if found is None:
-            table = self._segment_table(h, cell)
-            low, high = bounds
-            overlap = np.maximum(0.0, np.minimum(table["d1"], high)
-                                 - np.maximum(table["d0"], low)) / table["length"]
-            wanted = {SECTION_LABELS[label] for label in labels}
-            indices = np.flatnonzero((overlap > 0) & np.isin(table["kind"], sorted(wanted)))
-            weights = table["length"][indices] * overlap[indices]
-            cumulative = np.cumsum(weights)
-            if indices.size:
-                cumulative /= cumulative[-1]
-            found = self._candidates[key] = (indices, cumulative)
-        return found
+
+def _placement_edges(reader, cells_by_node_id) -> PlacementEdges:
+    """The placement rules of one population's edges onto local compartmental cells."""
+    population = reader.population
+    ids = np.asarray(reader.selection.flatten(), np.int64)
+    targets = np.asarray(population.target_nodes(reader.selection), np.int64)
+    keep = np.array([not isinstance(cells_by_node_id[t], PointCell) for t in targets.tolist()],
+                    bool)
+    sections = reader.attribute("target_sections", "nsyns placement")[keep]
+    ranges = reader.attribute("distance_range", "nsyns placement")[keep]
+    parsed_sections = {s: _target_sections(s, reader) for s in {str(v) for v in sections}}
+    parsed_ranges = {r: _distance_range(r, reader) for r in {str(v) for v in ranges}}
+    rules = [(parsed_sections[str(s)], parsed_ranges[str(r)]) for s, r in zip(sections, ranges)]
+    return PlacementEdges(reader.name, ids[keep], targets[keep],
+                          reader.attribute("nsyns").astype(np.int64)[keep], rules)
 
 
 def _section_id(cell, section_index: int) -> int:

@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from .bmtk_circuit import circuit_needs_copy, strict_circuit
+from .bmtk_circuit import circuit_needs_copy, population_sizes, strict_circuit
+from .bmtk_config import Context, apply_rewrites, needs_rewrite
 from .bmtk_inputs import SPIKE_MODULES, inputs_and_reports, replay_edges
 from .bmtk_json import Leniencies, absolute, expand, expanded_path, manifest_values, read_json
 
@@ -43,6 +44,8 @@ def recognises(raw: dict, path: Path) -> bool:
     for entry in (raw.get("reports") or {}).values():
         if isinstance(entry, dict) and "type" not in entry and "module" in entry:
             return True
+    if needs_rewrite(raw):
+        return True
     network = raw.get("network")
     if isinstance(network, str):
         circuit_file = expanded_path(network, raw, path.parent)
@@ -70,6 +73,8 @@ def read(path: Path, cache_root: Path, may_write: bool):
         leniencies.add("manifest", "${configdir} read as the config's directory (bmtk)")
     values = manifest_values(raw, config_dir, config_file)
     raw = expand({k: v for k, v in raw.items() if k != "manifest"}, values, config_file)
+    context = Context(config_file, leniencies)
+    raw = apply_rewrites(raw, "config", context)
     if not isinstance(raw.get("network"), str) and isinstance(raw.get("networks"), dict):
         raw["network"] = str(config_file)
         leniencies.add("networks", "the simulation config holds the circuit too (bmtk)")
@@ -99,6 +104,8 @@ def read(path: Path, cache_root: Path, may_write: bool):
                                                leniencies,
                                          replays)
     raw["network"] = str(circuit_file)
+    context.sizes = population_sizes(circuit_file, populations)
+    raw = apply_rewrites(raw, "nodes", context)
     raw = inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
-                              leniencies)
+                              leniencies, context.extra_sets, context.sizes)
     return raw, config_dir, config_file, tuple(leniencies.items)

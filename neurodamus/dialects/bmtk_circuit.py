@@ -58,6 +58,14 @@ def strict_circuit(path: Path, cache_root: Path, may_write: bool, leniencies, re
     return strict, _population_names(read_json(strict), strict)
 
 
+def population_sizes(circuit_file: Path, populations: list[str]) -> dict[str, int]:
+    """Node count of each population, in the order given (bmtk's gid order)."""
+    import libsonata
+
+    circuit = libsonata.CircuitConfig.from_file(str(circuit_file))
+    return {name: circuit.node_population(name).size for name in populations}
+
+
 def _absolute_entry(entry, base: Path) -> dict:
     if not isinstance(entry, dict):
         return entry

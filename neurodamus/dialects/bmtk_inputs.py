@@ -3,6 +3,7 @@ through virtual copies of the recorded cells, membrane and extracellular reports
 node sets they need (a population name is a node set in bmtk)."""
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import libsonata
@@ -11,35 +12,115 @@ import numpy as np
 from ..connectivity.replay import REPLAY_COPY_MARK
 from ..errors import ConfigError
 from ..reports.spikes import write_spikes
+from .bmtk_clamps import current_clamps
 from .bmtk_json import absolute, content_key, read_json
 
 SPIKE_MODULES = {"h5", "sonata", "csv", "nwb"}
 ALL_NODES = "neurodamus_all_nodes"
+BMTK_ALL = "all"
+
+
+@dataclass
+class InputContext:
+    """What the input rewrites of one read share."""
+    raw: dict
+    config_file: Path
+    config_dir: Path
+    populations: list
+    cache_root: Path
+    may_write: bool
+    leniencies: object
+    extra_sets: dict
+    sizes: dict  # node population -> size
+    replays: bool = False  # whether some input became a synapse_replay
+
+
+def _spikes(name, entry, ctx) -> dict:
+    ctx.replays = True
+    out = _spike_input(name, entry, ctx.raw, ctx.config_file, ctx.config_dir, ctx.populations,
+                       ctx.cache_root, ctx.may_write, ctx.leniencies)
+    out["spike_file"] = str(_within_populations(Path(out["spike_file"]), out.get("source"),
+                                                ctx, f"inputs.{name}.input_file"))
+    return {name: out}
+
+
+def _within_populations(path: Path, source, ctx, key: str) -> Path:
+    """The spike file without the spikes of nodes beyond their population (bmtk skips
+    them; a SONATA spike input may not name them), said once; the file itself when it has
+    none, or when it names populations the circuit lacks (the strict check says so)."""
+    from ..connectivity.replay import read_spike_file
+
+    if not path.is_file():
+        return path
+    spikes = read_spike_file(path, source, key.split(".")[1])
+    if not set(spikes) <= set(ctx.sizes):
+        return path
+    beyond = {p: int(np.count_nonzero((ids < 0) | (ids >= ctx.sizes[p])))
+              for p, (_, ids) in spikes.items()}
+    if not any(beyond.values()):
+        return path
+    said = ", ".join(f"{n} of population '{p}' ({ctx.sizes[p]} nodes)"
+                     for p, n in beyond.items() if n)
+    ctx.leniencies.add(key, f"spikes of nodes beyond their population skipped (bmtk skips "
+                            f"them): {said}")
+    out = ctx.cache_root / "spikes" / f"{content_key([path], 'within', source, ctx.sizes)}.h5"
+    if ctx.may_write and not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        kept = {p: (t[(ids >= 0) & (ids < ctx.sizes[p])], ids[(ids >= 0) & (ids < ctx.sizes[p])])
+                for p, (t, ids) in spikes.items()}
+        write_spikes(out, kept, "none")
+    return out
+
+
+def _replay(name, entry, ctx) -> dict:
+    ctx.replays = True
+    return {name: _replay_input(name, entry, ctx.raw, ctx.config_file, ctx.config_dir,
+                                ctx.extra_sets, ctx.cache_root, ctx.may_write, ctx.leniencies)}
+
+
+def _unsupported(what: str):
+    def refuse(name, entry, ctx):
+        raise ConfigError(f"bmtk's input module '{entry['module']}' is not supported ({what})",
+                          file=ctx.config_file, key=f"inputs.{name}.module")
+    return refuse
+
+
+# bmtk input modules -> (name, entry, InputContext) -> {name: SONATA input entry}; modules
+# not listed go to the strict reader as written.
+INPUT_MODULES = {
+    **{module: _spikes for module in SPIKE_MODULES},
+    "replay": _replay,
+    "IClamp": current_clamps,
+    "SEClamp": _unsupported("bmtk's voltage clamp series; 'seclamp' is SONATA's"),
+    "syn_activity": _unsupported("spontaneous synaptic activity"),
+    "xstim": _unsupported("extracellular stimulation through an electrode"),
+    "comsol": _unsupported("COMSOL field files"),
+    "ecephys_probe": _unsupported("Neuropixels unit spikes from NWB sessions"),
+}
 
 
 def inputs_and_reports(raw, config_file, config_dir, populations, cache_root, may_write,
-                        leniencies):
+                        leniencies, extra_sets: dict, sizes: dict):
+    """`extra_sets`: node sets the config writes in place, by generated name; `sizes`:
+    node population -> size."""
     inputs = raw.get("inputs")
-    replays = False
-    extra_sets: dict = {}  # node sets the inputs name inline, by generated name
+    ctx = InputContext(raw, config_file, config_dir, populations, cache_root, may_write,
+                       leniencies, extra_sets, sizes)
     if isinstance(inputs, dict):
         rewritten = {}
         for name, entry in inputs.items():
-            if isinstance(entry, dict) and entry.get("module") in SPIKE_MODULES:
-                entry = _spike_input(name, entry, raw, config_file, config_dir, populations,
-                                     cache_root, may_write, leniencies)
-                replays = True
-            elif isinstance(entry, dict) and entry.get("module") == "replay":
-                entry = _replay_input(name, entry, raw, config_file, config_dir, extra_sets,
-                                      cache_root, may_write, leniencies)
-                replays = True
-            rewritten[name] = entry
+            module = entry.get("module") if isinstance(entry, dict) else None
+            if module in INPUT_MODULES:
+                rewritten.update(INPUT_MODULES[module](name, entry, ctx))
+            else:
+                rewritten[name] = entry
         raw["inputs"] = rewritten
+    replays = ctx.replays
     reports = raw.get("reports")
     if isinstance(reports, dict):
         raw["reports"] = {name: _report(name, entry, raw, config_file, leniencies)
                           for name, entry in reports.items()}
-    if replays or _uses_population_names(raw, populations):
+    if replays or extra_sets or _uses_population_names(raw, populations):
         raw["node_sets_file"] = str(_node_sets(raw, config_file, config_dir, populations,
                                                cache_root, may_write, extra_sets))
     return raw
@@ -50,7 +131,9 @@ def _uses_population_names(raw, populations) -> bool:
              if isinstance(entry, dict)]
     names += [entry.get("node_set") for entry in (raw.get("inputs") or {}).values()
               if isinstance(entry, dict)]
-    return any(name in populations for name in names if isinstance(name, str))
+    names.append(raw.get("node_set"))
+    return any(name in populations or name == BMTK_ALL for name in names
+               if isinstance(name, str))
 
 
 def _spike_input(name, entry, raw, config_file, config_dir, populations, cache_root,
@@ -228,39 +311,71 @@ def _report(name, entry, raw, config_file, leniencies):
         return entry
     module = entry.get("module")
     key = f"reports.{name}"
-    run = raw.get("run", {})
-    if module == "extracellular":
-        # bmtk's ECP: the line-source potential of every segment's membrane current at the
-        # electrodes, at every step; carried through libsonata as a summation of i_membrane
-        # over all compartments, told apart by electrode_positions (reports.extracellular).
-        out = {k: v for k, v in entry.items() if k not in ("module", "variable_name")}
-        positions = entry.get("electrode_positions")
-        out.update(type="summation", variable_name="i_membrane", sections="all",
-                   compartments="all", scaling="none",
-                   electrode_positions=absolute(positions, config_file.parent),
-                   start_time=entry.get("start_time", 0.0),
-                   end_time=entry.get("end_time", run.get("tstop", 0.0)),
-                   dt=entry.get("dt", run.get("dt", 0.1)))
-        leniencies.add(f"{key}.module", "bmtk's extracellular report read as an extracellular "
-                                        "report (line-source potentials of i_membrane)")
-        if entry.get("variable_name", "i_membrane") not in ("i_membrane", "i_membrane_"):
-            leniencies.add(f"{key}.variable_name", f"{entry['variable_name']!r} not used: the "
-                                                   "potential comes from the membrane current")
-        return out
-    if module != "membrane_report":
+    if module in UNSUPPORTED_REPORTS:
+        raise ConfigError(f"bmtk's report module '{module}' is not supported "
+                          f"({UNSUPPORTED_REPORTS[module]})", file=config_file,
+                          key=f"{key}.module")
+    if module not in REPORT_MODULES:
         return entry
+    run = raw.get("run", {})
+    window = {"start_time": entry.get("start_time", 0.0),
+              "end_time": entry.get("end_time", run.get("tstop", 0.0)),
+              "dt": entry.get("dt", run.get("dt", 0.1))}
+    return REPORT_MODULES[module](key, entry, window, config_file, leniencies)
+
+
+def _extracellular(key, entry, window, config_file, leniencies):
+    """bmtk's ECP: the line-source potential of every segment's membrane current at the
+    electrodes, at every step; carried through libsonata as a summation of i_membrane
+    over all compartments, told apart by electrode_positions (reports.extracellular)."""
+    out = {k: v for k, v in entry.items() if k not in ("module", "variable_name")}
+    positions = entry.get("electrode_positions")
+    out.update(type="summation", variable_name="i_membrane", sections="all",
+               compartments="all", scaling="none",
+               electrode_positions=absolute(positions, config_file.parent), **window)
+    leniencies.add(f"{key}.module", "bmtk's extracellular report read as an extracellular "
+                                    "report (line-source potentials of i_membrane)")
+    if entry.get("variable_name", "i_membrane") not in ("i_membrane", "i_membrane_"):
+        leniencies.add(f"{key}.variable_name", f"{entry['variable_name']!r} not used: the "
+                                               "potential comes from the membrane current")
+    return out
+
+
+def _membrane(key, entry, window, config_file, leniencies):
     sections = entry.get("sections", "soma")
-    out = {k: v for k, v in entry.items() if k not in ("module", "sections", "file_name")}
+    out = {k: v for k, v in entry.items() if k not in ("module", "sections")}
     out.update(type="compartment", sections="soma" if sections == "soma" else "all",
-               compartments="center" if sections == "soma" else "all",
-               start_time=entry.get("start_time", 0.0),
-               end_time=entry.get("end_time", run.get("tstop", 0.0)),
-               dt=entry.get("dt", run.get("dt", 0.1)))
+               compartments="center" if sections == "soma" else "all", **window)
     if isinstance(out.get("variable_name"), list):
         out["variable_name"] = ",".join(out["variable_name"])
     leniencies.add(f"{key}.module", "bmtk's membrane_report read as a compartment report of "
                                     f"{'the soma' if sections == 'soma' else 'every compartment'}")
     return out
+
+
+def _netcon(key, entry, window, config_file, leniencies):
+    """bmtk's netcon_report: one variable of every synapse of `syn_type` (Exp2Syn by
+    default) on the cells, as a synapse report."""
+    variable = entry.get("variable_name")
+    if isinstance(variable, list):
+        variable = variable[0] if len(variable) == 1 else None
+    if not isinstance(variable, str):
+        raise ConfigError("a netcon_report records one variable", file=config_file,
+                          key=f"{key}.variable_name")
+    syn_type = entry.get("syn_type", "Exp2Syn")
+    out = {k: v for k, v in entry.items() if k not in ("module", "sections", "syn_type")}
+    out.update(type="synapse", variable_name=f"{syn_type}.{variable}", sections="soma",
+               compartments="center", **window)
+    leniencies.add(f"{key}.module", f"bmtk's netcon_report read as a synapse report of "
+                                    f"{syn_type}.{variable}")
+    return out
+
+
+# bmtk report modules -> the rewrite into a SONATA report.
+REPORT_MODULES = {"extracellular": _extracellular, "membrane_report": _membrane,
+                  "netcon_report": _netcon}
+UNSUPPORTED_REPORTS = {"save_synapses": "the synapse table is not written",
+                       "clamp_report": "SEClamp currents are not recorded"}
 
 
 def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write,
@@ -274,6 +389,7 @@ def _node_sets(raw, config_file, config_dir, populations, cache_root, may_write,
         sets = read_json(given_path, "node_sets_file")
     added = {name: {"population": name} for name in populations if name not in sets}
     added[ALL_NODES] = {"population": sorted(populations)}
+    added[BMTK_ALL] = added[ALL_NODES]  # bmtk's predefined node set
     added.update(extra_sets)
     content = json.dumps({**added, **sets}, indent=1, sort_keys=True)
     out = cache_root / "node_sets" / f"{content_key([], content)}.json"

@@ -37,7 +37,8 @@ def read_json(path: Path, key: str | None = None) -> dict:
 
 
 def manifest_values(raw: dict, config_dir: Path, file: Path) -> dict:
-    """Manifest variables, expanded in order and made absolute (bmtk's `configdir` too)."""
+    """Manifest variables, expanded in order; paths made absolute (bmtk's `configdir`
+    too), other values (a sweep number, a model id) kept as text."""
     values = {"configdir": str(config_dir), "workingdir": str(Path.cwd())}
     manifest = raw.get("manifest", {})
     if not isinstance(manifest, dict):
@@ -48,8 +49,9 @@ def manifest_values(raw: dict, config_dir: Path, file: Path) -> dict:
                               key=f"manifest.{name}")
         expanded = substitute(value, values, file, f"manifest.{name}")
         path = Path(expanded)
-        values[name.lstrip("$")] = str(path if path.is_absolute() else
-                                       (config_dir / path).resolve())
+        if "/" in expanded or expanded in (".", ".."):  # a path: made absolute
+            expanded = str(path if path.is_absolute() else (config_dir / path).resolve())
+        values[name.lstrip("$")] = expanded  # else text, as bmtk substitutes it ("35")
     return values
 
 

@@ -82,9 +82,20 @@ def _group_columns(population: h5py.Group, kind: str, count: int, file: Path):
                 if len(values) <= group_index[rows].max(initial=-1):
                     raise ConfigError(f"attribute '{name}' of group {group_id} is shorter than "
                                       f"its {kind}_group_index", file=file)
-                target.setdefault(name, []).append((rows, values[group_index[rows]]))
+                for column, part in _columns(name, values):
+                    target.setdefault(column, []).append((rows, part[group_index[rows]]))
     return ({n: _spread(parts, count) for n, parts in plain.items()},
             {n: _spread(parts, count) for n, parts in dynamics.items()})
+
+
+def _columns(name: str, values: np.ndarray):
+    """(column name, values) of one dataset: bmtk's (N, 3) `positions` as x, y, z; other
+    datasets of more than one dimension have no SONATA column and are left out."""
+    if values.ndim == 1:
+        return [(name, values)]
+    if name == "positions" and values.ndim == 2 and values.shape[1] == 3:
+        return [(axis, values[:, i]) for i, axis in enumerate("xyz")]
+    return []
 
 
 def _spread(parts, count: int):

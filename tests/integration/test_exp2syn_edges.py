@@ -1,7 +1,7 @@
 """Edges in the bmtk convention onto compartmental cells: Exp2Syn with tau1, tau2, erev from
 dynamics_params and the weight of bmtk's weight function; at the edge's location, or
-nsyns synapses placed in target_sections / distance_range from a keyed stream, the same
-on 1 and 2 ranks; replayed virtual sources reach them."""
+nsyns synapses placed in target_sections / distance_range draw for draw as bmtk places
+them (checked against an independent re-implementation), the same on 1 and 2 ranks; replayed virtual sources reach them."""
 
 import json
 from pathlib import Path
@@ -194,15 +194,121 @@ def test_placements_and_spikes_same_on_1_and_2_ranks(placed, tmp_path):
     np.testing.assert_array_equal(spikes[1][1], spikes[2][1])
 
 
-def test_another_synapse_seed_moves_the_synapses(placed, tmp_path):
-    raw = json.loads(placed.read_text())
-    raw["run"]["synapse_seed"] = 18
-    other = placed.parent / "other_seed.json"
-    other.write_text(json.dumps(raw))
-    first, _ = probe(placed, tmp_path / "a")
-    second, _ = probe(other, tmp_path / "b")
-    where = [[(r["section"], r["x"]) for r in sorted(rows, key=_key)] for rows in (first, second)]
-    assert len(where[0]) == len(where[1]) and where[0] != where[1]
+class MersenneTwister:
+    """MT19937 seeded as NumPy's legacy RandomState(int) seeds it, with its 53-bit doubles:
+    an independent re-implementation of the generator bmtk draws placements from."""
+
+    def __init__(self, seed: int):
+        self.state = [seed & 0xFFFFFFFF]
+        for i in range(1, 624):
+            previous = self.state[-1]
+            self.state.append((1812433253 * (previous ^ (previous >> 30)) + i) & 0xFFFFFFFF)
+        self.index = 624
+
+    def _word(self) -> int:
+        if self.index >= 624:
+            mt = self.state
+            for i in range(624):
+                y = (mt[i] & 0x80000000) | (mt[(i + 1) % 624] & 0x7FFFFFFF)
+                mt[i] = mt[(i + 397) % 624] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+            self.index = 0
+        y = self.state[self.index]
+        self.index += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C5680
+        y ^= (y << 15) & 0xEFC60000
+        return y ^ (y >> 18)
+
+    def double(self) -> float:
+        return ((self._word() >> 5) * 67108864.0 + (self._word() >> 6)) / 9007199254740992.0
+
+
+def bmtk_placements(segments, gid, edges):
+    """bmtk's draws for one cell: `edges` (edge population, edge id, nsyns, kinds, (low,
+    high)) in bmtk's order; -> {(population, edge id): [(section, x), ...]}."""
+    stream, out = MersenneTwister(gid), {}
+    for population, edge_id, nsyns, kinds, (low, high) in edges:
+        weights = []
+        for index, (section, _x, length, distance) in enumerate(segments):
+            overlap = max(0.0, min(distance + length / 2, high)
+                          - max(distance - length / 2, low)) / length
+            if overlap > 0 and section[:4] in kinds:
+                weights.append((index, length * overlap))
+        if not weights:
+            continue
+        total = sum(w for _, w in weights)
+        cumulative = np.cumsum([w / total for _, w in weights])
+        cumulative /= cumulative[-1]
+        chosen = []
+        for _ in range(nsyns):
+            u = stream.double()
+            k = next(i for i, c in enumerate(cumulative) if c > u)
+            chosen.append(tuple(segments[weights[k][0]][:2]))
+        out[(population, edge_id)] = chosen
+    return out
+
+
+def test_placements_are_bmtks_draw_for_draw(placed, tmp_path):
+    """Each cell's generator seeded by bmtk's gid (lgn's 8 nodes come first), edges in
+    bmtk's order (both populations come from the lgn input: circuit-config order)."""
+    rows, _ = probe(placed, tmp_path / "one")
+    part = json.loads((tmp_path / "one" / "synapses_rank0.json").read_text())
+    offsets = part["offsets"]
+    rules = {"lgn__v1_exc": (("dend", "apic"), (30.0, 150.0)),
+             "lgn__v1_inh": (("soma",), (0.0, 1e20))}
+    per_cell: dict = {}
+    for name in ("lgn__v1_exc", "lgn__v1_inh"):
+        population, everything = _edges_file(placed, name)
+        nsyns = np.asarray(population.get_attribute("nsyns", everything)).tolist()
+        targets = np.asarray(population.target_nodes(everything)).tolist()
+        for edge_id, (target, n) in enumerate(zip(targets, nsyns)):
+            per_cell.setdefault(target, []).append((name, edge_id, n, *rules[name]))
+    checked = 0
+    for target, edges in per_cell.items():
+        gid = offsets["v1"] + target
+        expected = bmtk_placements(part["segments"][str(gid)], 8 + target, edges)
+        mine = sorted((r for r in rows if r["gid"] == gid), key=lambda r: r["index"])
+        for (name, edge_id), where in expected.items():
+            made = [(r["section"], r["x"]) for r in mine
+                    if (r["edge_population"], r["edge_id"]) == (name, edge_id)]
+            assert made == [(s, pytest.approx(x, abs=1e-12)) for s, x in where]
+            checked += len(where)
+    assert checked == len(rows) > 20
+
+
+def test_mersenne_twister_is_numpys_legacy_generator():
+    stream, reference = MersenneTwister(12345), np.random.RandomState(12345)
+    assert [stream.double() for _ in range(700)] == reference.random_sample(700).tolist()
+
+
+def test_expsyn_template_is_neurons_expsyn_with_bmtks_parameters(tmp_path):
+    """bmtk's `expsyn`: NEURON's ExpSyn, tau = dynamics_params tau1, e = erev."""
+    circuit = build_point_style_circuit(tmp_path, [
+        Nodes("src", 1, "virtual"), Nodes("cell", 1, "hoc:NdExcCell")], [
+        Edges("src__cell", "src", "cell", np.array([0]), np.array([0]),
+              {"syn_weight": WEIGHT, "delay": DELAY, "model_template": "expsyn",
+               "afferent_section_id": BASAL_SECTION, "afferent_section_pos": 0.3},
+              {"tau1": 2.5, "tau2": 9.0, "erev": -70.0})])
+    config = write_simulation_config(tmp_path, circuit, tstop=5.0, dt=DT, node_set="All")
+    rows, _ = probe(config, tmp_path / "out")
+    (row,) = rows
+    assert (row["mechanism"], row["tau"], row["e"], row["inhibitory"]) == (
+        "ExpSyn", 2.5, -70.0, True)
+    assert row["weight"] == pytest.approx(WEIGHT)
+
+
+def test_one_population_may_mix_synapse_models(tmp_path):
+    """bmtk's edge types may give one population several model_templates."""
+    circuit = build_point_style_circuit(tmp_path, [
+        Nodes("src", 2, "virtual"), Nodes("cell", 1, "hoc:NdExcCell")], [
+        Edges("src__cell", "src", "cell", np.array([0, 1]), np.array([0, 0]),
+              {"syn_weight": WEIGHT, "delay": DELAY,
+               "model_template": np.array(["expsyn", "Exp2Syn"]),
+               "afferent_section_id": BASAL_SECTION, "afferent_section_pos": 0.3},
+              {"tau1": 2.5, "tau2": 9.0, "erev": 0.0})])
+    config = write_simulation_config(tmp_path, circuit, tstop=5.0, dt=DT, node_set="All")
+    rows, _ = probe(config, tmp_path / "out")
+    assert {r["edge_id"]: r["mechanism"] for r in rows} == {0: "ExpSyn", 1: "Exp2Syn"}
 
 
 # -- errors -------------------------------------------------------------------------------

@@ -235,3 +235,34 @@ def test_intfire2_and_intfire4_are_built_with_their_parameters(tmp_path):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_intfire_m_is_recorded_as_its_one_element(tmp_path):
+    """bmtk's membrane_report of IntFire1's `m` (a compartment report here): one element
+    per point neuron, id 0. IntFire1 updates m at its events: 0 before the one input
+    (weight 0.3, delay 2 ms, spike at 10 ms), 0.3 from its arrival at 12 ms."""
+    circuit = build_point_style_circuit(tmp_path, [
+        Nodes("src", 1, "virtual"),
+        Nodes("cells", 1, "nrn:IntFire1", dynamics={"tau": 0.02, "refrac": 0.003})], [
+        Edges("src__cells", "src", "cells", np.array([0]), np.array([0]),
+              {"syn_weight": 0.3, "delay": 2.0, "model_template": "", "weight_function": "",
+               "dynamics_params_file": "instantaneousExc.json"}, {"sign": 1.0})])
+    from neurodamus.reports import write_spikes
+
+    write_spikes(tmp_path / "src.h5", {"src": (np.array([10.0]), np.array([0]))})
+    inputs = {"src": {"module": "synapse_replay", "input_type": "spikes", "node_set": "cells",
+                      "spike_file": "src.h5", "delay": 0.0, "duration": 30.0}}
+    reports = {"m": {"type": "compartment", "cells": "cells", "variable_name": "m",
+                     "sections": "soma", "compartments": "center", "start_time": 0.0,
+                     "end_time": 30.0, "dt": 0.1}}
+    config = write_simulation_config(tmp_path, circuit, tstop=30.0, inputs=inputs,
+                                     reports=reports, node_set="All")
+    assert_ok(run_neurodamus([config, "--output-path", tmp_path / "out", "--no-progress"]))
+    import libsonata
+
+    report = libsonata.ElementReportReader(str(tmp_path / "out" / "m.h5"))["cells"]
+    frame = report.get()
+    values, times = np.asarray(frame.data)[:, 0], np.asarray(frame.times)
+    assert frame.ids.tolist() == [[0, 0]]
+    np.testing.assert_array_equal(values[times < 11.9], 0.0)
+    np.testing.assert_allclose(values[times > 12.1], 0.3, rtol=1e-6)  # stored as float32

@@ -229,6 +229,18 @@ def test_unprocessed_ctdb_cell_keeps_neuron_defaults(circuit, build):
     assert not any(s.has_membrane("pas") or s.has_membrane("hh") for s in cell.sections)
 
 
+def test_allactive_fullaxon_keeps_the_axon_and_sets_the_allactive_parameters(build, tmp_path):
+    """bio_all_active_sweep's aibs_allactive_fullaxon: aibs_allactive without the stub."""
+    from neurodamus.testing.allen_style import ALLACTIVE_JSON
+
+    full = build_allen_style_circuit(tmp_path / "full", nodes=(
+        ("ctdb:Biophys1.hoc", MORPHOLOGY, "aibs_allactive_fullaxon", ALLACTIVE_JSON),))
+    (cell,) = build(full, [0])
+    axon = [s for s in cell.sections if "axon" in s.name()]
+    assert axon and [s.L for s in axon] != [30.0, 30.0]  # the SWC's axon, not the stub
+    assert cell.sections[0].has_membrane("hh") and cell.sections[1].has_membrane("pas")
+
+
 def test_processing_steps_run_in_order(build, tmp_path):
     chained = build_allen_style_circuit(tmp_path, nodes=(
         ("ctdb:Biophys1.hoc", MORPHOLOGY, "aibs_perisomatic,set_extracellular", PERISOMATIC_JSON),))
@@ -262,6 +274,23 @@ def test_neuroml_reader_converts_units_and_reads_the_allen_concentration_model(t
         Operation("insert", "NdK"), Operation("set", "gbar_NdK", pytest.approx(2e-3)),
         Operation("set", "ek", -90.0), Operation("set", "Ra", 150.0))
     assert program.operations["dend"] == (Operation("set", "Ra", 150.0),)
+
+
+def test_neuroml_properties_beside_an_empty_cell_and_gamma_in_ms(tmp_path):
+    """bio_on_off's files: <cell id=/> with <biophysicalProperties> beside it, gamma
+    written "0.05 ms" (BioNet reads every element of the file and ignores the unit)."""
+    path = tmp_path / "cell.nml"
+    path.write_text(
+        '<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="d">\n'
+        '  <concentrationModel id="NdCaPool" type="NdCaPool" segmentGroup="soma" ion="ca"'
+        ' decay="80 ms" gamma="0.05 ms"/>\n'
+        '  <cell id="c"/>\n  <biophysicalProperties id="b"><membraneProperties>\n'
+        '    <specificCapacitance segmentGroup="soma" value="2 uF_per_cm2"/>\n'
+        '  </membraneProperties></biophysicalProperties>\n</neuroml>\n')
+    program = neuroml_program(read_cell_biophysics(path))
+    assert program.operations["soma"] == (
+        Operation("insert", "NdCaPool"), Operation("set", "gamma_NdCaPool", 0.05),
+        Operation("set", "decay_NdCaPool", 80.0), Operation("set", "cm", 2.0))
 
 
 # ------------------------------------------------------------------- numbering, detector

@@ -151,3 +151,33 @@ def test_implicit_single_group_is_copied(tmp_path):
     copy_nodes(nodes, None, out, {})
     population = libsonata.NodeStorage(str(out)).open_population("cells")
     assert population.get_attribute("x", population.select_all()).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_positions_become_x_y_z(tmp_path):
+    """bmtk's (N, 3) `positions` dataset: the x, y, z columns of the strict copy."""
+    nodes = tmp_path / "nodes.h5"
+    positions = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with h5py.File(nodes, "w") as f:
+        f["nodes/cells/node_type_id"] = np.array([1, 1])
+        f["nodes/cells/node_group_id"] = np.array([0, 0])
+        f["nodes/cells/node_group_index"] = np.array([0, 1])
+        f["nodes/cells/0/positions"] = positions
+    out = tmp_path / "strict.h5"
+    copy_nodes(nodes, None, out, {})
+    population = libsonata.NodeStorage(str(out)).open_population("cells")
+    for i, axis in enumerate("xyz"):
+        assert population.get_attribute(axis, population.select_all()).tolist() == \
+            positions[:, i].tolist()
+
+
+def test_manifest_paths_are_absolute_and_other_values_text(tmp_path):
+    """bmtk substitutes manifest values as text: "35" stays 35 inside a file name."""
+    from neurodamus.dialects.bmtk_json import expand, manifest_values
+
+    raw = {"manifest": {"$BASE_DIR": ".", "$SWEEP": "35", "$KIND": "fullaxon",
+                        "$NETWORK_DIR": "$BASE_DIR/network"},
+           "file": "$NETWORK_DIR/bio_${KIND}_nodes_${SWEEP}.h5"}
+    values = manifest_values(raw, tmp_path, tmp_path / "config.json")
+    assert values["SWEEP"] == "35" and values["BASE_DIR"] == str(tmp_path.resolve())
+    assert expand(raw["file"], values, tmp_path) == \
+        f"{tmp_path.resolve()}/network/bio_fullaxon_nodes_35.h5"

@@ -48,6 +48,9 @@ def synapse_rows(cells, h):
                    "weight": synapse.netcon.weight[0], "delay": synapse.netcon.delay,
                    "inhibitory": synapse.inhibitory, "section_id": synapse.section_id,
                    "x": synapse.location}
+            row["mechanism"] = pp.hname().split("[")[0]
+            if row["mechanism"] == "ExpSyn":
+                row.update(tau=pp.tau, e=pp.e)
             if pp.hname().startswith("Exp2Syn"):
                 segment = pp.get_segment()
                 row.update(tau1=pp.tau1, tau2=pp.tau2, e=pp.e,
@@ -56,6 +59,19 @@ def synapse_rows(cells, h):
                            distance=h.distance(cell.soma(0), segment))
             rows.append(row)
     return rows
+
+
+def segment_tables(cells, h):
+    """Per gid: (section name, x, length / nseg, path distance from soma(0)) of every
+    segment, sections in the cell's `all` order."""
+    out = {}
+    for cell in cells:
+        if not hasattr(cell, "sections"):
+            continue
+        out[str(cell.gid)] = [(section.name().rsplit(".", 1)[-1], segment.x,
+                               section.L / section.nseg, h.distance(cell.soma(0), segment))
+                              for section in cell.sections for segment in section]
+    return out
 
 
 def main():
@@ -69,7 +85,8 @@ def main():
     (output / f"synapses_rank{rank}.json").write_text(json.dumps({
         "synapses": synapse_rows(simulation.cells, h),
         "offsets": {name: p.offset for name, p in simulation.circuit.populations.items()},
-        "count": simulation.connections.synapses}))
+        "count": simulation.connections.synapses,
+        "segments": segment_tables(simulation.cells, h)}))
     if simulation.record:
         recorder = simulation.recorder
         np.savez(output / f"states_rank{rank}.npz", time=np.array(recorder.time),
