@@ -684,6 +684,85 @@ def disable_reports(c: Context):
                   f"{names}")]
 
 
+# -- tests/unit-mpi/test_base.py ----------------------------------------------------------
+
+def _ring_a_gids_by_rank(output: Path) -> list:
+    """RingA's node ids on each rank, from distribution.json (gid = offset + node id)."""
+    distribution = json.loads((output / "distribution.json").read_text())
+    offsets = dict(line.split("::") for line in
+                   (output / "populations_offset.dat").read_text().split())
+    first, size = int(offsets["RingA"]), 3
+    return [sorted(g - first for g in gids if first <= g < first + size)
+            for gids in distribution["gids_by_rank"]]
+
+
+for _simulator in ("NEURON", "CORENEURON"):
+    @case(f"unit-mpi/test_base.py::test_neurodamus_with_neuron_and_coreneuron[{_simulator}]")
+    def neuron_and_coreneuron(c: Context, simulator=_simulator):
+        config = merged(c.ringtest_base(), {"target_simulator": simulator, "inputs": {
+            "Stimulus": {"module": "pulse", "input_type": "current_clamp", "delay": 5,
+                         "duration": 50, "node_set": "RingA",
+                         "represents_physical_electrode": True, "amp_start": 10, "width": 1,
+                         "frequency": 50}}})
+        placed = _ring_a_gids_by_rank(c.run(config, ranks=2, args=("--disable-reports",)))
+        return [check("RingA's cells: [0, 2] on rank 0, [1] on rank 1", placed == [[0, 2], [1]],
+                      f"{placed}")]
+
+
+@case("unit-mpi/test_base.py::test_empty_rank_with_coreneuron (runs; cells per rank)")
+def empty_rank(c: Context):
+    config = merged(c.ringtest_base(), {"target_simulator": "CORENEURON",
+                                        "node_set": "RingA:oneCell"})
+    placed = _ring_a_gids_by_rank(c.run(config, ranks=2, args=("--disable-reports",)))
+    return [check("the one cell on rank 0, none on rank 1", placed == [[1], []], f"{placed}")]
+
+
+# -- tests/unit-mpi/test_condition_modifications.py -----------------------------------------
+
+MODIFICATIONS = {  # type: (target key, target, section_configure, expected gnabar_hh of cell 1)
+    "section_list": ("node_set", "RingA:oneCell", "somatic.gnabar_hh *= 2.",
+                     {"soma": [0.24]}),
+    "section": ("node_set", "RingA:oneCell", "soma[0].gnabar_hh *= 2.", {"soma": [0.24]}),
+    "compartment_set": ("compartment_set", "csA", "gnabar_hh *= 2.; gnabar_hh += 1.",
+                        {"soma": [1.24], "dend": [0.12, 1.24]}),
+}
+
+
+def _gnabar(state: dict, kind: str) -> list:
+    """gnabar_hh at the middle of each section of a kind, from a --dump-cell-state file."""
+    values = []
+    for section in state["sections"]:
+        if section["name"].rsplit(".", 1)[-1].split("[")[0] != kind:
+            continue
+        middle = min(section["segments"], key=lambda seg: abs(seg["x"] - 0.5))
+        values.append(middle["mechanisms"]["hh"]["gnabar_hh"])
+    return values
+
+
+for _simulator in ("NEURON", "CORENEURON"):
+    for _kind in MODIFICATIONS:
+        @case("unit-mpi/test_condition_modifications.py::test_modifications_with_neuron_and_"
+              f"coreneuron_mpi_multiple_types[{_kind}-{_simulator}] (via --dump-cell-state)")
+        def modification(c: Context, simulator=_simulator, kind=_kind):
+            key, target, configure, expected = MODIFICATIONS[kind]
+            extra = {"target_simulator": simulator, "conditions": {"modifications": [
+                {"name": "augassign_test", "type": kind, key: target,
+                 "section_configure": configure}]}}
+            if key == "compartment_set":
+                extra["compartment_sets_file"] = str(c.ringtest / "compartment_sets.json")
+            out = c.run(merged(c.ringtest_base(), extra), ranks=2,
+                        args=("--dump-cell-state", "0,1"))
+            states = {gid: json.loads((out / "cell_state" / f"{gid}_t0.json").read_text())
+                      for gid in (0, 1)}
+            results = [close("cell 0 unchanged (soma, dend)",
+                             _gnabar(states[0], "soma") + _gnabar(states[0], "dend"),
+                             [0.12, 0.12, 0.12])]
+            for kind_name, values in expected.items():
+                results.append(close(f"cell 1 {kind_name} gnabar_hh",
+                                     _gnabar(states[1], kind_name), values))
+            return results
+
+
 # -- what is not run here ----------------------------------------------------------------
 
 NOT_PORTED = {
@@ -701,9 +780,9 @@ NOT_PORTED = {
     "integration-e2e/test_multicycle_runs.py (2 tests)": "--modelbuilding-steps: not "
     "implemented (refused with the reason)",
     "integration-e2e/test_cli_opts.py::test_cli_report_buff_size, test_coreneuron_directmode, "
-    "test_crashmode, test_error_handling, test_plugin, unit-mpi/test_base, "
-    "test_condition_modifications": "not ported this session (internal objects, neurodamus "
-    "plugins, crash-test mode, or error texts)",
+    "test_crashmode, test_error_handling, test_plugin, unit-mpi/test_base.py::"
+    "test_mpi_send_recv": "not ported this session "
+    "(internal objects, neurodamus plugins, crash-test mode, MPI helpers or error texts)",
     "scientific/test_replay.py (3 tests)": "assert on the replay's internal event vectors and "
     "neurodamus-only restrictions (restrict_node_populations, restrict_features); not ported",
     "scientific/test_patched_delays.py::test_eager_caching": "asserts NetCon delays in memory "

@@ -168,8 +168,11 @@ def check_output_space(h, parallel, settings, report_hooks, save_dir=None,
     space where they go; element counts and checkpoint shares are summed over ranks (every
     rank calls), rank 0 decides."""
     needs = []
-    for hook in report_hooks:
-        path = Path(settings.output.output_dir) / hook.settings.file_name  # where it goes
+    for hook in report_hooks:  # run hooks: reports, and others (which write nothing here)
+        report = getattr(hook, "settings", None)
+        if report is None:
+            continue
+        path = Path(settings.output.output_dir) / report.file_name  # where it goes
         table = getattr(hook, "table", None)
         if table is not None:
             elements = parallel.allreduce_sum(table.column_count)

@@ -11,7 +11,7 @@ again (and `ci/combinations --strength 3` runs a larger matrix).
 
 import pytest
 
-from neurodamus.testing import combinations
+from neurodamus.testing import combinations, matrix_checks
 from neurodamus.testing.covering import covering_rows, tuples_covered
 
 pytestmark = pytest.mark.mpi  # each row runs neurodamus under mpiexec
@@ -34,7 +34,7 @@ def test_the_rows_cover_every_allowed_pair():
 @pytest.mark.parametrize("index", range(len(ROWS)), ids=lambda i: f"row{i}")
 def test_row_keeps_the_invariants(circuit, tmp_path, index):
     row = ROWS[index]
-    problems = combinations.check_row(circuit, row, f"row{index}", tmp_path)
+    problems = matrix_checks.check_row(circuit, row, f"row{index}", tmp_path)
     assert not problems, (f"seed {SEED} row {index} ({combinations.describe(row)}):\n"
                           + "\n".join(problems))
 
@@ -44,4 +44,4 @@ def test_row_keeps_the_invariants(circuit, tmp_path, index):
                          ids=lambda r: f"{r[0]}-{r[2]}")
 def test_refused_pair_is_one_error_line(circuit, tmp_path, refused):
     name = "refused_" + refused[2].replace(":", "_")
-    assert combinations.check_refusal(circuit, refused, name, tmp_path) == []
+    assert matrix_checks.check_refusal(circuit, refused, name, tmp_path) == []
