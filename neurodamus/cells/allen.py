@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import CircuitError
 from ..mechanisms import WHERE_MECHANISMS_COME_FROM, defined_mechanisms
+from ..registry import Registry
 from .allen_biophysics import (
     Program,
     allactive_program,
@@ -52,9 +53,10 @@ from .allen_biophysics import (
     perisomatic_program,
     section_kind,
 )
-from .biophysical import BiophysicalCell, placements, register_cell
+from .biophysical import BiophysicalCell, placements
 from .hoc_calls import call_hoc
 from .neuroml import read_cell_biophysics
+from .record import register_cell
 from .sections import SectionMap
 
 if TYPE_CHECKING:
@@ -102,12 +104,11 @@ class Processor:
     # aibs_perisomatic does nothing then), or "unused"
 
 
-PROCESSORS = {
-    "aibs_perisomatic": Processor("perisomatic", perisomatic_program, "skip"),
-    "aibs_allactive": Processor("allactive", allactive_program, "required"),
-    "set_extracellular": Processor(None, extracellular_program, "unused"),
-    "extracellular": Processor(None, extracellular_program, "unused"),
-}
+PROCESSORS: Registry[str, Processor] = Registry("model_processing step", "model_processing")
+PROCESSORS.register("aibs_perisomatic", Processor("perisomatic", perisomatic_program, "skip"))
+PROCESSORS.register("aibs_allactive", Processor("allactive", allactive_program, "required"))
+PROCESSORS.register("set_extracellular", Processor(None, extracellular_program, "unused"))
+PROCESSORS.register("extracellular", Processor(None, extracellular_program, "unused"))
 
 
 @dataclass(frozen=True)
@@ -265,10 +266,7 @@ class _Checker:
             raise self.fail(node_id, f"model_template '{model_template}' is not ctdb: or nml:")
         params = self._json(params_file, node_id) if params_file else None
         for step in (s.strip() for s in processing.split(",")) if processing else []:
-            processor = PROCESSORS.get(step)
-            if processor is None:
-                raise self.fail(node_id, f"model_processing '{step}' is not known (known: "
-                                         f"{', '.join(sorted(PROCESSORS))})")
+            processor = PROCESSORS.lookup(step, lambda message: self.fail(node_id, message))
             if params is None and processor.params == "skip":
                 continue
             if params is None and processor.params == "required":

@@ -32,9 +32,8 @@ def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
         module = raw.get("module")
         stimulus = STIMULUS_MODULES.get(module) if isinstance(module, str) else None
         if stimulus is None:
-            what = ("missing mandatory key" if module is None
-                    else f"module {module!r} is not supported")
-            problems.add(f"{what}; known modules: {', '.join(sorted(STIMULUS_MODULES))}",
+            problems.add(f"missing mandatory key (known: {STIMULUS_MODULES.known()})"
+                         if module is None else STIMULUS_MODULES.unknown(module),
                          key=f"{key}.module")
             continue
         _check_target(raw, key, problems)

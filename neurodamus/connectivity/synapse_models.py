@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..random_streams import Purpose, purpose_id, reference_synapse_ids, stream_ids
+from ..registry import Registry
 
 GABA_RISE_MEAN, GABA_RISE_VARIANCE = 0.2, 0.1  # ms, ms^2 (log-normal), both conventions
 
@@ -255,11 +256,12 @@ class Exp2SynModel(SynapseModel):
         return synapse
 
 
-MODELS: dict[str, SynapseModel] = {}
+MODELS: Registry[str, SynapseModel] = Registry("synapse model", "modoverride")
 
 
 def register(model: SynapseModel):
-    MODELS[model.name] = model
+    """The model under its name (what `modoverride` names)."""
+    MODELS.register(model.name, model)
 
 
 register(NeurodamusTsodyksMarkram())

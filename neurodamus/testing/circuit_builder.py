@@ -15,10 +15,9 @@ import h5py
 import libsonata
 import numpy as np
 
+from ..hdf5_files import stamp_sonata
 from ..resources import hoc_dir
 from .morphologies import MorphologyLayout, write_interneuron, write_pyramidal
-
-SONATA_MAGIC = 0x0A7A
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,6 @@ def _string_dataset(group, name, values):
     group.create_dataset(name, data=np.array(values, dtype=object), dtype=h5py.string_dtype())
 
 
-def _stamp(h5file):
-    h5file.attrs["version"] = np.array([0, 1], dtype=np.uint32)
-    h5file.attrs["magic"] = np.uint32(SONATA_MAGIC)
-
 
 class CircuitBuilder:
     """Writes one circuit into a directory; see `build_circuit`."""
@@ -152,7 +147,7 @@ class CircuitBuilder:
 
     def _write_nodes(self):
         with h5py.File(self.directory / "nodes.h5", "w") as f:
-            _stamp(f)
+            stamp_sonata(f)
             for pop in self.spec.populations:
                 group = f.create_group(f"nodes/{pop.name}")
                 group.create_dataset("node_type_id", data=np.full(pop.size, -1, np.int64))
@@ -220,7 +215,7 @@ class CircuitBuilder:
         n = sources.size
         filename = f"edges_{name}.h5"
         with h5py.File(self.directory / filename, "w") as f:
-            _stamp(f)
+            stamp_sonata(f)
             group = f.create_group(f"edges/{name}")
             group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
             group["source_node_id"].attrs["node_population"] = source_population

@@ -18,7 +18,8 @@ import h5py
 import libsonata
 import numpy as np
 
-from .circuit_builder import _stamp, _string_dataset
+from ..hdf5_files import stamp_sonata
+from .circuit_builder import _string_dataset
 from .morphologies import MorphologyLayout, write_pyramidal
 
 POPULATION_TYPES = {"virtual": "virtual", "nrn": "point_process", "hoc": "biophysical"}
@@ -92,7 +93,7 @@ def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
     rng = np.random.default_rng(seed)
     layouts: dict[str, MorphologyLayout] = {}
     with h5py.File(directory / "nodes.h5", "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         for spec in nodes:
             group = f.create_group(f"nodes/{spec.name}")
             group.create_dataset("node_type_id", data=np.full(spec.size, -1, np.int64))
@@ -148,7 +149,7 @@ def _write_edges(directory: Path, spec: Edges, sizes: dict):
     count = sources.size
     path = directory / f"edges_{spec.name}.h5"
     with h5py.File(path, "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         group = f.create_group(f"edges/{spec.name}")
         group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
         group["source_node_id"].attrs["node_population"] = spec.source

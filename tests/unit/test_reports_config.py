@@ -72,9 +72,9 @@ def test_every_type_read_into_frozen_settings(small_circuit, tmp_path):
      r"'NdTmInh' has no variable 'g_AMPA'"),
     (dict(type="synapse", variable_name="nothing_has_this"), "soma.variable_name",
      r"no point process has a variable"),
-    (dict(type="lfp"), "soma.type", r"report type 'lfp' is not supported; known types: "
-                                    r"compartment, compartment_set, summation, synapse"),
-    (dict(type="volume"), "soma.type", r"report type 'volume' is not supported"),
+    (dict(type="lfp"), "soma.type", r"unknown report type 'lfp' for type \(known: "
+                                    r"compartment, compartment_set, summation, synapse\)"),
+    (dict(type="volume"), "soma.type", r"unknown report type 'volume'"),
     (dict(sections="myelin"), "soma.sections",
      r"'myelin' is not one of soma, axon, dend, apic, all"),
     (dict(compartments="middle"), "soma.compartments", r"'middle' is not one of center, all"),
