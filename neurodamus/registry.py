@@ -98,6 +98,12 @@ class Registry(Mapping[K, V], Generic[K, V]):
         return (f"unknown {self.kind} '{name}' for {key or self.config_key} "
                 f"(known: {self.known(names, keys)}){hint}")
 
+    def not_named(self, value) -> str:
+        """Why a config value chooses no entry: the key is missing (None), or names none."""
+        if value is None:
+            return f"missing mandatory key (known: {self.known()})"
+        return self.unknown(value)
+
     def lookup(self, name, fail: Callable[[str], Exception], key: str | None = None) -> V:
         """The entry of `name`, or `fail(message)` raised with the unknown-name message."""
         if name not in self:

@@ -37,7 +37,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -478,10 +478,7 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
         cell = AllenCell(gid, population, int(node_id), hoc_cell)
         cell.threshold_current = float(local.threshold_current[i])
         cell.holding_current = float(local.holding_current[i])
-        if local.positions is not None:
-            # rotations are read together with positions
-            cell.position = local.positions[i]
-            cell.rotation = cast(np.ndarray, local.rotations)[i]
+        cell.place(local.positions, local.rotations, i)
         register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
                                                          population), run_settings)
         cells.append(cell)

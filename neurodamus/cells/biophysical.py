@@ -7,7 +7,7 @@ problem is found before any NEURON object is made.
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -221,10 +221,7 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
         cell.input_resistance = float(local.input_resistance[i])
         cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
         cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
-        if local.positions is not None:
-            # rotations are read together with positions
-            cell.position = local.positions[i]
-            cell.rotation = cast(np.ndarray, local.rotations)[i]
+        cell.place(local.positions, local.rotations, i)
         register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
                                                          population), run_settings)
         cells.append(cell)

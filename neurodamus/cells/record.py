@@ -7,6 +7,8 @@ Engines subclass CellRecord (BiophysicalCell, PointCell) and add what only their
 declared here, so a new engine builds records of its own and every phase takes them.
 """
 
+from typing import cast
+
 import numpy as np
 
 
@@ -35,6 +37,14 @@ class CellRecord:
         # Placement in the circuit (extracellular stimuli): soma centre (um), orientation.
         self.position = np.zeros(3)
         self.rotation = np.eye(3)
+
+    def place(self, positions: np.ndarray | None, rotations: np.ndarray | None,
+              index: int) -> None:
+        """Soma centre and orientation from the nodes' bulk arrays ([N, 3], [N, 3, 3]);
+        left as they are when the nodes give no position (rotations come with positions)."""
+        if positions is not None:
+            self.position = positions[index]
+            self.rotation = cast(np.ndarray, rotations)[index]
 
 
 def register_cell(h, pc, cell, rank: int, detector, run_settings):

@@ -32,9 +32,7 @@ def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
         module = raw.get("module")
         stimulus = STIMULUS_MODULES.get(module) if isinstance(module, str) else None
         if stimulus is None:
-            problems.add(f"missing mandatory key (known: {STIMULUS_MODULES.known()})"
-                         if module is None else STIMULUS_MODULES.unknown(module),
-                         key=f"{key}.module")
+            problems.add(STIMULUS_MODULES.not_named(module), key=f"{key}.module")
             continue
         _check_target(raw, key, problems)
         _check_window(raw, key, problems)

@@ -79,9 +79,7 @@ def check_raw_modifications(raw, problems: ProblemList):
         kind = entry.get("type")
         modification = MODIFICATION_TYPES.get(kind) if isinstance(kind, str) else None
         if modification is None:
-            problems.add(f"missing mandatory key (known: {MODIFICATION_TYPES.known()})"
-                         if kind is None else MODIFICATION_TYPES.unknown(kind),
-                         key=f"{key}.type")
+            problems.add(MODIFICATION_TYPES.not_named(kind), key=f"{key}.type")
         else:
             fields.append(modification.target)
             if modification.takes_statements:

@@ -41,6 +41,8 @@ def test_unknown_names_the_kind_the_key_and_the_known_entries():
     assert registry.unknown("c") == "unknown widget 'c' for kind (known: a, b)"
     assert registry.unknown("c", key="widgets.x.kind", hint="; try a") == \
         "unknown widget 'c' for widgets.x.kind (known: a, b); try a"
+    assert registry.not_named(None) == "missing mandatory key (known: a, b)"
+    assert registry.not_named("c") == registry.unknown("c")
     assert registry.lookup("a", ValueError) == 1
     with pytest.raises(CircuitError, match=r"population 'p': unknown widget 'c' for kind"):
         registry.lookup("c", lambda message: CircuitError(message, population="p"))
