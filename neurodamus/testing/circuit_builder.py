@@ -275,22 +275,32 @@ class CircuitBuilder:
         for pop in node_populations.values():
             if pop["type"] == "biophysical":
                 pop["morphologies_dir"] = "$BASE_DIR/morphologies"
-        config = {
-            "version": 2,
-            "manifest": {"$BASE_DIR": "."},
-            "node_sets_file": "$BASE_DIR/node_sets.json",
-            "components": {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
-            "networks": {
-                "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5", "populations": node_populations}],
-                "edges": [
-                    {"edges_file": f"$BASE_DIR/{filename}", "populations": {name: {"type": kind}}}
-                    for name, kind, filename in edge_files
-                ],
-            },
-        }
-        path = self.directory / "circuit_config.json"
-        path.write_text(json.dumps(config, indent=2))
-        return path
+        return write_circuit_config(
+            self.directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
+            [("nodes.h5", node_populations)],
+            [(filename, {name: {"type": kind}}) for name, kind, filename in edge_files])
+
+
+def write_circuit_config(directory, components: dict, nodes: list[tuple[str, dict]],
+                         edges: list[tuple[str, dict]]) -> Path:
+    """`directory`/circuit_config.json, the one writer of the test circuits' configs:
+    `nodes` and `edges` are (file relative to `directory`, {population: its properties}),
+    the node sets in node_sets.json beside it."""
+    config = {
+        "version": 2,
+        "manifest": {"$BASE_DIR": "."},
+        "node_sets_file": "$BASE_DIR/node_sets.json",
+        "components": components,
+        "networks": {
+            "nodes": [{"nodes_file": f"$BASE_DIR/{file}", "populations": populations}
+                      for file, populations in nodes],
+            "edges": [{"edges_file": f"$BASE_DIR/{file}", "populations": populations}
+                      for file, populations in edges],
+        },
+    }
+    path = Path(directory) / "circuit_config.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
 
 
 def build_circuit(directory, spec: CircuitSpec) -> Path:

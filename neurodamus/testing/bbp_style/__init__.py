@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ...hdf5_files import stamp_sonata
-from ..circuit_builder import _string_dataset
+from ..circuit_builder import _string_dataset, write_circuit_config
 from ..morphologies import SWC_APICAL, SWC_AXON, SWC_BASAL, _SwcWriter
 
 HERE = Path(__file__).resolve().parent
@@ -109,19 +109,8 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
             values.create_dataset(key, data=data)
     libsonata.EdgePopulation.write_indices(str(directory / "edges.h5"), edges, n_cells, n_cells)
     (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
-    config = {
-        "version": 2,
-        "manifest": {"$BASE_DIR": "."},
-        "node_sets_file": "$BASE_DIR/node_sets.json",
-        "components": {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
-                       "morphologies_dir": "$BASE_DIR/morphologies"},
-        "networks": {
-            "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5",
-                       "populations": {population: {"type": "biophysical"}}}],
-            "edges": [{"edges_file": "$BASE_DIR/edges.h5",
-                       "populations": {edges: {"type": "chemical"}}}],
-        },
-    }
-    path = directory / "circuit_config.json"
-    path.write_text(json.dumps(config, indent=2))
-    return path
+    return write_circuit_config(
+        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
+                    "morphologies_dir": "$BASE_DIR/morphologies"},
+        [("nodes.h5", {population: {"type": "biophysical"}})],
+        [("edges.h5", {edges: {"type": "chemical"}})])
