@@ -1,7 +1,8 @@
 """connectivity/ in-process, on a generated circuit of three cells: every afferent edge of a
 local cell becomes one synapse carrying that edge's values, its NetCon links the edge's source
-gid to the synapse with the edge's delay and conductance, and the synapse model is ours when
-BBP's mechanisms are not loaded. (The mpiexec tests run the same code across ranks.)"""
+gid to the synapse with the edge's delay and conductance, connection overrides change the
+synapses they match and no other, and the synapse model is ours when BBP's mechanisms are not
+loaded. (The mpiexec tests run the same code across ranks.)"""
 
 import libsonata
 import numpy as np
@@ -13,11 +14,9 @@ from neurodamus.config import load_settings
 from neurodamus.connectivity import connect_synapses, synapse_models_by_population
 
 
-@pytest.fixture
-def built(small_circuit, h):
-    """(settings, circuit, cells, connections), every cell on this process; the gids are
-    cleared from the ParallelContext afterwards (other in-process tests build cells too)."""
-    settings = load_settings(small_circuit(n_exc=2, n_inh=1, tstop=10.0))
+def _build(config, h):
+    """(settings, circuit, cells, connections) of the config, every cell on this process."""
+    settings = load_settings(config)
     circuit = open_circuit(settings, libsonata.NodeSets(settings.node_sets_json))
     pc = h.ParallelContext()
     pc.gid_clear()
@@ -28,9 +27,15 @@ def built(small_circuit, h):
         engine = engine_for(population, templates)
         local = engine.check(population, ids, h, pc)
         cells += engine.build(local, h, pc, settings.run, settings.conditions)
-    connections = connect_synapses(settings, circuit, cells, h, pc)
-    yield settings, circuit, cells, connections
-    pc.gid_clear()
+    return settings, circuit, cells, connect_synapses(settings, circuit, cells, h, pc)
+
+
+@pytest.fixture
+def built(small_circuit, h):
+    """A three-cell circuit built and connected; the gids are cleared from the
+    ParallelContext afterwards (other in-process tests build cells too)."""
+    yield _build(small_circuit(n_exc=2, n_inh=1, tstop=10.0), h)
+    h.ParallelContext().gid_clear()
 
 
 def _edges(edge_settings):
@@ -73,3 +78,23 @@ def test_our_synapse_model_without_bbp_mechanisms(built, h):
     models = synapse_models_by_population(settings, h)
     assert set(models) == {e.name for e in settings.circuit.edge_populations}
     assert all("NdTm" in model for model in models.values()), models
+
+
+def test_overrides_scale_weights_and_set_delays_of_the_synapses_they_match(small_circuit, h):
+    overrides = [{"name": "half", "source": "exc", "target": "exc", "weight": 0.5},
+                 {"name": "slow", "source": "inh", "target": "exc", "synapse_delay_override": 3.0}]
+    try:
+        _, _, cells, _ = _build(small_circuit(
+            n_exc=2, n_inh=1, tstop=10.0, extra={"connection_overrides": overrides}), h)
+        seen = set()
+        for cell in cells:
+            for synapse in cell.synapses:
+                pair = (synapse.source_population, cell.population)
+                seen.add(pair)
+                scale = 0.5 if pair == ("exc", "exc") else 1.0
+                assert synapse.netcon.weight[0] == pytest.approx(scale * synapse.weight)
+                if pair == ("inh", "exc"):
+                    assert synapse.netcon.delay == 3.0
+        assert {("exc", "exc"), ("inh", "exc"), ("exc", "inh")} <= seen
+    finally:
+        h.ParallelContext().gid_clear()
