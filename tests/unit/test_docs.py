@@ -1,6 +1,6 @@
 """The documentation keeps up with the tree: docs/architecture.md names every package of
-neurodamus/ (and names none that is gone), and every relative link of the README and the
-docs pages leads to a file that exists."""
+neurodamus/ (and names none that is gone) and lists the phases as simulation.py runs them,
+and every relative link of the README and the docs pages leads to a file that exists."""
 
 import re
 
@@ -46,3 +46,12 @@ def test_the_readme_is_a_door():
     assert len(readme.splitlines()) <= 250
     for page in ("architecture", "supported", "operations", "dynapse"):
         assert f"(docs/{page}.md)" in readme
+
+
+def test_the_phase_table_follows_simulation_py():
+    """The phases of docs/architecture.md's table are the `_phase` calls, in their order."""
+    source = (REPOSITORY / "neurodamus" / "simulation.py").read_text()
+    called = re.findall(r'self\._phase\(\s*"([\w-]+)"', source)
+    text = (DOCS / "architecture.md").read_text()
+    table = re.findall(r"^\| \w+ \| `([\w-]+)` \|", text, re.M)
+    assert called and table == called, (table, called)
