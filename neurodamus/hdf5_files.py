@@ -6,6 +6,9 @@ file is first looked at here (exists, not empty, HDF5 signature, opens with h5py
 reason comes back as a short phrase that the caller puts in its own error with the key.
 Where libsonata still reads a file that could fail, `quiet_stderr` keeps its noise off
 the terminal and returns it for the message.
+
+Every SONATA HDF5 file the driver (or a test circuit) writes is stamped by `stamp_sonata`,
+the one place the format's magic number and version are written.
 """
 
 import contextlib
@@ -15,6 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
+# SONATA's root attributes: `magic` identifies the format, `version` its major and minor.
+SONATA_MAGIC = 0x0A7A
+SONATA_VERSION = (0, 1)
 # The HDF5 superblock signature; it sits at offset 0, or 512, 1024, 2048... after a user block.
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 FIRST_USER_BLOCK = 512
@@ -88,3 +96,9 @@ def quiet_stderr():
             os.close(saved)
             capture.seek(0)
             captured.append(capture.read().decode(errors="replace"))
+
+
+def stamp_sonata(h5file) -> None:
+    """The root attributes of a SONATA HDF5 file (an open h5py File): version and magic."""
+    h5file.attrs["version"] = np.array(SONATA_VERSION, dtype=np.uint32)
+    h5file.attrs["magic"] = np.uint32(SONATA_MAGIC)

@@ -32,6 +32,18 @@ def _loaded_mpi_library() -> str | None:
     return candidates[0] if candidates else None
 
 
+def point_neuron_at_mpi() -> None:
+    """Before NEURON is imported (with mpi4py's MPI loaded): NEURON's wheel loads the MPI
+    library named by MPI_LIB_NRN_PATH, so point it at mpi4py's unless the user set it; and no
+    display on compute nodes. init_parallel calls it; so do plain NEURON scripts (the
+    benchmark floor) that must load the same MPI."""
+    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
+    if not os.environ.get("MPI_LIB_NRN_PATH"):
+        library = _loaded_mpi_library()
+        if library:
+            os.environ["MPI_LIB_NRN_PATH"] = library
+
+
 @dataclass
 class Parallel:
     """MPI communicator (mpi4py) and NEURON's ParallelContext, created once per process."""
@@ -131,11 +143,7 @@ def init_parallel() -> Parallel:
         return _PARALLEL
     from mpi4py import MPI
 
-    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")  # no display on compute nodes
-    if not os.environ.get("MPI_LIB_NRN_PATH"):
-        library = _loaded_mpi_library()
-        if library:
-            os.environ["MPI_LIB_NRN_PATH"] = library
+    point_neuron_at_mpi()
     from neuron import h
 
     h.nrnmpi_init()

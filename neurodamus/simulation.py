@@ -1,5 +1,8 @@
-"""The phases of a simulation, in order, each timed: circuit -> balance -> mechanisms -> cells
--> connections -> stimuli -> reports -> run -> outputs. Settings come in already validated.
+"""The phases of a simulation, in order, each timed: options -> output -> circuit ->
+mechanisms -> balance -> circuit data -> cells -> modifications -> synapses, gap junctions,
+connections -> stimuli -> reports -> checkpoint -> run -> outputs (docs/architecture.md has
+the table of every `_phase` call, what it takes and what it gives). Settings come in already
+validated.
 
 Every phase that can fail on user data runs through `parallel.agree`, so a problem found
 on one rank stops all ranks together with one message.

@@ -11,7 +11,8 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MPIEXEC = str(BIN / "mpiexec") if (BIN / "mpiexec").exists() else shutil.which("mpiexec")
+MPIEXEC = str(BIN / "mpiexec") if (BIN / "mpiexec").exists() else (shutil.which("mpiexec")
+                                                                  or "mpiexec")
 
 os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
 _mpi_spawned = False  # whether the current test (setup included) started mpiexec

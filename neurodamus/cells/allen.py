@@ -38,12 +38,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import CircuitError
 from ..mechanisms import WHERE_MECHANISMS_COME_FROM, defined_mechanisms
+from ..registry import Registry
 from .allen_biophysics import (
     Program,
     allactive_program,
@@ -53,9 +54,10 @@ from .allen_biophysics import (
     perisomatic_program,
     section_kind,
 )
-from .biophysical import BiophysicalCell, placements, register_cell
+from .biophysical import BiophysicalCell, placements
 from .hoc_calls import call_hoc, hoc_text
 from .neuroml import read_cell_biophysics
+from .record import register_cell
 from .sections import SectionMap
 
 if TYPE_CHECKING:
@@ -103,14 +105,13 @@ class Processor:
     # aibs_perisomatic does nothing then), or "unused"
 
 
-PROCESSORS = {
-    "aibs_perisomatic": Processor("perisomatic", perisomatic_program, "skip"),
-    "aibs_allactive": Processor("allactive", allactive_program, "required"),
-    # bio_all_active_sweep's own step: the all-active parameters on the full axon
-    "aibs_allactive_fullaxon": Processor(None, allactive_program, "required"),
-    "set_extracellular": Processor(None, extracellular_program, "unused"),
-    "extracellular": Processor(None, extracellular_program, "unused"),
-}
+PROCESSORS: Registry[str, Processor] = Registry("model_processing step", "model_processing")
+PROCESSORS.register("aibs_perisomatic", Processor("perisomatic", perisomatic_program, "skip"))
+PROCESSORS.register("aibs_allactive", Processor("allactive", allactive_program, "required"))
+# bio_all_active_sweep's own step: the all-active parameters on the full axon
+PROCESSORS.register("aibs_allactive_fullaxon", Processor(None, allactive_program, "required"))
+PROCESSORS.register("set_extracellular", Processor(None, extracellular_program, "unused"))
+PROCESSORS.register("extracellular", Processor(None, extracellular_program, "unused"))
 
 
 @dataclass(frozen=True)
@@ -268,10 +269,7 @@ class _Checker:
             raise self.fail(node_id, f"model_template '{model_template}' is not ctdb: or nml:")
         params = self._json(params_file, node_id) if params_file else None
         for step in (s.strip() for s in processing.split(",")) if processing else []:
-            processor = PROCESSORS.get(step)
-            if processor is None:
-                raise self.fail(node_id, f"model_processing '{step}' is not known (known: "
-                                         f"{', '.join(sorted(PROCESSORS))})")
+            processor = PROCESSORS.lookup(step, lambda message: self.fail(node_id, message))
             if params is None and processor.params == "skip":
                 continue
             if params is None and processor.params == "required":
@@ -483,10 +481,7 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
         cell = AllenCell(gid, population, int(node_id), hoc_cell)
         cell.threshold_current = float(local.threshold_current[i])
         cell.holding_current = float(local.holding_current[i])
-        if local.positions is not None:
-            # rotations are read together with positions
-            cell.position = local.positions[i]
-            cell.rotation = cast(np.ndarray, local.rotations)[i]
+        cell.place(local.positions, local.rotations, i)
         register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
                                                          population), run_settings)
         cells.append(cell)

@@ -7,7 +7,7 @@ problem is found before any NEURON object is made.
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from ..errors import CircuitError
 from ..resources import hoc_dir
 from .hoc_calls import call_hoc, hoc_text
 from .morphology import find_morphology, readable_morphology
+from .record import CellRecord, register_cell
 from .sections import RemovedSectionError, SectionMap
 from .templates import (
     KEEP_AXON_DEFAULT,
@@ -50,33 +51,6 @@ class LocalNodes:
     rotations: np.ndarray | None = None  # [N, 3, 3]: node orientation (identity when absent)
     extra_args: list = field(default_factory=list)  # per node: constructor arguments after the
     # morphology (the template's needed node attributes, or the keep-axon default)
-
-
-class CellRecord:
-    """What the later phases keep about every built cell, whatever its engine: identity,
-    spike detector, what connects to it and what must stay alive with it, its node
-    dynamics and its placement."""
-
-    def __init__(self, gid: int, population: str, node_id: int, hoc_cell):
-        self.gid, self.population, self.node_id = gid, population, node_id
-        self.hoc = hoc_cell
-        self.spike_detector = None
-        # connectivity.Synapse records, edge order within each edge population
-        self.synapses: list = []
-        self.gap_junctions: list = []  # (transfer key, NdGap) of the half-junctions on this cell
-        self.modulators: list = []  # neuromodulatory edges attached to its synapses (replay drives)
-        self.keep_alive: list = []  # stimuli and other NEURON objects attached to this cell
-        # Node dynamics used by relative stimuli (nA, nA, MOhm); NaN when not given. Kept
-        # here, not in the template: published templates have no such variables.
-        self.threshold_current = float("nan")
-        self.holding_current = float("nan")
-        self.input_resistance = float("nan")
-        # Spontaneous release rates (Hz) of excitatory / inhibitory synapses; NaN: none.
-        self.exc_mini_frequency = float("nan")
-        self.inh_mini_frequency = float("nan")
-        # Placement in the circuit (extracellular stimuli): soma centre (um), orientation.
-        self.position = np.zeros(3)
-        self.rotation = np.eye(3)
 
 
 class BiophysicalCell(CellRecord):
@@ -249,10 +223,7 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
         cell.input_resistance = float(local.input_resistance[i])
         cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
         cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
-        if local.positions is not None:
-            # rotations are read together with positions
-            cell.position = local.positions[i]
-            cell.rotation = cast(np.ndarray, local.rotations)[i]
+        cell.place(local.positions, local.rotations, i)
         register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
                                                          population), run_settings)
         cells.append(cell)
@@ -295,14 +266,6 @@ def sample_synapse(h, hoc_cell, index: int):
     """A synapse as chemical edges make them, on soma[0](0.5): every fifth inhibitory
     (NdTmInh), the others excitatory (NdTmExc)."""
     return (h.NdTmExc if index % 5 else h.NdTmInh)(hoc_cell.soma[0](0.5))
-
-
-def register_cell(h, pc, cell, rank: int, detector, run_settings):
-    """Make `cell` this rank's owner of its gid, spiking through `detector`."""
-    pc.set_gid2node(cell.gid, rank)
-    detector.threshold = run_settings.spike_threshold
-    pc.cell(cell.gid, detector)
-    cell.spike_detector = detector
 
 
 def spike_detector(h, cell, location: str, population: str):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import CircuitError
+from ..registry import Registry
 from .allen import allen_kinds, build_allen_cells, check_allen_cells, sample_allen_cell
 from .biophysical import (
     build_biophysical_cells,
@@ -73,11 +74,13 @@ class CellEngine:
     fixed_cost: FixedCost | None = None  # set: not measured with LoadBalance
 
 
-ENGINES: dict[tuple[str, str], CellEngine] = {}
+ENGINES: Registry[tuple[str, str], CellEngine] = Registry(
+    "cell engine", "model_type and model_template")
 
 
 def register(model_type: str, schema: str, engine: CellEngine):
-    ENGINES[(model_type, schema)] = engine
+    """The engine of nodes of this model_type whose model_template has this schema."""
+    ENGINES.register((model_type, schema), engine)
 
 
 register("biophysical", "hoc", CellEngine(
@@ -120,9 +123,9 @@ def engine_for(population, model_templates, model_type: str | None = None) -> Ce
     model_type = model_type or population.settings.type
     missing = [s for s in schemas if (model_type, s) not in ENGINES]
     if missing:
-        known = ", ".join(f"{t} with {s}:" for t, s in sorted(ENGINES))
-        raise CircuitError(f"no cell engine for model_type '{model_type}' with model_template "
-                           f"'{missing[0]}:...' (supported: {known})", population=population.name,
+        unknown = ENGINES.unknown(f"{model_type} with {missing[0]}:",
+                                  names=lambda key: f"{key[0]} with {key[1]}:")
+        raise CircuitError(unknown, population=population.name,
                            file=population.settings.nodes_file)
     if len({ENGINES[(model_type, s)] for s in schemas}) > 1:
         raise CircuitError(f"nodes mix model_template schemas {', '.join(schemas)}",

@@ -40,8 +40,10 @@ import numpy as np
 
 from ..errors import CircuitError
 from ..mechanisms import artificial_cell_names
-from .biophysical import CellRecord, register_cell, template_arguments
+from ..registry import Registry
+from .biophysical import template_arguments
 from .hoc_calls import call_hoc, hoc_text
+from .record import CellRecord, register_cell
 from .templates import find_template, load_template, sample_arguments, template_name
 
 if TYPE_CHECKING:
@@ -110,11 +112,13 @@ def _time(key, attribute=None, refractory=False):
     return Parameter(key, attribute or key, SECONDS_TO_MS, "s", 0.0, inclusive=refractory)
 
 
-POINT_MODELS: dict[str, PointModel] = {}
+POINT_MODELS: Registry[str, PointModel] = Registry("point neuron model", "model_template",
+                                                   sort_known=False)
 
 
 def register(name: str, model: PointModel):
-    POINT_MODELS[name] = model
+    """The artificial cell `nrn:NAME` builds."""
+    POINT_MODELS.register(name, model)
 
 
 register("IntFire1", PointModel("IntFire1", (_time("tau"), _time("refrac", refractory=True))))
@@ -127,10 +131,8 @@ register("IntFire4", PointModel("IntFire4", (_time("taue"), _time("taui1"), _tim
 def _model_name(model_template: str, population: str, node_id: int) -> str:
     schema, _, name = str(model_template).partition(":")
     if schema != SCHEMA or name not in POINT_MODELS:
-        known = ", ".join(f"{SCHEMA}:{n}" for n in POINT_MODELS)
-        raise CircuitError(f"node {node_id}: model_template '{model_template}' is not a point "
-                           f"neuron this driver builds (supported: {known})",
-                           population=population)
+        unknown = POINT_MODELS.unknown(model_template, names=lambda n: f"{SCHEMA}:{n}")
+        raise CircuitError(f"node {node_id}: {unknown}", population=population)
     return name
 
 

@@ -33,10 +33,7 @@ def load_inputs(raw_inputs: dict, problems: ProblemList, compartment_sets=None,
         module = raw.get("module")
         stimulus = STIMULUS_MODULES.get(module) if isinstance(module, str) else None
         if stimulus is None:
-            what = ("missing mandatory key" if module is None
-                    else f"module {module!r} is not supported")
-            problems.add(f"{what}; known modules: {', '.join(sorted(STIMULUS_MODULES))}",
-                         key=f"{key}.module")
+            problems.add(STIMULUS_MODULES.not_named(module), key=f"{key}.module")
             continue
         _check_target(raw, key, problems)
         _check_window(raw, key, problems)

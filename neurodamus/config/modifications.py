@@ -71,7 +71,6 @@ def check_raw_modifications(raw, problems: ProblemList):
     else:
         problems.add("must be a list of modifications", key=KEY)
         return
-    known = ", ".join(MODIFICATION_TYPES)
     for key, entry in entries:
         if not isinstance(entry, dict):
             problems.add("must be an object", key=key)
@@ -80,8 +79,7 @@ def check_raw_modifications(raw, problems: ProblemList):
         kind = entry.get("type")
         modification = MODIFICATION_TYPES.get(kind) if isinstance(kind, str) else None
         if modification is None:
-            what = "missing mandatory key" if kind is None else f"unknown type {kind!r}"
-            problems.add(f"{what}; the types are {known}", key=f"{key}.type")
+            problems.add(MODIFICATION_TYPES.not_named(kind), key=f"{key}.type")
         else:
             fields.append(modification.target)
             if modification.takes_statements:
@@ -129,8 +127,7 @@ def load_modifications(parsed, object_form: bool, problems: ProblemList, compart
         key = _key(raw, index, object_form)
         modification = MODIFICATION_TYPES.get(kind)
         if modification is None:
-            problems.add(f"type '{kind}' is not supported; the types are "
-                         f"{', '.join(MODIFICATION_TYPES)}", key=f"{key}.type")
+            problems.add(MODIFICATION_TYPES.unknown(kind), key=f"{key}.type")
             continue
         before = len(problems.items)
         node_set = compartments = statements = None

@@ -66,8 +66,7 @@ def load_overrides(raw_overrides, problems: ProblemList) -> list[ConnectionOverr
                          key=f"{key}.synapse_configure")
         modoverride = raw.get("modoverride")
         if modoverride is not None and modoverride not in SYNAPSE_MODELS:
-            problems.add(f"'{modoverride}' names no registered synapse model (registered: "
-                         f"{', '.join(sorted(SYNAPSE_MODELS))})", key=f"{key}.modoverride")
+            problems.add(SYNAPSE_MODELS.unknown(modoverride), key=f"{key}.modoverride")
         # source and target are strings whenever the override is kept (checked above; a
         # problem otherwise, and the override is dropped below).
         override = ConnectionOverride(

@@ -90,10 +90,10 @@ def check_raw_reports(raw_reports, problems: ProblemList) -> set[str]:
                          key=f"{key}.compartment_set")
         if isinstance(kind, str) and kind not in _sonata_types():
             carried = REPORT_TYPES.get(kind)
-            hint = (f" (write it as a {carried.carried_by} report with "
-                    f"'{carried.marker_key}')" if carried else "")
-            problems.add(f"report type '{kind}' is not supported{hint}; known types: "
-                         f"{', '.join(sorted(_sonata_types()))}", key=f"{key}.type")
+            hint = (f"; write it as a {carried.carried_by} report with "
+                    f"'{carried.marker_key}'" if carried else "")
+            problems.add(REPORT_TYPES.unknown(kind, keys=_sonata_types(), hint=hint),
+                         key=f"{key}.type")
         for field, allowed in (("sections", SECTIONS), ("compartments", COMPARTMENTS),
                                ("scaling", SCALINGS)):
             value = raw.get(field)

@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import CircuitError, ConfigError
 from ..mechanisms import set_mechanism_globals
 from ..random.reference import set_global_index
+from ..registry import Registry
 from ..validation import check_afferent_edges
 from .delays import whole_steps
 from .edges import read_afferent_edges
@@ -91,11 +92,11 @@ class SonataEdgeConvention:
 # population (for chemical edges the last, SONATA/BBP, takes whatever bmtk's does not).
 # These are the types whose edges make synapses (or NetCons) here; electrical and
 # neuromodulatory edges have phases of their own.
-EDGE_CONVENTIONS: dict[str, list] = {
-    "chemical": [TemplatedEdgeConvention, SonataEdgeConvention],
-    "point_process": [PointProcessEdges],
-    "Exp2Syn_synapse": [Exp2SynEdges],
-}
+EDGE_CONVENTIONS: Registry[str, tuple] = Registry("edge convention", "type", several=True)
+EDGE_CONVENTIONS.register("chemical", TemplatedEdgeConvention)
+EDGE_CONVENTIONS.register("chemical", SonataEdgeConvention)
+EDGE_CONVENTIONS.register("point_process", PointProcessEdges)
+EDGE_CONVENTIONS.register("Exp2Syn_synapse", Exp2SynEdges)
 
 
 def check_gaba_rise_time(settings, h):
@@ -127,7 +128,8 @@ def edge_attribute_names(edge_settings) -> frozenset:
 def convention_for(edge_settings):
     """The convention that connects this edge population (its type has some)."""
     names = edge_attribute_names(edge_settings)
-    return next(c for c in EDGE_CONVENTIONS[edge_settings.type] if c.matches(names))
+    return EDGE_CONVENTIONS.first(lambda convention: convention.matches(names),
+                                  key=edge_settings.type)
 
 
 def synapse_models_by_population(settings, h) -> dict[str, str]:

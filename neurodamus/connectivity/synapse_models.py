@@ -19,6 +19,7 @@ from ..random.reference import (
     minis_ids,
     reference_synapse_ids,
 )
+from ..registry import Registry
 
 GABA_RISE_MEAN, GABA_RISE_VARIANCE = 0.2, 0.1  # ms, ms^2 (log-normal), both conventions
 
@@ -261,11 +262,12 @@ class Exp2SynModel(SynapseModel):
         return synapse
 
 
-MODELS: dict[str, SynapseModel] = {}
+MODELS: Registry[str, SynapseModel] = Registry("synapse model", "modoverride")
 
 
 def register(model: SynapseModel):
-    MODELS[model.name] = model
+    """The model under its name (what `modoverride` names)."""
+    MODELS.register(model.name, model)
 
 
 register(NeurodamusTsodyksMarkram())

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import libm
 from ..errors import CircuitError
+from ..registry import Registry
 
 DEFAULT = ""  # no weight_function: syn_weight
 
@@ -42,12 +43,13 @@ def _gaussian_ll(weights, edges, sources, targets):
     return np.asarray(weights, float) * libm.exp(-(folded / sigma) ** 2)
 
 
-WEIGHT_FUNCTIONS: dict[str, WeightFunction] = {}
+WEIGHT_FUNCTIONS: Registry[str, WeightFunction] = Registry("weight function", "weight_function")
 
 
 def register(function: WeightFunction, *aliases: str):
+    """The function under its name and each alias."""
     for name in (function.name, *aliases):
-        WEIGHT_FUNCTIONS[name] = function
+        WEIGHT_FUNCTIONS.register(name, function)
 
 
 register(WeightFunction("default_weight_fnc", _syn_weight), DEFAULT, "set_syn_weight", "wmax")
@@ -58,8 +60,5 @@ register(WeightFunction("gaussianLL", _gaussian_ll, edge_attributes=("weight_sig
 def weight_function(name, population: str, file=None) -> WeightFunction:
     """The registered function of this name (None or "" is the default)."""
     key = "" if name is None else str(name)
-    if key not in WEIGHT_FUNCTIONS:
-        known = ", ".join(sorted(n for n in WEIGHT_FUNCTIONS if n))
-        raise CircuitError(f"weight_function '{key}' is not known (known: {known})",
-                           population=population, file=file)
-    return WEIGHT_FUNCTIONS[key]
+    return WEIGHT_FUNCTIONS.lookup(
+        key, lambda message: CircuitError(message, population=population, file=file))

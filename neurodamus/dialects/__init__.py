@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..registry import Registry
 from . import bmtk
 
 
@@ -46,7 +47,8 @@ STAND_INS = {"IClamp": lambda entry: {
     **{k: v for k, v in entry.items() if k != "amp"}, "module": "linear",
     "amp_start": entry.get("amp", 0.0)}}
 
-DIALECTS = [Dialect("bmtk", bmtk.recognises, bmtk.read)]
+DIALECTS: Registry[str, Dialect] = Registry("config dialect", "the simulation config")
+DIALECTS.register("bmtk", Dialect("bmtk", bmtk.recognises, bmtk.read))
 
 
 def read_simulation_config(path: Path, cache_root: Path, may_write: bool = True) -> ReadConfig:
@@ -56,9 +58,8 @@ def read_simulation_config(path: Path, cache_root: Path, may_write: bool = True)
         raw = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         raw = None  # the strict reader names the problem
-    for dialect in DIALECTS:
-        if raw is not None and dialect.recognises(raw, path):
-            rewritten, base_dir, config_file, leniencies = dialect.read(path, cache_root,
-                                                                        may_write)
-            return ReadConfig(rewritten, base_dir, config_file, leniencies, dialect.name)
+    dialect = None if raw is None else DIALECTS.first(lambda d: d.recognises(raw, path))
+    if dialect is not None:
+        rewritten, base_dir, config_file, leniencies = dialect.read(path, cache_root, may_write)
+        return ReadConfig(rewritten, base_dir, config_file, leniencies, dialect.name)
     return ReadConfig(None, path.parent, path)

@@ -22,6 +22,7 @@ import libsonata
 import numpy as np
 
 from ..errors import ConfigError
+from ..hdf5_files import stamp_sonata
 from .type_tables import TypeTable
 
 TEXT = h5py.string_dtype("utf-8")
@@ -198,12 +199,6 @@ def _write_group(population_out: h5py.Group, kind: str, count: int, plain: dict,
                           else values)
 
 
-def _stamp(out: h5py.File):
-    """The SONATA file attributes."""
-    out.attrs["version"] = np.array([0, 1], np.uint32)
-    out.attrs["magic"] = np.uint32(0x0A7A)
-
-
 def _populations(source: h5py.File, kind: str, file: Path):
     """(name, group) of every population under /nodes or /edges; none is an error."""
     group = source.get(kind)
@@ -225,7 +220,7 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
     model_type to the directory of its dynamics_params JSON files."""
     summaries = []
     with _open(nodes_file) as source, h5py.File(out_file, "w") as out:
-        _stamp(out)
+        stamp_sonata(out)
         for name, population in _populations(source, "nodes", nodes_file):
             type_ids = np.asarray(population["node_type_id"][()], np.int64) \
                 if "node_type_id" in population else None
@@ -256,7 +251,7 @@ def copy_nodes(nodes_file: Path, table: TypeTable | None, out_file: Path,
 def write_virtual_nodes(out_file: Path, name: str, size: int):
     """A virtual node population of `size` nodes (the spiking copies of replayed sources)."""
     with h5py.File(out_file, "w") as out:
-        _stamp(out)
+        stamp_sonata(out)
         population = out.create_group(f"nodes/{name}")
         population.create_dataset("node_type_id", data=np.zeros(size, np.int64))
         _write_group(population, "node", size, {"model_type": np.full(size, "virtual", object)},
@@ -272,7 +267,7 @@ def copy_edges(edges_file: Path, table: TypeTable | None, out_file: Path,
     from virtual copies of the sources)."""
     summaries = []
     with _open(edges_file) as source, h5py.File(out_file, "w") as out:
-        _stamp(out)
+        stamp_sonata(out)
         indexed = []
         for name, population in _populations(source, "edges", edges_file):
             for end in ("source_node_id", "target_node_id", "edge_type_id"):

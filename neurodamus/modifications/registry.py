@@ -3,15 +3,15 @@ the only list of valid types: config validation asks it what each type needs."""
 
 from typing import ClassVar
 
-MODIFICATION_TYPES: dict[str, type["Modification"]] = {}
+from ..registry import Registry
+
+MODIFICATION_TYPES: Registry[str, type["Modification"]] = Registry(
+    "modification type", "type", name_attribute="type_name", sort_known=False)
 
 
 def register(type_name: str):
-    def decorate(cls):
-        cls.type_name = type_name
-        MODIFICATION_TYPES[type_name] = cls
-        return cls
-    return decorate
+    """Class decorator: the modification type of this name (sets the class's `type_name`)."""
+    return MODIFICATION_TYPES.register(type_name)
 
 
 class Modification:

@@ -18,9 +18,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..hdf5_files import stamp_sonata
 from .buffer import frames_per_buffer
-
-SONATA_MAGIC = 0x0A7A
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,7 @@ def _write_final(parts, path: Path, header: ReportHeader, buffer_bytes: int, ear
             raise RuntimeError(f"checkpoint part {rank} holds fewer than {first} frames")
     populations = sorted({name for part in parts for name in part.keys()})
     with h5py.File(path, "w") as out:
-        out.attrs["version"] = np.array([0, 1], dtype=np.uint32)
-        out.attrs["magic"] = np.uint32(SONATA_MAGIC)
+        stamp_sonata(out)
         for population in populations:
             node_ids, pointers, element_ids, shares = _mapping(parts, population)
             group = out.create_group(f"report/{population}")

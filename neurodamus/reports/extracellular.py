@@ -44,6 +44,7 @@ import h5py
 import numpy as np
 
 from ..errors import CircuitError, ConfigError, NeurodamusError
+from ..hdf5_files import stamp_sonata
 from ..outputs import writing
 from ..stimuli.efield import local_position
 from ..values import is_finite_number
@@ -54,7 +55,6 @@ from .sampler import FrameSampler, SteppedSampler, check_can_sample, coreneuron_
 SIGMA = 0.3  # S/m: extracellular conductivity (bmtk's value)
 COLUMNS = ("x_pos", "y_pos", "z_pos")
 FLOAT64_BYTES = 8
-SONATA_MAGIC = 0x0A7A
 
 
 @dataclass(frozen=True)
@@ -384,8 +384,7 @@ class ExtracellularRecorder:
     def _create(self, path: Path, keep_open: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
         out = h5py.File(path, "w")
-        out.attrs["version"] = np.array([0, 1], dtype=np.uint32)
-        out.attrs["magic"] = np.uint32(SONATA_MAGIC)
+        stamp_sonata(out)
         data = out.create_dataset("ecp/data", shape=(self.capture_count, self.channel_count),
                                   maxshape=(None, self.channel_count), dtype=np.float64,
                                   chunks=(max(1, min(self.capture_count, 1024)),

@@ -3,15 +3,15 @@ types: config validation asks it, so adding a type is one module and one `@regis
 
 from typing import ClassVar
 
-REPORT_TYPES: dict[str, type["ReportType"]] = {}
+from ..registry import Registry
+
+REPORT_TYPES: Registry[str, type["ReportType"]] = Registry(
+    "report type", "type", name_attribute="type_name")
 
 
 def register(type_name: str):
-    def decorate(cls):
-        cls.type_name = type_name
-        REPORT_TYPES[type_name] = cls
-        return cls
-    return decorate
+    """Class decorator: the report type of this name (sets the class's `type_name`)."""
+    return REPORT_TYPES.register(type_name)
 
 
 class ReportType:

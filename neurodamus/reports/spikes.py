@@ -8,6 +8,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..hdf5_files import stamp_sonata
+
 SORTING_ENUM = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype=np.uint8)
 SORTING_VALUES = {"none": 0, "by_id": 1, "by_time": 2}
 
@@ -43,8 +45,7 @@ def write_spikes(path, spikes_by_population: dict, order: str = "by_time"):
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     with h5py.File(partial, "w") as f:
-        f.attrs["version"] = np.array([0, 1], dtype=np.uint32)
-        f.attrs["magic"] = np.uint32(0x0A7A)
+        stamp_sonata(f)
         for population in sorted(spikes_by_population):
             unsorted_times, unsorted_ids = spikes_by_population[population]
             times, node_ids = sort_spikes(unsorted_times, unsorted_ids, order)

@@ -4,20 +4,20 @@ config validation asks it, so adding a module is one class and one `@register`."
 import math
 from typing import Any, ClassVar
 
+from ..registry import Registry
+
 # What a parameter must be: one type, or a tuple of them as isinstance takes it.
 ParameterType = type | tuple[type, ...]
 
 NUMBER: tuple[type, ...] = (int, float)
 
-STIMULUS_MODULES: dict[str, type["Stimulus"]] = {}
+STIMULUS_MODULES: Registry[str, type["Stimulus"]] = Registry(
+    "input module", "module", name_attribute="module")
 
 
 def register(module_name: str):
-    def decorate(cls):
-        cls.module = module_name
-        STIMULUS_MODULES[module_name] = cls
-        return cls
-    return decorate
+    """Class decorator: the input module of this name (sets the class's `module`)."""
+    return STIMULUS_MODULES.register(module_name)
 
 
 class Stimulus:

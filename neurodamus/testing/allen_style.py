@@ -17,7 +17,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .circuit_builder import _stamp, _string_dataset
+from ..hdf5_files import stamp_sonata
+from .circuit_builder import _string_dataset
 from .morphologies import SWC_APICAL, SWC_AXON, SWC_BASAL, _SwcWriter
 
 POPULATION = "allen"
@@ -145,7 +146,7 @@ def build_allen_style_circuit(directory, nodes=NODES) -> AllenStyleCircuit:
     nodes_file = directory / "nodes.h5"
     count = len(nodes)
     with h5py.File(nodes_file, "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         group = f.create_group(f"nodes/{POPULATION}")
         group.create_dataset("node_type_id", data=np.full(count, -1, np.int64))
         group.create_dataset("node_group_id", data=np.zeros(count, np.int64))

@@ -15,10 +15,9 @@ import h5py
 import libsonata
 import numpy as np
 
+from ..hdf5_files import stamp_sonata
 from ..resources import hoc_dir
 from .morphologies import MorphologyLayout, write_interneuron, write_pyramidal
-
-SONATA_MAGIC = 0x0A7A
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,6 @@ def _string_dataset(group, name, values):
     group.create_dataset(name, data=np.array(values, dtype=object), dtype=h5py.string_dtype())
 
 
-def _stamp(h5file):
-    h5file.attrs["version"] = np.array([0, 1], dtype=np.uint32)
-    h5file.attrs["magic"] = np.uint32(SONATA_MAGIC)
-
 
 class CircuitBuilder:
     """Writes one circuit into a directory; see `build_circuit`."""
@@ -152,7 +147,7 @@ class CircuitBuilder:
 
     def _write_nodes(self):
         with h5py.File(self.directory / "nodes.h5", "w") as f:
-            _stamp(f)
+            stamp_sonata(f)
             for pop in self.spec.populations:
                 group = f.create_group(f"nodes/{pop.name}")
                 group.create_dataset("node_type_id", data=np.full(pop.size, -1, np.int64))
@@ -220,7 +215,7 @@ class CircuitBuilder:
         n = sources.size
         filename = f"edges_{name}.h5"
         with h5py.File(self.directory / filename, "w") as f:
-            _stamp(f)
+            stamp_sonata(f)
             group = f.create_group(f"edges/{name}")
             group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
             group["source_node_id"].attrs["node_population"] = source_population
@@ -280,22 +275,32 @@ class CircuitBuilder:
         for pop in node_populations.values():
             if pop["type"] == "biophysical":
                 pop["morphologies_dir"] = "$BASE_DIR/morphologies"
-        config = {
-            "version": 2,
-            "manifest": {"$BASE_DIR": "."},
-            "node_sets_file": "$BASE_DIR/node_sets.json",
-            "components": {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
-            "networks": {
-                "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5", "populations": node_populations}],
-                "edges": [
-                    {"edges_file": f"$BASE_DIR/{filename}", "populations": {name: {"type": kind}}}
-                    for name, kind, filename in edge_files
-                ],
-            },
-        }
-        path = self.directory / "circuit_config.json"
-        path.write_text(json.dumps(config, indent=2))
-        return path
+        return write_circuit_config(
+            self.directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
+            [("nodes.h5", node_populations)],
+            [(filename, {name: {"type": kind}}) for name, kind, filename in edge_files])
+
+
+def write_circuit_config(directory, components: dict, nodes: list[tuple[str, dict]],
+                         edges: list[tuple[str, dict]]) -> Path:
+    """`directory`/circuit_config.json, the one writer of the test circuits' configs:
+    `nodes` and `edges` are (file relative to `directory`, {population: its properties}),
+    the node sets in node_sets.json beside it."""
+    config = {
+        "version": 2,
+        "manifest": {"$BASE_DIR": "."},
+        "node_sets_file": "$BASE_DIR/node_sets.json",
+        "components": components,
+        "networks": {
+            "nodes": [{"nodes_file": f"$BASE_DIR/{file}", "populations": populations}
+                      for file, populations in nodes],
+            "edges": [{"edges_file": f"$BASE_DIR/{file}", "populations": populations}
+                      for file, populations in edges],
+        },
+    }
+    path = Path(directory) / "circuit_config.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
 
 
 def build_circuit(directory, spec: CircuitSpec) -> Path:

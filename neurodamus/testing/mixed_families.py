@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import allen_style, bbp_style
-from .circuit_builder import write_poisson_spikes, write_simulation_config
+from .circuit_builder import write_circuit_config, write_poisson_spikes, write_simulation_config
 from .point_style import (
     Edges,
     Nodes,
@@ -203,31 +203,15 @@ def _write_circuit_config(directory: Path) -> Path:
     edge_files = {RECURRENT: "bbp/edges.h5"}
     edge_files.update({name: f"edges/edges_{name}.h5" for name in EDGE_CONVENTIONS
                        if name != RECURRENT})
-    config = {
-        "version": 2,
-        "manifest": {"$BASE_DIR": "."},
-        "node_sets_file": "$BASE_DIR/node_sets.json",
-        "components": {"mechanisms_dir": "$BASE_DIR/mechanisms"},
-        "networks": {
-            "nodes": [
-                {"nodes_file": "$BASE_DIR/point/nodes.h5",
-                 "populations": {"input": {"type": "virtual"},
-                                 "ours": biophysical("point", "emodels"),
-                                 "point": {"type": "point_process"}}},
-                {"nodes_file": "$BASE_DIR/bbp/nodes.h5",
-                 "populations": {"cortex": biophysical("bbp", "emodels")}},
-                {"nodes_file": "$BASE_DIR/allen/nodes.h5",
-                 "populations": {"allen": biophysical("allen", "biophysical_neuron_models")}},
-            ],
-            "edges": [{"edges_file": f"$BASE_DIR/{path}",
-                       "populations": {name: {"type": "chemical"}}}
-                      for name, path in sorted(edge_files.items())],
-        },
-    }
     node_sets: dict[str, Any] = {name: {"population": name} for name in SIZES}
     node_sets["All"] = [name for name in SIZES if name != "input"]
     node_sets["Everything"] = list(SIZES)
     (directory / "node_sets.json").write_text(json.dumps(node_sets, indent=2))
-    path = directory / "circuit_config.json"
-    path.write_text(json.dumps(config, indent=2))
-    return path
+    return write_circuit_config(
+        directory, {"mechanisms_dir": "$BASE_DIR/mechanisms"},
+        [("point/nodes.h5", {"input": {"type": "virtual"},
+                             "ours": biophysical("point", "emodels"),
+                             "point": {"type": "point_process"}}),
+         ("bbp/nodes.h5", {"cortex": biophysical("bbp", "emodels")}),
+         ("allen/nodes.h5", {"allen": biophysical("allen", "biophysical_neuron_models")})],
+        [(path, {name: {"type": "chemical"}}) for name, path in sorted(edge_files.items())])

@@ -18,7 +18,8 @@ import h5py
 import libsonata
 import numpy as np
 
-from .circuit_builder import _stamp, _string_dataset
+from ..hdf5_files import stamp_sonata
+from .circuit_builder import _string_dataset, write_circuit_config
 from .morphologies import MorphologyLayout, write_pyramidal
 
 POPULATION_TYPES = {"virtual": "virtual", "nrn": "point_process", "hoc": "biophysical"}
@@ -92,7 +93,7 @@ def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
     rng = np.random.default_rng(seed)
     layouts: dict[str, MorphologyLayout] = {}
     with h5py.File(directory / "nodes.h5", "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         for spec in nodes:
             group = f.create_group(f"nodes/{spec.name}")
             group.create_dataset("node_type_id", data=np.full(spec.size, -1, np.int64))
@@ -125,21 +126,11 @@ def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
     sets: dict[str, Any] = {spec.name: {"population": spec.name} for spec in nodes}
     sets["All"] = [spec.name for spec in nodes if spec.type != "virtual"]
     (directory / "node_sets.json").write_text(json.dumps(sets, indent=2))
-    config = {
-        "version": 2,
-        "manifest": {"$BASE_DIR": "."},
-        "node_sets_file": "$BASE_DIR/node_sets.json",
-        "components": {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
-        "networks": {
-            "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5", "populations": populations}],
-            "edges": [{"edges_file": f"$BASE_DIR/edges_{spec.name}.h5",
-                       "populations": {spec.name: {"type": "chemical"}}} for spec in edges],
-        },
-    }
     (directory / "emodels").mkdir(exist_ok=True)
-    path = directory / "circuit_config.json"
-    path.write_text(json.dumps(config, indent=2))
-    return path
+    return write_circuit_config(
+        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels"},
+        [("nodes.h5", populations)],
+        [(f"edges_{spec.name}.h5", {spec.name: {"type": "chemical"}}) for spec in edges])
 
 
 def _write_edges(directory: Path, spec: Edges, sizes: dict):
@@ -148,7 +139,7 @@ def _write_edges(directory: Path, spec: Edges, sizes: dict):
     count = sources.size
     path = directory / f"edges_{spec.name}.h5"
     with h5py.File(path, "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         group = f.create_group(f"edges/{spec.name}")
         group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
         group["source_node_id"].attrs["node_population"] = spec.source

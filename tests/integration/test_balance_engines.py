@@ -125,7 +125,7 @@ def point(tmp_path_factory):
     def edges(name, source, target, per_target, weight, sign, no_self=False):
         sources, targets = unique_pairs(rng, SIZES[source], SIZES[target], per_target, no_self)
         return Edges(name, source, target, sources, targets, {
-            "syn_weight": rng.uniform(*weight, sources.size), "delay": 1.5, "nsyns": 1,
+            "syn_weight": rng.uniform(weight[0], weight[1], sources.size), "delay": 1.5, "nsyns": 1,
             "model_template": "", "weight_function": "wmax",
             "dynamics_params_file": "exc.json" if sign > 0 else "inh.json"},
             {"sign": float(sign)})

@@ -4,6 +4,7 @@ connection overrides, minis, and a circuit with all of them giving the same spik
 
 import json
 from pathlib import Path
+from typing import Any
 
 import h5py
 import libsonata
@@ -30,8 +31,9 @@ PROBE = Path(__file__).parent / "scripts" / "probe_simulation.py"
 
 def probe(config, output, ranks):
     assert_ok(run_mpi_script(PROBE, [config, output], ranks=ranks))
-    merged = {"synapses": [], "event_times": {}, "weights_at": {}, "connections": []}
-    voltages = {}
+    merged: dict[str, Any] = {"synapses": [], "event_times": {}, "weights_at": {},
+                              "connections": []}
+    voltages: dict[int | str, Any] = {}
     for rank in range(ranks):
         part = json.loads((output / f"probes_rank{rank}.json").read_text())
         merged["synapses"] += part["synapses"]

@@ -186,6 +186,7 @@ def test_sigterm_under_coreneuron_saves_and_stops_cleanly(features, tmp_path):
                                 "--save", str(saved), "--checkpoint-on-term"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
+        assert process.stdout is not None
         for line in process.stdout:
             if line.strip().startswith("t = "):
                 break

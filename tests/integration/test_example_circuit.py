@@ -105,13 +105,9 @@ def test_every_cell_built_exactly_once_and_shared(example_runs):
 def test_spike_file_equals_what_neuron_recorded(example_runs):
     output = example_runs[1]
     offsets = dict(line.split("::") for line in (output / "populations_offset.dat").read_text().split())
-    recorded_times, recorded_gids = [], []
-    for rank in (0, 1):
-        data = np.load(output / f"recorded_rank{rank}.npz")
-        recorded_times.append(data["times"])
-        recorded_gids.append(data["gids"])
-    recorded_times = np.concatenate(recorded_times)
-    recorded_gids = np.concatenate(recorded_gids)
+    parts = [np.load(output / f"recorded_rank{rank}.npz") for rank in (0, 1)]
+    recorded_times = np.concatenate([data["times"] for data in parts])
+    recorded_gids = np.concatenate([data["gids"] for data in parts])
     from_file = read_spikes_by_population(output / "out.h5")
     for population, (times, node_ids) in from_file.items():
         offset = int(offsets[population])

@@ -219,7 +219,7 @@ KEY = "key 'conditions.modifications[0]"
 
 @pytest.mark.parametrize("modifications, expected", [
     pytest.param([{"name": "m", "type": "bogus", "node_set": "exc"}],
-                 [f"{KEY}.type'", "unknown type 'bogus'", "ttx, configure_all_sections"],
+                 [f"{KEY}.type'", "unknown modification type 'bogus'", "ttx, configure_all_sections"],
                  id="unknown-type"),
     pytest.param([{"name": "m", "type": "section", "node_set": "exc"}],
                  [f"{KEY}.section_configure'", "missing mandatory key"], id="no-statement"),

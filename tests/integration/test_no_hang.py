@@ -83,6 +83,7 @@ def test_sigterm_outside_the_solver_ends_every_rank(config):
                                text=True, env=env)
     stopped_in = config.parent / "output"
     try:
+        assert process.stdout is not None
         for line in process.stdout:  # rank 0 logs each phase as it ends
             if line.startswith("cells-check"):
                 break

@@ -74,7 +74,7 @@ def network(tmp_path_factory):
     return build_network(tmp_path_factory.mktemp("intfire"))
 
 
-def _sorted(times, ids, until=TSTOP - 0.5):
+def _sorted(times, ids, until: float = TSTOP - 0.5):
     keep = times < until
     times, ids = np.asarray(times)[keep], np.asarray(ids, np.int64)[keep]
     order = np.lexsort((ids, times))
@@ -130,8 +130,10 @@ def test_save_on_2_ranks_restore_on_1_gives_the_uninterrupted_spikes(network, tm
     uninterrupted = read_spikes_by_population(full / "out.h5")
     resumed = read_spikes_by_population(second / "out.h5")
     for population in ("exc", "inh"):
-        expected = _sorted(*uninterrupted[population], until=TSTOP)
-        got = _sorted(*resumed[population], until=TSTOP)
+        times, ids = uninterrupted[population]
+        expected = _sorted(times, ids, until=TSTOP)
+        times, ids = resumed[population]
+        got = _sorted(times, ids, until=TSTOP)
         assert (expected[0] > TSTOP / 2).sum() > 5
         np.testing.assert_array_equal(got[0], expected[0])
         np.testing.assert_array_equal(got[1], expected[1])
@@ -176,7 +178,7 @@ def test_unknown_point_model_and_weight_function_are_one_error_each(tmp_path):
     config = build_network(tmp_path / "weights", replace_edges=lambda e: Edges(
         e.name, e.source, e.target, e.sources, e.targets,
         {**e.attributes, "weight_function": "myWeights"}, e.dynamics))
-    assert_one_error(run_neurodamus([config, "--no-progress"]), "weight_function 'myWeights'",
+    assert_one_error(run_neurodamus([config, "--no-progress"]), "unknown weight function 'myWeights'",
                      "gaussianLL")
 
 

@@ -162,7 +162,7 @@ def test_net_current_per_compartment_adds_up_to_zero(runs):
     """i_membrane minus the electrode current, per compartment: the whole cell sums to 0 up
     to float32 rounding of each compartment's value (|values| < 1 nA, ~200 compartments)."""
     net, _, ids, _ = read(runs[0], "net_current")
-    per_node = {}
+    per_node: dict[int, list[int]] = {}
     for column, (node, _) in enumerate(ids):
         per_node.setdefault(node, []).append(column)
     for columns in per_node.values():
@@ -176,7 +176,7 @@ def test_soma_and_compartment_set_reports_read_the_same_compartments(runs):
     compartments that hold its locations (the k-th column of a section is its k-th
     compartment), with identical values."""
     everything, nodes, ids, _ = read(runs[1], "all_v")
-    columns = {}  # (node, section id) -> its columns, x from 0 to 1
+    columns: dict[tuple, list[int]] = {}  # (node, section id) -> its columns, x from 0 to 1
     for i, key in enumerate(ids):
         columns.setdefault(key, []).append(i)
     soma, soma_nodes, soma_ids, _ = read(runs[1], "soma_v")

@@ -181,7 +181,8 @@ def test_minis_are_poisson_at_the_requested_rate(two_cell_run):
     h.dt = DT
     h.finitialize(-65)
     h.continuerun(duration)
-    counts, intervals = [], []
+    counts: list[int] = []
+    intervals: list[float] = []
     for record in records:
         times = np.unique(np.array(record))
         times = times[times > 0]
@@ -189,5 +190,5 @@ def test_minis_are_poisson_at_the_requested_rate(two_cell_run):
         intervals.extend(np.diff(times))
     expected = rate * duration / 1000 * n_synapses
     assert abs(sum(counts) - expected) < 5 * np.sqrt(expected)
-    intervals = np.array(intervals)
-    assert abs(intervals.std() / intervals.mean() - 1) < 0.05  # 3800 intervals: sd of CV ~0.016
+    spread = np.array(intervals)
+    assert abs(spread.std() / spread.mean() - 1) < 0.05  # 3800 intervals: sd of CV ~0.016

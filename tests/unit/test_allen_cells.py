@@ -4,6 +4,7 @@ section numbering, the spike detector, and one-line errors for bad inputs."""
 
 import json
 from pathlib import Path
+from typing import cast
 
 import libsonata
 import numpy as np
@@ -83,7 +84,7 @@ def hand_morphology(h, circuit):
               for kind in ("soma", "axon", "dend", "apic")}
     for sections in arrays.values():
         sections.sort(key=lambda s: int(s.name().split("[")[1].rstrip("]")))
-    extra = []
+    extra: list = []
     yield arrays, extra
     deleted = set(arrays["axon"]) if extra else set()  # the test replaced the axon
     for section in created + extra:
@@ -268,10 +269,10 @@ def test_neuroml_reader_converts_units_and_reads_the_allen_concentration_model(t
     assert program.operations["soma"] == (
         Operation("insert", "NdCaPool"), Operation("set", "gamma_NdCaPool", 0.05),
         Operation("set", "decay_NdCaPool", 80.0),
-        Operation("insert", "NdCa"), Operation("set", "gbar_NdCa", pytest.approx(1e-3)),
+        Operation("insert", "NdCa"), Operation("set", "gbar_NdCa", cast(float, pytest.approx(1e-3))),
         Operation("set", "cm", 2.0), Operation("set", "Ra", 150.0))
     assert program.operations["axon"] == (
-        Operation("insert", "NdK"), Operation("set", "gbar_NdK", pytest.approx(2e-3)),
+        Operation("insert", "NdK"), Operation("set", "gbar_NdK", cast(float, pytest.approx(2e-3))),
         Operation("set", "ek", -90.0), Operation("set", "Ra", 150.0))
     assert program.operations["dend"] == (Operation("set", "Ra", 150.0),)
 
@@ -423,7 +424,7 @@ def test_a_perisomatic_json_without_cm_for_a_section_kind_is_one_error(h, tmp_pa
 def test_unknown_model_processing_and_template_are_one_error(h, tmp_path):
     circuit = build_allen_style_circuit(
         tmp_path, nodes=(("ctdb:Biophys1.hoc", MORPHOLOGY, "aibs_sideways", PERISOMATIC_JSON),))
-    assert "model_processing 'aibs_sideways' is not known" in one_line_error(circuit, h)
+    assert "unknown model_processing step 'aibs_sideways'" in one_line_error(circuit, h)
     circuit = build_allen_style_circuit(
         Path(tmp_path) / "b", nodes=(("ctdb:Biophys2.hoc", MORPHOLOGY, "", ""),))
     assert "ctdb:Biophys1" in one_line_error(circuit, h)

@@ -2,6 +2,7 @@
 edges or populations."""
 
 import json
+from typing import Any
 
 import h5py
 import libsonata
@@ -135,8 +136,10 @@ def test_null_type_tables_leave_a_strict_circuit_to_libsonata(tmp_path):
     """BBP circuit configs write "node_types_file": null: not a reason for a strict copy."""
     from neurodamus.dialects.bmtk_circuit import circuit_needs_copy
 
-    entry = {"nodes_file": "nodes.h5", "node_types_file": None, "populations": {"a": {}}}
-    edges = {"edges_file": "e.h5", "edge_types_file": None, "populations": {"e": {}}}
+    entry: dict[str, Any] = {"nodes_file": "nodes.h5", "node_types_file": None,
+                             "populations": {"a": {}}}
+    edges: dict[str, Any] = {"edges_file": "e.h5", "edge_types_file": None,
+                             "populations": {"e": {}}}
     assert not circuit_needs_copy({"networks": {"nodes": [entry], "edges": [edges]}})
     assert circuit_needs_copy({"networks": {"nodes": [{**entry, "node_types_file": "t.csv"}],
                                             "edges": [edges]}})

@@ -75,7 +75,7 @@ def test_hdf5_problem_says_why(tmp_path):
     text = tmp_path / "text.h5"
     text.write_text("not hdf5 at all\n" * 100)
     assert hdf5_problem(good) is None
-    assert hdf5_problem(truncated).startswith("is truncated (1000 of ")
+    assert str(hdf5_problem(truncated)).startswith("is truncated (1000 of ")
     assert hdf5_problem(empty) == "is empty"
     assert hdf5_problem(text) == "is not an HDF5 file"
     assert hdf5_problem(tmp_path / "missing.h5") == "not found"

@@ -22,8 +22,9 @@ DURATION_MS = 600.0
 def constant_drive_network(tau_mem, threshold, t_ref) -> PointNetwork:
     """One unconnected dimensionless LIF per drive, each in its own population (and core)."""
     n = len(DRIVES)
-    full = [np.full(n, float(v)) for v in (tau_mem, 5.0, threshold)]
-    params = LifParameters(*full, DRIVES * threshold, np.zeros(n), np.full(n, float(t_ref)))
+    tau_mem_ms, tau_syn_ms, thresholds = (np.full(n, float(v)) for v in (tau_mem, 5.0, threshold))
+    params = LifParameters(tau_mem_ms, tau_syn_ms, thresholds, DRIVES * threshold, np.zeros(n),
+                           np.full(n, float(t_ref)))
     empty = np.zeros(0, np.int64)
     return PointNetwork(
         population=np.array([f"x{k}" for k in range(n)]), node_id=np.zeros(n, np.int64),

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -12,7 +13,7 @@ COMMITTED = Path(__file__).resolve().parents[2] / "configs" / "example"
 
 
 def _h5_contents(path):
-    out = {}
+    out: dict[str, Any] = {}
     with h5py.File(path) as f:
         f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
     return out

@@ -41,6 +41,7 @@ def test_no_log_file_keeps_nothing(tmp_path, root_logging):
     logging.getLogger("neurodamus").info("a line")
     logfile.open_log_file(tmp_path, "")
     logging.getLogger("neurodamus").info("another")
+    assert logfile._handler is not None
     assert logfile._handler.pending == [] and logfile.log_file_path() is None
     assert list(tmp_path.iterdir()) == []
 

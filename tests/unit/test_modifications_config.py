@@ -75,7 +75,7 @@ def test_every_problem_reported_at_once(small_circuit):
     ([{"name": "a", "type": "ttx", "node_set": 3}],
      r"conditions.modifications\[0\].node_set': must be a string, got 3"),
     ([{"type": "ttx", "node_set": "exc"}], r"conditions.modifications\[0\].name': missing"),
-    ([{"name": "a", "type": "TTX", "node_set": "exc"}], r"unknown type 'TTX'; the types are ttx"),
+    ([{"name": "a", "type": "TTX", "node_set": "exc"}], r"unknown modification type 'TTX' for type \(known: ttx"),
     ({"a": {"type": "configure_all_sections", "node_set": "exc"}},
      r"conditions.modifications.a.section_configure': missing"),
     ("ttx", r"conditions.modifications': must be a list"),

@@ -75,7 +75,7 @@ def test_every_type_read_into_frozen_settings(small_circuit, tmp_path):
      r"no point process has a variable"),
     (dict(type="lfp", variable_name=None, electrodes_file="nowhere.h5"), "soma.electrodes_file",
      r"electrodes file .*nowhere.h5 not found"),
-    (dict(type="volume"), "soma.type", r"report type 'volume' is not supported"),
+    (dict(type="volume"), "soma.type", r"unknown report type 'volume'"),
     (dict(sections="myelin"), "soma.sections",
      r"'myelin' is not one of soma, axon, dend, apic, all"),
     (dict(compartments="middle"), "soma.compartments", r"'middle' is not one of center, all"),

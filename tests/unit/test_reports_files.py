@@ -68,7 +68,7 @@ def test_parts_assemble_into_one_sorted_file(tmp_path):
         assert data.shape[0] == FRAMES
         for column, (node, element) in enumerate(frames.ids):
             expected = [value(population, int(node), int(element), k) for k in range(FRAMES)]
-            np.testing.assert_array_equal(data[:, column], np.float32(expected))
+            np.testing.assert_array_equal(data[:, column], np.array(expected, np.float32))
     node_3 = reader["exc"].get(node_ids=[3])
     assert [int(e) for _, e in node_3.ids] == [0, 1, 2]
 

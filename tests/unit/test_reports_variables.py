@@ -1,6 +1,8 @@
 """What reports may record, known before anything is compiled: NMODL sources scanned,
 NEURON's built-ins asked from its registry."""
 
+from typing import TypeVar
+
 from neurodamus.reports.nmodl import scan_mod_text
 from neurodamus.reports.variables import build_catalogue, split_variable_names
 
@@ -29,9 +31,17 @@ ASSIGNED { i (nA) }
 PARAMETER { amp = 0 (nA) }
 """
 
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """`value`, which must be there (scans and lookups return None for nothing found)."""
+    assert value is not None
+    return value
+
 
 def test_density_mechanism_variables_carry_the_suffix():
-    mechanism = scan_mod_text(CHANNEL)
+    mechanism = present(scan_mod_text(CHANNEL))
     assert mechanism.name == "kdr" and not mechanism.point_process
     assert mechanism.variables == {"gbar_kdr", "g_kdr", "n_kdr"}  # q10 is GLOBAL; comments out
     assert mechanism.ion_variables == {"ik", "ek", "ki", "ko"}
@@ -39,7 +49,7 @@ def test_density_mechanism_variables_carry_the_suffix():
 
 
 def test_point_process_current_and_electrode_flag():
-    mechanism = scan_mod_text(ELECTRODE)
+    mechanism = present(scan_mod_text(ELECTRODE))
     assert mechanism.point_process and mechanism.variables == {"amp", "i"}
     assert mechanism.current == "i" and mechanism.electrode
     assert scan_mod_text("NEURON { ARTIFICIAL_CELL Clock }") is None  # nothing to record
@@ -49,17 +59,17 @@ def test_catalogue_from_neuron_and_mod_files(tmp_path):
     (tmp_path / "kdr.mod").write_text(CHANNEL)
     (tmp_path / "pipette.mod").write_text(ELECTRODE)
     catalogue = build_catalogue([tmp_path / "kdr.mod", tmp_path / "pipette.mod"])
-    gate = catalogue.segment_variable("n_kdr")
+    gate = present(catalogue.segment_variable("n_kdr"))
     assert gate.attribute == "n_kdr" and not gate.density
-    potassium = catalogue.segment_variable("ik")
+    potassium = present(catalogue.segment_variable("ik"))
     assert potassium.density and potassium.unit == "mA/cm2"
-    assert catalogue.segment_variable("i_pas").density  # NEURON built-in, from its registry
-    membrane = catalogue.segment_variable("i_membrane")
+    assert present(catalogue.segment_variable("i_pas")).density  # NEURON built-in, from its registry
+    membrane = present(catalogue.segment_variable("i_membrane"))
     assert (membrane.attribute, membrane.unit, membrane.density) == ("i_membrane_", "nA", False)
-    assert catalogue.point_variable("Pipette", None).sign == -1.0  # electrode: inward positive
-    assert catalogue.point_variable("IClamp", None).sign == -1.0
-    assert catalogue.point_variable("ExpSyn", None).sign == 1.0  # a membrane current
-    assert catalogue.point_variable("IClamp", "amp").sign == 1.0  # not its current
+    assert present(catalogue.point_variable("Pipette", None)).sign == -1.0  # electrode: inward positive
+    assert present(catalogue.point_variable("IClamp", None)).sign == -1.0
+    assert present(catalogue.point_variable("ExpSyn", None)).sign == 1.0  # a membrane current
+    assert present(catalogue.point_variable("IClamp", "amp")).sign == 1.0  # not its current
     assert catalogue.segment_variable("n_kd") is None
     assert catalogue.point_variable("Pipette", "volts") is None
 

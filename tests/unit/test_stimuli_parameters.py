@@ -6,6 +6,7 @@ simulator's are in test_stimuli_random123.py)."""
 
 import math
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -158,7 +159,7 @@ def test_ornstein_uhlenbeck_relative_values():
      {"tau": 5, "mean_percent": 50, "sd_percent": 10}, "threshold_current"),
 ])
 def test_node_without_the_attribute_is_an_error(module, input_type, parameters, attribute):
-    node = Node(**{attribute: math.nan})
+    node = Node(**cast(dict[str, Any], {attribute: math.nan}))
     with pytest.raises(CircuitError) as error:
         stimulus(module, input_type, **parameters).waveform(node, CONTEXT, 0)
     message = str(error.value)

@@ -10,6 +10,7 @@ sequence of `Random` calls, run on NEURON's `h.Random` itself, must give what ou
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,7 +53,8 @@ class Node:
 def noise_waveform(gid, delay, context, **parameters):
     settings = InputSettings(name="drive", module="noise", input_type="current_clamp",
                              node_set="All", delay=delay, duration=200.0, parameters=parameters)
-    return STIMULUS_MODULES["noise"](settings).waveforms(Node(gid), context, 1)[0]
+    stimulus: Any = STIMULUS_MODULES["noise"](settings)  # a noise module: it has waveforms
+    return stimulus.waveforms(Node(gid), context, 1)[0]
 
 
 @pytest.mark.parametrize("stimulus_seed, gid, block, random_seed", [
@@ -126,7 +128,7 @@ def reference_gamma(r, shape, scale, count):
                 zip(reference_gamma(r, shape + 1, scale, count), boost)]
     d = shape - 1 / 3
     c = 1 / 3 / math.sqrt(d)
-    values = []
+    values: list[float] = []
     while len(values) < count:
         x = r.normal(0, 1)
         v = 1 + c * x
@@ -172,7 +174,8 @@ def reference_ornstein_uhlenbeck(r, count, dt, tau, mean, sigma):
 def module_samples(module, gid, context, **parameters):
     settings = InputSettings(name="drive", module=module, input_type="current_clamp",
                              node_set="All", delay=5.0, duration=300.0, parameters=parameters)
-    return STIMULUS_MODULES[module](settings).waveforms(Node(gid), context, 1)[0].values[1:-1]
+    stimulus: Any = STIMULUS_MODULES[module](settings)  # a noise module: it has waveforms
+    return stimulus.waveforms(Node(gid), context, 1)[0].values[1:-1]
 
 
 @pytest.mark.parametrize("shape", [4.0, 0.5])  # gamma amplitudes of shape above and below 1

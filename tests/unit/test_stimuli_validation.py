@@ -4,6 +4,7 @@ a problem naming the input's key."""
 
 import json
 import re
+from typing import Any
 
 import libsonata
 import pytest
@@ -15,7 +16,7 @@ from neurodamus.errors import ConfigError
 from neurodamus.stimuli import STIMULUS_MODULES
 
 # A minimal valid input of every module of the SONATA extension (synapse_replay aside).
-VALID = {
+VALID: dict[str, tuple[str, dict[str, Any]]] = {
     "linear": ("current_clamp", {"amp_start": 0.1}),
     "relative_linear": ("current_clamp", {"percent_start": 50}),
     "pulse": ("current_clamp", {"amp_start": 0.1, "width": 2, "frequency": 50}),
@@ -73,7 +74,7 @@ def test_valid_input_accepted_as_libsonata_accepts_it(module, tmp_path):
     assert libsonata.SimulationConfig.from_file(str(config)).input("x").module.name == module
 
 
-@pytest.mark.parametrize("module, match", [("teleport", "module 'teleport' is not supported"),
+@pytest.mark.parametrize("module, match", [("teleport", "unknown input module 'teleport'"),
                                            (None, "missing mandatory key")])
 def test_unknown_module_lists_the_known_ones(module, match):
     _, problems = problems_of({"x": raw_input("linear", module=module)})
@@ -256,8 +257,10 @@ def test_compartment_set_target_resolved(small_circuit):
         small_circuit(), {"dendrites": {"population": "exc", "compartment_set": locations}})
     [step] = load_settings(config).inputs
     assert step.node_set is None
-    assert step.compartment_set.population == "exc" and step.compartment_set.file == path
-    assert step.compartment_set.locations == tuple(tuple(location) for location in locations)
+    target = step.compartment_set
+    assert target is not None
+    assert target.population == "exc" and target.file == path
+    assert target.locations == tuple(tuple(location) for location in locations)
 
 
 @pytest.mark.parametrize("sets, match", [

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "point neurons)")
     parser.add_argument("--cores", default="auto", metavar="auto|FILE",
                         help="'auto' groups neurons into cores by population and parameters; "
-                             "FILE is a JSON assignment (see the README)")
+                             "FILE is a JSON assignment (see docs/dynapse.md)")
     parser.add_argument("--mv-per-unit", type=float, metavar="U",
                         help="millivolts per dimensionless unit for LIFs given in mV (default: "
                              "the median V_th - E_L)")
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mismatch", type=float, metavar="PERCENT",
                         help="with --simulate: give each neuron of the chip model its own "
                              "currents, drawn with a Gaussian relative spread of PERCENT%% "
-                             "around its core's (device mismatch; see the README)")
+                             "around its core's (device mismatch; see docs/dynapse.md)")
     parser.add_argument("--seed", type=int, default=0, metavar="S",
                         help="seed of the --mismatch draw (default 0): a seed gives the same "
                              "chip every time")

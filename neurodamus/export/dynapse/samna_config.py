@@ -24,7 +24,7 @@ neurons, each with its 64 CAM slots and 4 SRAM destinations (unused ones empty: 
 empty core mask) and the DC latch (on where the core's Idc is). A core not in use is written
 as {"neurons": {}, "parameters": []}: nothing to set, it keeps the values of the configuration
 the file is applied onto. The chip-level blocks (the parameter generators' internal addresses,
-sADC, DVS interface, bio-amps) are left out likewise; see the README for applying the file
+sADC, DVS interface, bio-amps) are left out likewise; see docs/dynapse.md for applying the file
 onto a fresh samna Dynapse2Configuration.
 """
 

@@ -12,7 +12,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-SONATA_MAGIC = 0x0A7A
+from ...hdf5_files import stamp_sonata
 
 
 @dataclass
@@ -54,10 +54,6 @@ class PointNetworkSpec:
     dt: float = 0.025
 
 
-def _root_attributes(h5: h5py.File) -> None:
-    h5.attrs["version"] = np.array([0, 1], dtype=np.uint32)
-    h5.attrs["magic"] = np.uint32(SONATA_MAGIC)
-
 
 def _column(value, size: int) -> np.ndarray:
     array = np.asarray(value)
@@ -73,7 +69,7 @@ def _write_dataset(group: h5py.Group, name: str, values) -> None:
 
 def write_nodes(path: Path, spec: PointNetworkSpec) -> None:
     with h5py.File(path, "w") as h5:
-        _root_attributes(h5)
+        stamp_sonata(h5)
         populations: list[tuple[str, int, PointPopulation | None]] = [
             (p.name, p.size, p) for p in spec.populations]
         populations += [(name, size, None) for name, size in spec.virtual.items()]
@@ -97,7 +93,7 @@ def write_nodes(path: Path, spec: PointNetworkSpec) -> None:
 
 def write_edges(path: Path, spec: PointNetworkSpec) -> None:
     with h5py.File(path, "w") as h5:
-        _root_attributes(h5)
+        stamp_sonata(h5)
         for edges in spec.edges:
             group = h5.create_group(f"edges/{edges.name}")
             count = len(edges.source_ids)
@@ -118,7 +114,7 @@ def write_spikes(path: Path, spikes: dict[str, tuple]) -> None:
     """SONATA spike file, sorted by time, with the enum `sorting` attribute libsonata wants."""
     sorting = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
     with h5py.File(path, "w") as h5:
-        _root_attributes(h5)
+        stamp_sonata(h5)
         for population, (ids, times) in spikes.items():
             ids, times = np.asarray(ids, dtype=np.uint64), np.asarray(times, dtype=float)
             order = np.lexsort((ids, times))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..circuit_builder import SONATA_MAGIC, _stamp, _string_dataset
+from ...hdf5_files import stamp_sonata
+from ..circuit_builder import _string_dataset, write_circuit_config
 from ..morphologies import SWC_APICAL, SWC_AXON, SWC_BASAL, _SwcWriter
 
 HERE = Path(__file__).resolve().parent
@@ -22,7 +23,7 @@ BASAL_SECTIONS, APICAL_SECTIONS = 2, 1
 # SONATA ids: soma 0, axon 1..4, basal 5..6, apical 7.
 FIRST_BASAL = 1 + AXON_SECTIONS
 FIRST_APICAL = FIRST_BASAL + BASAL_SECTIONS
-__all__ = ["SONATA_MAGIC", "build_bbp_style_circuit", "mechanism_dir"]
+__all__ = ["build_bbp_style_circuit", "mechanism_dir"]
 
 
 def mechanism_dir() -> Path:
@@ -58,7 +59,7 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
     shutil.copy(HERE / f"{TEMPLATE}.hoc", directory / "emodels" / f"{TEMPLATE}.hoc")
     population = "cortex"
     with h5py.File(directory / "nodes.h5", "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         group = f.create_group(f"nodes/{population}")
         group.create_dataset("node_type_id", data=np.full(n_cells, -1, np.int64))
         attrs = group.create_group("0")
@@ -83,7 +84,7 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
     inhibitory = rng.random(n) < 0.3
     edges = f"{population}__{population}__chemical"
     with h5py.File(directory / "edges.h5", "w") as f:
-        _stamp(f)
+        stamp_sonata(f)
         group = f.create_group(f"edges/{edges}")
         group.create_dataset("source_node_id", data=sources.astype(np.uint64))
         group["source_node_id"].attrs["node_population"] = population
@@ -108,19 +109,8 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
             values.create_dataset(key, data=data)
     libsonata.EdgePopulation.write_indices(str(directory / "edges.h5"), edges, n_cells, n_cells)
     (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
-    config = {
-        "version": 2,
-        "manifest": {"$BASE_DIR": "."},
-        "node_sets_file": "$BASE_DIR/node_sets.json",
-        "components": {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
-                       "morphologies_dir": "$BASE_DIR/morphologies"},
-        "networks": {
-            "nodes": [{"nodes_file": "$BASE_DIR/nodes.h5",
-                       "populations": {population: {"type": "biophysical"}}}],
-            "edges": [{"edges_file": "$BASE_DIR/edges.h5",
-                       "populations": {edges: {"type": "chemical"}}}],
-        },
-    }
-    path = directory / "circuit_config.json"
-    path.write_text(json.dumps(config, indent=2))
-    return path
+    return write_circuit_config(
+        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
+                    "morphologies_dir": "$BASE_DIR/morphologies"},
+        [("nodes.h5", {population: {"type": "biophysical"}})],
+        [("edges.h5", {edges: {"type": "chemical"}})])

@@ -10,6 +10,7 @@ usage: intfire_reference.py CIRCUIT_DIR SPIKE_FILE TSTOP OUTPUT.npz
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -67,13 +68,14 @@ def main():
     h.dt = 0.025
     h.finitialize(-65)
     h.continuerun(tstop)
-    by_population = {}
+    by_population: dict[str, tuple] = {}
     for name, node, _, times in recorders:
         entry = by_population.setdefault(name, ([], []))
         entry[0].extend(times)
         entry[1].extend([node] * len(times))
-    np.savez(output, **{f"{name}_times": np.array(t) for name, (t, _) in by_population.items()},
-             **{f"{name}_ids": np.array(i, np.int64) for name, (_, i) in by_population.items()})
+    arrays: dict[str, Any] = {f"{name}_times": np.array(t) for name, (t, _) in by_population.items()}
+    arrays.update({f"{name}_ids": np.array(i, np.int64) for name, (_, i) in by_population.items()})
+    np.savez(output, **arrays)
 
 
 if __name__ == "__main__":

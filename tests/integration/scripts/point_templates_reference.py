@@ -15,6 +15,7 @@ usage: point_templates_reference.py SIMULATION_CONFIG OUTPUT.npz
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -109,13 +110,14 @@ def main():
     h.dt = run["dt"]
     h.finitialize(conditions["v_init"])
     h.continuerun(run["tstop"])
-    by_population = {}
+    by_population: dict[str, tuple] = {}
     for name, node, _, times in recorders:
         entry = by_population.setdefault(name, ([], []))
         entry[0].extend(times)
         entry[1].extend([node] * len(times))
-    np.savez(output, **{f"{name}_times": np.array(t) for name, (t, _) in by_population.items()},
-             **{f"{name}_ids": np.array(i, np.int64) for name, (_, i) in by_population.items()})
+    arrays: dict[str, Any] = {f"{name}_times": np.array(t) for name, (t, _) in by_population.items()}
+    arrays.update({f"{name}_ids": np.array(i, np.int64) for name, (_, i) in by_population.items()})
+    np.savez(output, **arrays)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ usage: probe_simulation.py CONFIG OUTPUT
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +69,8 @@ def main():
     for (gid, index), vector in probes.last_event.items():
         values = np.array(vector)
         event_times[f"{gid}:{index}"] = np.unique(values[values > -1e8]).tolist()
-    np.savez(output / f"voltages_rank{rank}.npz", time=np.array(probes.time),
-             **{str(gid): np.array(v) for gid, v in probes.voltages.items()})
+    arrays: dict[str, Any] = {str(gid): np.array(v) for gid, v in probes.voltages.items()}
+    np.savez(output / f"voltages_rank{rank}.npz", time=np.array(probes.time), **arrays)
     (output / f"probes_rank{rank}.json").write_text(json.dumps({
         "synapses": synapse_table(simulation.cells), "event_times": event_times,
         "weights_at": {str(k): v for k, v in probes.weights_at.items()},

@@ -10,6 +10,7 @@ usage: probe_templated_synapses.py CONFIG OUTPUT [--record]
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,10 +90,10 @@ def main():
         "segments": segment_tables(simulation.cells, h)}))
     if simulation.record:
         recorder = simulation.recorder
-        np.savez(output / f"states_rank{rank}.npz", time=np.array(recorder.time),
-                 **{f"{gid}_{i}_{name}": np.array(vector)
-                    for (gid, i), vectors in recorder.states.items()
-                    for name, vector in zip("AB", vectors)})
+        states: dict[str, Any] = {f"{gid}_{i}_{name}": np.array(vector)
+                                  for (gid, i), vectors in recorder.states.items()
+                                  for name, vector in zip("AB", vectors)}
+        np.savez(output / f"states_rank{rank}.npz", time=np.array(recorder.time), **states)
 
 
 if __name__ == "__main__":

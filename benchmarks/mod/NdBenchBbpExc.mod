@@ -1,6 +1,6 @@
 COMMENT
 Benchmark stand-in with the interface of a BBP excitatory synapse (ProbAMPANMDA_EMS), written
-for neurodamus' synapse-cost benchmark (neurodamus/benchmarks/synapse_cost.py) from the
+for neurodamus' synapse-cost benchmark (benchmarks/synapse_cost.py) from the
 published model, so that the cost of our NdTmExc can be compared with a mechanism of that
 interface and kind of computation without the BBP files:
 

@@ -1,6 +1,6 @@
 """The floor for `ci/bench`: the benchmark circuit built and solved by a plain NEURON script.
 
-    mpiexec -n R python -m neurodamus.benchmarks.plain_neuron SIMULATION_CONFIG [--json OUT]
+    mpiexec -n R python -m benchmarks.plain_neuron SIMULATION_CONFIG [--json OUT]
 
 No driver: the nodes and edges are read with h5py, the circuit's hoc templates are
 instantiated with the same morphologies, one NdTmExc / NdTmInh per edge with the edge's
@@ -92,20 +92,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    import os
-
     from mpi4py import MPI  # noqa: F401  (MPI first; NEURON then finds its library)
 
-    from ..parallel import _loaded_mpi_library  # only to locate libmpi for NEURON
+    from neurodamus.parallel import point_neuron_at_mpi  # only to locate libmpi for NEURON
 
-    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
-    if not os.environ.get("MPI_LIB_NRN_PATH") and _loaded_mpi_library():
-        os.environ["MPI_LIB_NRN_PATH"] = str(_loaded_mpi_library())
+    point_neuron_at_mpi()
     from neuron import h
 
     h.nrnmpi_init()  # MPI under mpiexec (a no-op otherwise)
 
-    from ..mechanisms import build_mechanisms, mechanism_sources  # only to find the library
+    # Only to find the library:
+    from neurodamus.mechanisms import build_mechanisms, mechanism_sources
 
     library = args.mechanisms or build_mechanisms(mechanism_sources())
     h.nrn_load_dll(str(library))
@@ -155,7 +152,8 @@ def main(argv=None):
     # Synapses: one point process and one NetCon per edge.
     pc.barrier()
     started = time.perf_counter()
-    from ..random.keys import Purpose, purpose_id  # the driver's stream keys, to compare
+    # The driver's stream keys, to compare:
+    from neurodamus.random.keys import Purpose, purpose_id
 
     release_id = purpose_id(Purpose.SYNAPSE_RELEASE, int(run.get("synapse_seed", 0)))
     synapses, netcons = [], []

@@ -1,6 +1,6 @@
 COMMENT
 Benchmark stand-in with the interface of a BBP inhibitory synapse (ProbGABAAB_EMS), written
-for neurodamus' synapse-cost benchmark (neurodamus/benchmarks/synapse_cost.py) from the
+for neurodamus' synapse-cost benchmark (benchmarks/synapse_cost.py) from the
 published model; the companion of NdBenchBbpExc (see there for the release model):
 
 - GABA_A and GABA_B conductances, each the difference of two exponentially decaying states,

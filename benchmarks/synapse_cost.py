@@ -2,7 +2,7 @@
 for ours (NdTmExc / NdTmInh) against NEURON's ExpSyn and against mechanisms of the BBP
 synapse interface, under NEURON and under CoreNEURON.
 
-    python -m neurodamus.benchmarks.synapse_cost [--cells 200] [--synapses-per-cell 200]
+    python -m benchmarks.synapse_cost [--cells 200] [--synapses-per-cell 200]
         [--tstop 50] [--real-bbp DIR] [--ours LABEL=DIR ...] [--minis-rate HZ]
         [--simulators neuron coreneuron] [--rounds 2] [--repeats 2] [--json OUT]
 
@@ -14,7 +14,7 @@ are, per run, one of:
 - ExpSyn: NEURON's single exponential (the cheapest conductance synapse);
 - ours: NdTmExc / NdTmInh built from mod/ (or from each folder given with --ours LABEL=DIR,
   e.g. another version of the mod files), stochastic release;
-- BBP interface: NdBenchBbpExc / NdBenchBbpInh (neurodamus/benchmarks/mod/), our own
+- BBP interface: NdBenchBbpExc / NdBenchBbpInh (benchmarks/mod/), our own
   mechanisms with the interface and the kind of computation of BBP's ProbAMPANMDA_EMS /
   ProbGABAAB_EMS (see their headers);
 - real BBP: ProbAMPANMDA_EMS / ProbGABAAB_EMS, when --real-bbp names a folder with BBP's mod
@@ -147,7 +147,7 @@ def worker(spec: dict) -> dict:
     os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
     from neuron import h
 
-    from ..mechanisms import load_mechanisms
+    from neurodamus.mechanisms import load_mechanisms
 
     load_mechanisms(h, Path(spec["library"]))
     h.load_file("stdrun.hoc")
@@ -210,7 +210,7 @@ def worker(spec: dict) -> dict:
 # -- the driver side ---------------------------------------------------------------------------
 
 def _library(sources: list[Path]) -> Path:
-    from ..mechanisms import build_mechanisms
+    from neurodamus.mechanisms import build_mechanisms
 
     started = time.perf_counter()
     library = build_mechanisms(sources, coreneuron=True)
@@ -225,7 +225,7 @@ def _run_worker(spec: dict) -> dict | None:
     env = dict(os.environ)
     env.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
     env["OMP_NUM_THREADS"] = "1"
-    result = subprocess.run([sys.executable, "-m", "neurodamus.benchmarks.synapse_cost",
+    result = subprocess.run([sys.executable, "-m", "benchmarks.synapse_cost",
                              "--worker", json.dumps(spec)], capture_output=True, text=True,
                             env=env)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
@@ -293,7 +293,7 @@ def main(argv=None):
         print(json.dumps(worker(json.loads(args.worker))), flush=True)
         return
 
-    from ..mechanisms import mechanism_sources, mod_files_of
+    from neurodamus.mechanisms import mechanism_sources, mod_files_of
 
     print("synapse_cost: building the mechanism libraries (cached)", flush=True)
     ours = [(label, _library(mod_files_of(directory))) for label, directory in args.ours] \

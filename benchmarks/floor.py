@@ -1,7 +1,7 @@
 """`ci/bench`, last part: the driver against the plain-NEURON floor.
 
-Runs `mpiexec -n R python -m neurodamus.benchmarks.plain_neuron` on the circuit that
-`neurodamus.benchmarks.scale` generated and ran (same arguments, R = the largest rank count)
+Runs `mpiexec -n R python -m benchmarks.plain_neuron` on the circuit that
+`benchmarks.scale` generated and ran (same arguments, R = the largest rank count)
 and prints our build (cells + synapses phases) and solve (time inside psolve) over the plain
 script's, with both spike counts. Takes the driver's figures from its run_summary.json.
 """
@@ -20,7 +20,7 @@ def plain(config: Path, ranks: int, output: Path, *extra) -> dict:
     bin_dir = Path(sys.executable).parent
     mpiexec = bin_dir / "mpiexec" if (bin_dir / "mpiexec").exists() else shutil.which("mpiexec")
     command = [str(mpiexec), "-n", str(ranks), sys.executable, "-m",
-               "neurodamus.benchmarks.plain_neuron", str(config), "--json", str(output),
+               "benchmarks.plain_neuron", str(config), "--json", str(output),
                *map(str, extra)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -48,7 +48,7 @@ def main(argv=None):
         ours = run(config, ranks, directory / f"out_{ranks}", "--lb-mode", "WholeCell")
     floor = plain(config, ranks, directory / f"plain_{ranks}.json")
     our_build = phase(ours, "cells") + phase(ours, "synapses")
-    print(f"\n== Plain NEURON floor on {ranks} rank(s) (neurodamus/benchmarks/plain_neuron.py: "
+    print(f"\n== Plain NEURON floor on {ranks} rank(s) (benchmarks/plain_neuron.py: "
           f"h5py, same templates, morphologies, NdTmExc/NdTmInh, NetCons, clamps; round-robin)")
     print(f"  {'':<22}{'ours [s]':>10}{'plain [s]':>11}{'ours/plain':>12}")
     rows = (("cells", phase(ours, "cells"), floor["cells_s"]),

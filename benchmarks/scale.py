@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..testing.circuit_builder import (
+from neurodamus.testing.circuit_builder import (
     CircuitSpec,
     EdgeSpec,
     PopulationSpec,

@@ -1,1 +1,0 @@
-"""Benchmarks that print figures (run by the scripts in ci/, never as tests)."""
