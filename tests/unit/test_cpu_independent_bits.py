@@ -79,7 +79,7 @@ def test_libm_is_neurons_arithmetic():
 def test_libm_gives_c_results_where_math_raises():
     got = libm.log([0.0, -1.0, math.inf])
     assert got[0] == -math.inf and math.isnan(got[1]) and got[2] == math.inf
-    assert libm.exp([1000.0])[0] == math.inf and libm.exp(np.zeros((2, 3))).shape == (2, 3)
+    assert libm.exp(np.array([1000.0]))[0] == math.inf and libm.exp(np.zeros((2, 3))).shape == (2, 3)
     assert math.isnan(libm.power([-2.0], 0.5)[0])
 
 
@@ -121,7 +121,9 @@ def _streams_digest(disabled: str | None) -> str:
 
 def _dispatched(features: str) -> str:
     """Those of `features` this CPU has (NumPy refuses to disable absent ones)."""
-    available = getattr(np._core._multiarray_umath, "__cpu_features__", {})
+    import importlib  # numpy._core._multiarray_umath lists the CPU features NumPy uses
+    umath = importlib.import_module("numpy._core._multiarray_umath")
+    available = getattr(umath, "__cpu_features__", {})
     return " ".join(f for f in features.split() if available.get(f))
 
 

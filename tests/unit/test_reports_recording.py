@@ -166,6 +166,7 @@ def test_mechanism_name_and_summed_voltage(cell, tmp_path):
 
     catalogue = build_catalogue()
     pas = catalogue.segment_variable("pas")
+    assert pas is not None
     assert (pas.attribute, pas.unit, pas.density) == ("i_pas", "mA/cm2", True)
     assert catalogue.segment_variable("hh") is None  # hh has no current called i
     voltage = catalogue.segment_variable("v")
