@@ -79,7 +79,7 @@ def closest_synapse(cell, section_id: int, location: float):
 
 
 def connect_neuromodulation(edge_settings, cells_by_node_id: dict, source_offset: int, h,
-                            overrides=(), dt: float = 0.025) -> list[Modulator]:
+                            overrides, dt: float) -> list[Modulator]:
     """Attach the neuromodulatory edges onto the local cells' synapses (delays in whole
     steps of `dt`, as the reference reads them: delays.py)."""
     storage = libsonata.EdgeStorage(str(edge_settings.edges_file))
