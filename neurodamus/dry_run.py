@@ -1,29 +1,38 @@
 """--dry-run: how much memory each rank would need, measured on samples instead of the whole
 circuit.
 
-Each distinct kind of cell (as its cell engine defines kinds: template and morphology for
-hoc cells, and so on) is built by its engine a few times and the growth of this process's
-resident memory is divided by the copies; the same for synapses (what one afferent
-connection makes on a sample of each engine's cells, and its NetCon). A rank then needs:
-the memory of a process with NEURON and the mechanisms loaded (measured now) + the memory
-of its cells + of its synapses, for the round-robin share of the requested rank count.
+For every metype (balance/memory_usage.py) a few of its cell kinds (as its cell engine
+defines kinds: template and morphology for hoc cells) are built by their engine several
+times and the growth of this process's resident memory is divided by the copies
+(trimmed_resident_mb says how); the same for synapses (what one afferent
+connection makes on a sample of each engine's cells, and its NetCon). The kinds are shared
+out over the ranks. A rank then needs: the memory of a process with NEURON and the
+mechanisms loaded (measured now) + the memory of its cells + of its synapses, for the
+round-robin share of the requested rank count. The figures per metype are also written,
+in the reference simulator's format, to cell_memory_usage.json beside dry_run.json, where
+--lb-mode Memory reads them back (balance/memory.py).
 """
 
+import ctypes
 import json
 import logging
 import os
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from .balance import round_robin
-from .balance.cost import afferent_synapse_counts, first_nodes, kind_groups
+from .balance.cost import afferent_synapse_counts
+from .balance.memory import kind_label, measure_shared, memory_plan, memory_usage
+from .balance.memory_usage import FILENAME
+from .outputs import final_name
 
 log = logging.getLogger("neurodamus")
-COPIES_PER_KIND = 10
+COPIES_PER_KIND = 10  # built at a time, until the process has grown by ENOUGH_GROWTH_MB
+ENOUGH_GROWTH_MB = 4.0  # ~1000 pages: a page more or less is within 0.1%
+MAX_COPIES_PER_KIND = 200  # small cells stop here (a few kB each)
+FIRST_KIND_WARM_UP = 1 + COPIES_PER_KIND
 SAMPLE_SYNAPSES = 5000
-MAX_KINDS_MEASURED = 40
 
 
 def resident_mb() -> float:
@@ -31,69 +40,76 @@ def resident_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def kind_label(kind) -> str:
-    """template/morphology for hoc cells; the parts of other engines' kinds likewise."""
-    parts = kind if isinstance(kind, tuple) else (kind,)
-    return "/".join(str(part) for part in parts if part != "")
+def _glibc_malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
-def measure_cells(h, pc, run_settings, group, kind, node_id):
+_MALLOC_TRIM = _glibc_malloc_trim()
+
+
+def trimmed_resident_mb() -> float:
+    """The resident size after glibc has handed every free page back to the system. Why:
+    what earlier work freed would be reused first, so a handful of cells built now would
+    grow the resident size less than the same cells cost in a process building thousands;
+    with the free pages gone, reusing them faults them in again and counts. (The bytes
+    allocated, mallinfo, would count the untouched capacity of NEURON's growing arrays.)"""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+    return resident_mb()
+
+
+def measure_cells(h, pc, run_settings, group, kind, node_id, warm_up: int = 1):
     """MB per cell of this kind, and the copies (kept: freeing them would let the next kind
-    reuse their memory). One copy is built first and not counted: it loads the template
-    and reads the kind's files."""
+    reuse their memory). `warm_up` copies are built first and not counted: they load the
+    template and read the kind's files, once per process, not per cell (the first kind a
+    process builds warms up longer: NEURON's own first growth is no cell's). Then copies
+    are built, ten at a time, until the growth is large against a page."""
     def build():
         return group.engine.sample(group.population, kind, node_id, h, pc, run_settings)
 
-    cells = [build()]
-    before = resident_mb()
-    cells += [build() for _ in range(COPIES_PER_KIND)]
-    return (resident_mb() - before) / COPIES_PER_KIND, cells
+    cells = [build() for _ in range(warm_up)]
+    before = trimmed_resident_mb()
+    while True:
+        cells += [build() for _ in range(COPIES_PER_KIND)]
+        grown = trimmed_resident_mb() - before
+        if grown >= ENOUGH_GROWTH_MB or len(cells) - warm_up >= MAX_COPIES_PER_KIND:
+            return grown / (len(cells) - warm_up), cells
 
 
 def measure_synapses(h, pc, engine, cell):
-    before = resident_mb()
+    before = trimmed_resident_mb()
     keep = []
     for i in range(SAMPLE_SYNAPSES):
         target = engine.afferent(h, cell, i)
         netcon = pc.gid_connect(10**9 + i % 1000, target)
         keep.append((target, netcon))
-    return (resident_mb() - before) / SAMPLE_SYNAPSES, keep
+    return (trimmed_resident_mb() - before) / SAMPLE_SYNAPSES, keep
 
 
 def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=None) -> dict:
-    """Measured on rank 0 and printed there; returns the estimate (on rank 0). dry_run.json
+    """Measured on all ranks, printed on rank 0; returns the estimate (on rank 0). dry_run.json
     goes into `output_dir` (the run's staging directory) or else output.output_dir."""
     n_ranks = n_ranks or parallel.size
+    gids = circuit.target_gids(settings.node_set)
+    plan = memory_plan(circuit, gids)
+    baseline = parallel.bcast(resident_mb() if parallel.is_root else None)
+    per_kind, per_synapse = measure_shared(h, parallel, settings, plan)
     if not parallel.is_root:
         return {}
-    gids = circuit.target_gids(settings.node_set)
-    groups = kind_groups(circuit, gids)
-    keys = [None] * len(gids)
-    for group in groups:
-        for position, kind in zip(group.positions.tolist(), group.kinds):
-            keys[position] = group.key(kind)
-    counts = Counter(key for key in keys if key is not None)
-    first = first_nodes(groups)
-    baseline = resident_mb()
-    per_kind: dict = {}
-    samples: list = []  # (engine, cell)
-    for key, _ in counts.most_common(MAX_KINDS_MEASURED):
-        group, kind, node_id = first[key]
-        per_kind[key], cells = measure_cells(h, parallel.pc, settings.run, group, kind, node_id)
-        samples += [(group.engine, cell) for cell in cells]
-    per_synapse, synapses = {}, []  # per engine, on its first sample
-    for engine, cell in samples:
-        if engine not in per_synapse:
-            per_synapse[engine], made = measure_synapses(h, parallel.pc, engine, cell)
-            synapses += made
-    typical = float(np.average(list(per_kind.values()),
-                               weights=[counts[k] for k in per_kind]))
-    typical_synapse = float(np.mean(list(per_synapse.values())))
     synapse_counts = afferent_synapse_counts(settings, circuit, gids)
-    cell_mb = np.array([0.0 if key is None else per_kind.get(key, typical) for key in keys])
+    usage = memory_usage(plan, per_kind, synapse_counts)
+    per_metype = {metype: kb / 1024 for metype, kb in usage.metype_memory.items()}
+    cell_mb = np.array([0.0 if key is None else per_kind.get(key, per_metype[metype])
+                        for key, metype in zip(plan.keys, plan.metypes)])
+    built = [key is not None for key in plan.keys]
+    typical = float(cell_mb[built].mean()) if any(built) else 0.0
+    typical_synapse = float(np.mean(list(per_synapse.values()))) if per_synapse else 0.0
     synapse_mb = np.zeros(len(gids))
-    for group in groups:
-        synapse_mb[group.positions] = per_synapse.get(group.engine, typical_synapse)
+    for group in plan.groups:
+        synapse_mb[group.positions] = per_synapse.get(group.engine.name, typical_synapse)
     synapse_mb *= synapse_counts
     total_synapses = float(synapse_counts.sum())
     mean_synapse = float(synapse_mb.sum()) / total_synapses if total_synapses else typical_synapse
@@ -106,6 +122,7 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=Non
                       + float(synapse_mb[mine].sum())})
     estimate = {"ranks": n_ranks, "baseline_mb": baseline, "per_synapse_kb": mean_synapse * 1024,
                 "per_cell_mb": {kind_label(kind): v for (_, _, kind), v in per_kind.items()},
+                "per_metype_mb": per_metype,
                 "per_rank": ranks, "max_rank_mb": max(r["memory_mb"] for r in ranks)}
     lines = [f"Dry run for {n_ranks} rank(s): {len(gids)} cells, "
              f"{int(synapse_counts.sum())} synapses",
@@ -120,7 +137,7 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=Non
     output = Path(output_dir or settings.output.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / "dry_run.json").write_text(json.dumps(estimate, indent=2))
-    del synapses
-    for engine, cell in samples:
-        engine.destroy(h, cell)
+    usage.write(output / FILENAME)
+    log.info("Memory per metype written to %s (read back by --lb-mode Memory from the output "
+             "directory or the working directory)", final_name(output / FILENAME))
     return estimate

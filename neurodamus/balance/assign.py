@@ -8,7 +8,7 @@ import numpy as np
 
 from .assignment_cache import assignment_path, load_assignment, save_assignment
 from .cost import cell_costs
-from .memory import memory_costs
+from .memory import memory_assignment
 from .round_robin import round_robin
 from .whole_cell import imbalance, largest_first, rank_loads
 
@@ -46,10 +46,9 @@ def local_gids(h, parallel, settings, circuit, gids, lb_mode: str, n_ranks: int,
 
 
 def _by_memory(h, parallel, settings, circuit, gids, n_ranks: int):
-    """Largest (in memory) first onto the rank with the least memory so far."""
-    costs = memory_costs(h, parallel, settings, circuit, gids)
-    ranks = largest_first(gids, costs, n_ranks)
-    loads = rank_loads(ranks, costs, n_ranks)
+    """The reference simulator's Memory allocation (memory.py), from cell_memory_usage.json
+    when it describes these cells."""
+    ranks, loads = memory_assignment(h, parallel, settings, circuit, gids, n_ranks)
     ratio = imbalance(loads)
     if parallel.is_root:
         log.info("Memory assignment for %d ranks: %.1f to %.1f MB of cells and synapses per rank "
