@@ -4,8 +4,8 @@
         [--kinds K]
 
 For each of the first K kinds of the config's node set (as the cell engines define kinds:
-template and morphology for hoc cells): the dry run's estimate (dry_run.measure_cells, in
-this process, as the dry run measures it) and, in a fresh process per kind, the growth of
+template and morphology for hoc cells): the dry run's estimate (balance.memory.measure_kinds,
+as the dry run and --lb-mode Memory measure it) and, in a fresh process per kind, the growth of
 the resident memory while N cells of that kind are built, divided by N (the measured cost).
 Prints one table line per kind. Needs no quiet machine to be meaningful (memory, not time),
 but a loaded machine can make a page or two of noise.
@@ -61,15 +61,12 @@ def main():
     if args.built is not None:
         print(json.dumps(_built(args.config, args.mechanisms, args.built, args.copies)))
         return
-    from neurodamus.dry_run import FIRST_KIND_WARM_UP, measure_cells
+    from neurodamus.balance.memory import measure_kinds
 
     h, pc, settings, kinds = _prepare(args.config, args.mechanisms)
-    first = True
     print(f"{'kind':<60}{'estimate MB':>13}{'built MB':>11}{'ratio':>8}")
     for index, (key, (group, kind, node_id)) in enumerate(kinds[:args.kinds]):
-        estimate, _ = measure_cells(h, pc, settings.run, group, kind, node_id,
-                                    FIRST_KIND_WARM_UP if first else 1)
-        first = False
+        estimate = measure_kinds(h, pc, settings.run, {key: (group, kind, node_id)})[0][key]
         extra = [f"--mechanisms={m}" for m in args.mechanisms]
         child = subprocess.run([sys.executable, __file__, args.config, *extra, "--built",
                                 str(index), "--copies", str(args.copies)],

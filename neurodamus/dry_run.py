@@ -17,6 +17,7 @@ import ctypes
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from .balance import round_robin
 from .balance.cost import afferent_synapse_counts
 from .balance.memory import kind_label, measure_shared, memory_plan, memory_usage
 from .balance.memory_usage import FILENAME
+from .errors import NeurodamusError
 from .outputs import final_name
 
 log = logging.getLogger("neurodamus")
@@ -87,6 +89,37 @@ def measure_synapses(h, pc, engine, cell):
         netcon = pc.gid_connect(10**9 + i % 1000, target)
         keep.append((target, netcon))
     return (trimmed_resident_mb() - before) / SAMPLE_SYNAPSES, keep
+
+
+def in_child(function):
+    """function()'s result (JSON), computed in a forked copy of this process that then exits:
+    each kind is measured from the same state, as a fresh process building only that kind
+    would be (NEURON's arrays grow in steps: a kind measured after others, in one process,
+    would fill room they left, or pay for a step that serves them all). The child never
+    touches MPI, and leaves with os._exit (nothing of the parent's is flushed twice)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        try:
+            result = {"value": function()}
+        except BaseException as error:  # noqa: BLE001  (handed to the parent)
+            result = {"error": str(error), "user": isinstance(error, NeurodamusError)}
+        with os.fdopen(write_end, "wb") as out:
+            out.write(json.dumps(result).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as source:
+        data = source.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError("the process measuring a cell kind died without an answer")
+    result = json.loads(data)
+    if "error" in result:
+        raise (NeurodamusError if result["user"] else RuntimeError)(result["error"])
+    return result["value"]
 
 
 def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=None) -> dict:

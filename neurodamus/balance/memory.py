@@ -10,7 +10,9 @@ several times (dry_run.measure_cells), and the metype costs the mean of its kind
 are shared out over the ranks, each measuring its share in its own process.
 """
 
+import functools
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,21 +103,33 @@ def memory_usage(plan: MemoryPlan, per_kind_mb: dict, synapse_counts) -> CellMem
     return CellMemoryUsage(metype_memory, dict(sorted(average.items())), plan.pop_metype_gids)
 
 
-def measure_kinds(h, pc, run_settings, samples) -> tuple[dict, dict]:
-    """({kind key: MB per cell}, {engine name: MB per synapse}) of `samples`."""
-    from ..dry_run import FIRST_KIND_WARM_UP, measure_cells, measure_synapses
+def measure_kinds(h, pc, run_settings, samples, isolated: bool = True) -> tuple[dict, dict]:
+    """({kind key: MB per cell}, {engine name: MB per synapse}) of `samples`. `isolated`:
+    each kind measured in a forked copy of this process (dry_run.in_child says why; only
+    where one process runs: forking an MPI rank can hang it); else one after the other
+    here, the copies kept until all are measured (freed, the next kind would reuse them)."""
+    from ..dry_run import FIRST_KIND_WARM_UP, in_child, measure_cells, measure_synapses
 
+    built: list = []
+
+    def measure(group, kind, node_id, synapse: bool):
+        warm_up = 1 if built else FIRST_KIND_WARM_UP
+        mb, cells = measure_cells(h, pc, run_settings, group, kind, node_id, warm_up)
+        built.extend((group.engine, cell) for cell in cells)
+        per_synapse = measure_synapses(h, pc, group.engine, cells[0])[0] if synapse else None
+        return mb, per_synapse
+
+    isolated = isolated and hasattr(os, "fork")
     per_kind: dict = {}
     per_synapse: dict = {}
-    built: list = []
     for key, (group, kind, node_id) in samples.items():
-        warm_up = 1 if built else FIRST_KIND_WARM_UP
-        per_kind[key], cells = measure_cells(h, pc, run_settings, group, kind, node_id, warm_up)
-        built += [(group.engine, cell) for cell in cells]
-        if group.engine.name not in per_synapse:
-            per_synapse[group.engine.name], synapses = measure_synapses(h, pc, group.engine,
-                                                                        cells[0])
-            del synapses
+        synapse = group.engine.name not in per_synapse
+        args = (group, kind, node_id, synapse)
+        mb, synapse_mb = (in_child(functools.partial(measure, *args)) if isolated
+                          else measure(*args))
+        per_kind[key] = mb
+        if synapse:
+            per_synapse[group.engine.name] = synapse_mb
     for engine, cell in built:
         engine.destroy(h, cell)
     return per_kind, per_synapse
@@ -129,7 +143,8 @@ def measure_shared(h, parallel, settings, plan: MemoryPlan) -> tuple[dict, dict]
     per_kind: dict = {}
     per_synapse: dict = {}
     for kinds, synapses in parallel.allgather(parallel.agree(
-            lambda: measure_kinds(h, parallel.pc, settings.run, mine))):
+            lambda: measure_kinds(h, parallel.pc, settings.run, mine,
+                                  isolated=parallel.size == 1))):
         per_kind.update(kinds)
         per_synapse.update(synapses)
     return ({k: max(v, 0.0) for k, v in per_kind.items()},
