@@ -94,6 +94,9 @@ def export(args, out=None) -> None:
         raise ExportConfigError(f"cannot write the export: {error}", file=args.output) from None
     print(f"Dynap-SE export of {args.config}: {json_path}, {npz_path}", file=out)
     print(f"samna configuration: {samna_path}", file=out)
+    print("on a board (samna): from neurodamus.export.dynapse.apply import apply_export; "
+          f"model.apply_configuration(apply_export({str(args.output)!r}, "
+          "model.get_configuration()))", file=out)
     print(export_summary(config, notes), file=out)
     print(rounding_summary(config, codes), file=out)
     if args.simulate is None:
