@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from neurodamus.export.dynapse import apply, writer
 from neurodamus.export.dynapse.apply import apply_export
 from neurodamus.export.dynapse.chip_config import build_chip_config
 from neurodamus.export.dynapse.cores import read_cores_file
@@ -149,3 +150,7 @@ def test_an_export_beyond_the_boards_chips_is_a_named_error(export):
         other = json_path.parent / "other.json"
         other.write_text("{}")
         apply_export(other, Configuration())
+
+
+def test_apply_names_the_file_the_writer_writes():
+    assert apply.JSON_NAME == writer.JSON_NAME

@@ -13,8 +13,10 @@ not use) stays as samna has it. Every neuron of a core in use is rewritten: the 
 with their CAM slots, destinations (slot 0 the monitor route) and DC latch, the others emptied,
 so nothing of an earlier configuration reaches or leaves the exported network.
 
-Without samna nothing is imported: the objects are reached by attribute only, and a synapse's
-dendrite is made with the class of the value it replaces (samna's Dendrite enum takes the code).
+It imports only the standard library and samna_layout (no NumPy, no libsonata), so it runs in
+samna's environment as it is. Without samna nothing is imported: the objects are reached by
+attribute only, and a synapse's dendrite is made with the class of the value it replaces
+(samna's Dendrite enum takes the code).
 Lists are read, changed in place and assigned back, as samna's bindings return copies.
 """
 
@@ -23,7 +25,8 @@ from pathlib import Path
 
 from .errors import ExportConfigError
 from .samna_layout import CAM_SLOTS, CORES_PER_CHIP, DESTINATION_SLOTS, MASK_BITS, NEURONS_PER_CORE
-from .writer import JSON_NAME
+
+JSON_NAME = "dynapse.json"     # writer.JSON_NAME, not imported: this module needs no libsonata
 
 _NO_SYNAPSE = {"dendrite_code": 0, "mask": 0, "tag": 0}
 _NO_DESTINATION = {"core_mask": 0, "x_hop": 0, "y_hop": 0, "tag": 0}
