@@ -24,8 +24,9 @@ default DEFAULT_DT_MS is converged on the networks of the tests (counts equal at
 
 Two choices differ from DYNAPSE.md's step, both so that the model means what the chip does:
 * **Shunting inhibition divides.** GABA adds to the leak, and the leak sets both τ_mem and
-  the DPI's gain: I_mem,∞ = (Igain_mem / I_leak)·I_in. DYNAPSE.md (and Rockpool) keep
-  Igain_mem / Itau_mem there, so GABA shortened τ_mem without lowering the gain; a neuron
+  the DPI's gain: I_mem,∞ = (Igain_mem / I_leak)·I_in. DYNAPSE.md keeps
+  Igain_mem / Itau_mem there (Rockpool 3.1 has no GABA path), so GABA shortened τ_mem
+  without lowering the gain; a neuron
   whose net drive stayed above threshold then fired *faster* with inhibition. With the gain
   over the whole leak, dI_mem/dt falls as I_leak rises at every state, so adding inhibition
   can never raise a neuron's rate in a feed-forward network.

@@ -39,7 +39,7 @@ fixed point is the sequence of spikes a one-spike-at-a-time simulation gives (th
 kept in tests/dynapse_reference_model.py as the oracle: on the tests' networks the same
 counts and spike times within 0.01 ms, where neither integrator's error decides a race between
 near-simultaneous spikes). A neuron at I_0 whose drive cannot lift it is not integrated.
-Speed: 1.3-1.5x the old model on 1000 neurons at 18 Hz (the per-sub-step NumPy calls of the
+Speed: 1.2-1.5x the old model on 1000 neurons at 18 Hz (the per-sub-step NumPy calls of the
 few fast neurons dominate), not the 20x issue 27 asked for.
 
 The integrator converges: its spike counts stop changing once dt is small enough, and the
