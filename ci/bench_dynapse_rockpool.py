@@ -26,8 +26,9 @@ def main(directory: Path, duration_ms: float) -> None:
     w_in[data["in_source"], data["in_target"]] = 0.8
     start = time.perf_counter()
     net = Sequential(LinearJax((N_INPUTS, n), weight=w_in, has_bias=False),
-                     LIFJax((n, n), tau_mem=0.02, tau_syn=0.005, threshold=1.0, bias=0.0,
-                            has_rec=True, w_rec=w_rec))
+                     LIFJax((n, n), tau_mem=np.full(n, 0.02), tau_syn=np.full(n, 0.005),
+                            threshold=np.ones(n), bias=np.zeros(n), has_rec=True,
+                            w_rec=w_rec))
     spec = mapper(net.as_graph())
     export_s = time.perf_counter() - start
     for dt_s in (1e-3, 1e-5):
