@@ -33,9 +33,11 @@ one, or to the end of the step dt. All neurons advance together through a step, 
 its own segments (one vectorised RK4 per round of segments). The spikes of a step are then
 found by iterating to the causal fixed point: integrate every neuron through the step with the
 spikes known so far, deliver the spikes found to their targets at their times, and integrate
-again only the neurons whose deliveries changed, until no spike changes. The earliest spike of
-a step depends on no other spike of the step, so each pass settles at least one more, and the
-fixed point is the sequence of spikes a one-spike-at-a-time simulation gives (the old model,
+again only the neurons whose deliveries changed, until no spike changes (by more than
+SETTLED_MS: where a segment ends moves a spike by rounding; a step that has not settled after
+MAX_PASSES passes is kept as it stands and counted in ChipRun.unsettled_steps). The earliest
+spike of a step depends on no other spike of the step, so each pass settles at least one more,
+and the fixed point is the sequence of spikes a one-spike-at-a-time simulation gives (the old model,
 kept in tests/dynapse_reference_model.py as the oracle: on the tests' networks the same
 counts and spike times within 0.01 ms, where neither integrator's error decides a race between
 near-simultaneous spikes). A neuron at I_0 whose drive cannot lift it is not integrated.
@@ -71,7 +73,8 @@ MAX_STEP_RATE = 1.5                       # |dy/dy'|·dt beyond which a relaxati
 RK4_STEP_RATE = 0.5                       # |dy/dy'|·dt per RK4 sub-step, for accuracy
 MAX_Y_STEP = 1.0                          # |dy| per sub-step: at most an e-fold of I_mem
 MAX_SUBSTEPS = 256
-MAX_PASSES = 100_000                      # passes of one step's fixed point: a bug beyond
+SETTLED_MS = 1e-6                         # spike times equal within this are the same spike
+MAX_PASSES = 200                          # passes of one step's fixed point before accepting it
 _Y_FLOOR = np.log(I_0)
 _RATE_PER_AMP = KAPPA / (U_T * C_MEM)     # 1/τ_mem = this × I_leak
 
@@ -83,6 +86,7 @@ class ChipRun:
     spike_times: list
     dt_ms: float
     duration_ms: float
+    unsettled_steps: int = 0       # steps whose spikes still moved after MAX_PASSES passes
 
     @property
     def counts(self) -> np.ndarray:
@@ -406,7 +410,7 @@ def run_chip(config: ChipConfig, input_spikes, duration_ms: float,
     refractory_until = np.full(n_neurons, -np.inf)
     spikes: list[list[float]] = [[] for _ in range(n_neurons)]
     everyone = np.arange(n_neurons)
-    next_event, n_steps = 0, int(round(duration_ms / dt_ms))
+    next_event, n_steps, unsettled = 0, int(round(duration_ms / dt_ms)), 0
     for n in range(n_steps):
         t0, t1 = n * dt_ms, min((n + 1) * dt_ms, duration_ms)
         if t1 <= t0:
@@ -443,13 +447,22 @@ def run_chip(config: ChipConfig, input_spikes, duration_ms: float,
             before = {k: step_spikes.pop(k) for k in targets if k in step_spikes}
             step_spikes.update(again)
             changed = np.array(sorted(k for k in set(before) | set(again)
-                                      if before.get(k) != again.get(k)), dtype=np.int64)
+                                      if not _same_spikes(before.get(k), again.get(k))),
+                               dtype=np.int64)
         else:
-            raise RuntimeError(f"the spikes of the step at {t0:g} ms did not settle")
+            unsettled += 1
         y, ampa, gaba, refractory_until = end
         for k, when in step_spikes.items():
             spikes[k].extend(when)
-    return ChipRun([np.array(s) for s in spikes], dt_ms, duration_ms)
+    return ChipRun([np.array(s) for s in spikes], dt_ms, duration_ms, unsettled)
+
+
+def _same_spikes(a, b) -> bool:
+    """The same spikes, to SETTLED_MS: a neuron's spike time depends, by rounding, on where its
+    segments end, so a pass can move a spike by far less than a nanosecond without a cause."""
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(abs(x - y) <= SETTLED_MS for x, y in zip(a, b))
 
 
 def _spike_table(neuron: np.ndarray, time: np.ndarray) -> dict:
