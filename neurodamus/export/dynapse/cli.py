@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="'matched' (default) chooses the spike threshold and synaptic gain "
                              "so that the chip's linear neuron is the LIF (same rate for the same "
                              "drive); 'rockpool' gives the currents of Rockpool's mapper "
-                             "(DYNAPSE.md's formulas), whose rates are not the LIF's")
+                             "(DYNAPSE.md's formulas; Rockpool's all 13 where t_ref is 1 ms, as "
+                             "Rockpool ignores t_ref), whose rates are not the LIF's")
     parser.add_argument("--simulate", type=float, metavar="T",
                         help="also run T ms of the exported network on the chip's neuron model "
                              "and in NEURON, with the config's replayed inputs, and print the "
@@ -94,6 +95,9 @@ def export(args, out=None) -> None:
         raise ExportConfigError(f"cannot write the export: {error}", file=args.output) from None
     print(f"Dynap-SE export of {args.config}: {json_path}, {npz_path}", file=out)
     print(f"samna configuration: {samna_path}", file=out)
+    print("on a board (samna): from neurodamus.export.dynapse.apply import apply_export; "
+          f"model.apply_configuration(apply_export({str(args.output)!r}, "
+          "model.get_configuration()))", file=out)
     print(export_summary(config, notes), file=out)
     print(rounding_summary(config, codes), file=out)
     if args.simulate is None:
