@@ -142,8 +142,11 @@ def model_type_groups(population, node_ids) -> list[tuple[str | None, np.ndarray
     if "model_type" not in population.storage.attribute_names:
         return [(None, everything)]
     kinds = np.asarray(population.attributes(node_ids, ["model_type"])["model_type"]).astype(str)
-    if len(set(kinds.tolist())) <= 1:
+    present = set(kinds.tolist())
+    if not present or present == {population.settings.type}:
         return [(None, everything)]
+    # one kind other than the population's is still these nodes' own (a rank may hold only
+    # the point neurons of a mixed population)
     return [(kind, np.flatnonzero(kinds == kind)) for kind in sorted(set(kinds.tolist()))
             if kind != "virtual"]
 
