@@ -7,11 +7,12 @@ Serial on purpose: it reads a point-neuron network of at most 4096 neurons; no M
 import argparse
 import sys
 
+from ...errors import NeurodamusError
 from .bias_codes import core_bias_codes, rounding_summary
 from .chip_config import build_chip_config
 from .chip_model import DEFAULT_DT_MS, run_chip
 from .cores import read_cores_file
-from .errors import DynapseError, ExportConfigError
+from .errors import ExportConfigError
 from .inputs import read_replay_spikes
 from .mismatch import check_mismatch_percent, mismatched_config
 from .network import open_configs, read_network
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_request.code or 0)
     try:
         export(args)
-    except DynapseError as error:
+    except NeurodamusError as error:  # ours, and the config layer's (a dialect's strict copy)
         message = " ".join(str(error).split())       # one line, whatever the library said
         print(f"neurodamus export-dynapse: error: {message}", file=sys.stderr)
         return 1
