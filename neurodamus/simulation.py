@@ -15,7 +15,6 @@ on one rank stops all ranks together with one message.
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import libsonata
@@ -24,8 +23,7 @@ import numpy as np
 from .balance import LB_MODES
 from .balance.assign import local_gids
 from .cell_state import CellStateDump, check_gids
-from .cells import engine_for
-from .cells.engines import model_type_groups
+from .cells.engines import build_local_cells, check_local_cells
 from .checkpoint_control import Checkpoints, run_control, run_settings, window_hooks
 from .circuit import open_circuit
 from .connectivity import (
@@ -50,6 +48,7 @@ from .mechanisms import (
 from .model import Model, Target
 from .model_stats import model_stats
 from .modifications import apply_modifications
+from .options import SimulationOptions
 from .outputs import OutputArea, new_run_id
 from .preflight import (
     check_output_space,
@@ -68,29 +67,6 @@ from .validation.circuit import check_circuit_data
 
 log = logging.getLogger("neurodamus")
 __all__ = ["Simulation", "SimulationOptions", "Summary"]
-
-
-@dataclass
-class SimulationOptions:
-    mechanisms_cache: Path | None = None
-    mechanism_dirs: tuple[Path, ...] = ()  # --mechanisms: NMODL directories compiled with ours
-    progress: bool = True
-    report_buffer_mb: float = 8.0  # per rank, per report: recording buffers flushed to disk
-    save_dir: Path | None = None  # checkpoint at the end (or at save_time) into this directory
-    save_time: float | None = None  # stop and save here instead of at tstop
-    checkpoint_every: float | None = None  # also save periodically (needs save_dir)
-    checkpoint_keep: int = 1  # how many of the newest checkpoints stay in save_dir
-    checkpoint_on_term: bool = False  # on SIGTERM, save (needs save_dir) and stop cleanly
-    restore_dir: Path | None = None  # continue from this checkpoint
-    lb_mode: str = "RoundRobin"  # RoundRobin | WholeCell | Memory
-    num_target_ranks: int | None = None  # only compute a WholeCell assignment for this many
-    simulator: str | None = None  # NEURON | CORENEURON (default: the config's target_simulator)
-    dry_run: bool = False  # estimate memory per rank instead of running
-    dry_run_ranks: int | None = None  # the rank count the dry run estimates for (default: ours)
-    dump_cell_state: tuple[int, ...] = ()  # gids whose state is written at start and end
-    model_stats: bool = False  # log per-population counts after building (and in the summary)
-    simulate: bool = True  # False: build everything, then stop before the run
-    cell_permute: int = 0  # CoreNEURON's node ordering (0 unpermuted, 1 node adjacency)
 
 
 class Simulation:
@@ -153,12 +129,13 @@ class Simulation:
         self._phase("circuit-data", check_circuit_data, settings, circuit, parallel.rank,
                     parallel.size, parallel.is_root)
         self._phase("output-size", self._check_output_size, circuit)
-        local_nodes, engines = self._phase("cells-check", self._check_cells, circuit,
-                                           target.local_gids)
+        local_nodes, engines = self._phase("cells-check", check_local_cells, circuit,
+                                           target.local_gids, self.h, parallel.pc)
         if options.dry_run:
             self._phase("dry-run", self._dry_run, circuit, area)
             return finish_early(parallel, area, settings.output.output_dir, target.count)
-        cells = self._phase("cells", self._build_cells, local_nodes)
+        cells = self._phase("cells", build_local_cells, local_nodes, self.h, parallel.pc,
+                            settings.run, settings.conditions)
         self._phase("modifications", apply_modifications, settings, circuit, cells, self.h,
                     parallel)
         engines = self._phase("distribution", self._check_distribution, cells, engines, target)
@@ -287,35 +264,6 @@ class Simulation:
     def _dry_run(self, circuit, area):
         estimate_memory(self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks,
                         output_dir=area.staging)
-
-    def _check_cells(self, circuit, local_gids):
-        """Per population, its engine checks the local cells (templates load, attributes and
-        morphologies exist) before any cell is built. Gives the engines with their local
-        nodes, and each local population's engine name(s)."""
-        local = []
-        engines: dict[str, str] = {}  # population -> engine name(s)
-        for population in circuit.populations.values():
-            end = population.offset + population.size
-            mask = (local_gids >= population.offset) & (local_gids < end)
-            if not mask.any():
-                continue
-            node_ids = population.node_ids(local_gids[mask])
-            for model_type, positions in model_type_groups(population, node_ids):
-                ids = node_ids[positions]
-                engine = engine_for(population, population.attributes(
-                    ids, ["model_template"])["model_template"], model_type)
-                names = [engines.get(population.name), engine.name]
-                known = dict.fromkeys(n for n in names if n)
-                engines[population.name] = " + ".join(known)
-                local.append((engine, engine.check(population, ids, self.h, self.parallel.pc)))
-        return local, engines
-
-    def _build_cells(self, local_nodes) -> list:
-        cells: list = []  # the cells built on this rank (CellRecord)
-        for engine, local in local_nodes:
-            cells.extend(engine.build(local, self.h, self.parallel.pc, self.settings.run,
-                                      self.settings.conditions))
-        return cells
 
     def _check_distribution(self, cells, local_engines, target: Target) -> dict:
         """Every target cell built exactly once across ranks (catches N serial copies); the
