@@ -32,6 +32,7 @@ from .connectivity import (
     connect_synapses,
     synapse_models_by_population,
 )
+from .coreneuron_support import check_coreneuron_support
 from .dry_run import estimate_memory
 from .errors import NeurodamusError
 from .faults import inject_in_phase
@@ -57,7 +58,7 @@ from .preflight import (
     check_save_target,
 )
 from .reports import setup_reports
-from .run import check_coreneuron_support, prepare_run, run_solver
+from .run import prepare_run, run_solver
 from .run_outputs import Summary, finish, finish_early, write_outputs
 from .stimuli import attach_inputs
 from .termination import on_abort, progress
