@@ -107,14 +107,16 @@ class Simulation:
     def run(self) -> Summary:
         """All phases; a run that fails leaves the previous outputs as they were."""
         start = time.perf_counter()
-        self._phase("options", self._check_options)
-        area = self._phase("output", self._prepare_output)
+        made: list[OutputArea] = []  # the output phase's area, also when another rank failed
         try:
+            self._phase("options", self._check_options)
+            area = self._phase("output", self._prepare_output, made)
             return self._run_phases(area, start)
         except BaseException as error:
             agreed = isinstance(error, NeurodamusError)
-            if self.parallel.is_root or not agreed:
-                area.discard()
+            for staged in made:
+                if self.parallel.is_root or not agreed:
+                    staged.discard()
             raise
 
     def _run_phases(self, area: OutputArea, start: float) -> Summary:
@@ -205,12 +207,14 @@ class Simulation:
         if options.save_dir is not None:
             check_save_target(options.save_dir)
 
-    def _prepare_output(self) -> OutputArea:
+    def _prepare_output(self, made: list) -> OutputArea:
         """Before the circuit is opened: output_dir exists and takes files (one message if
-        not), and this run's staging directory is made; see outputs.py."""
+        not), and this run's staging directory is made; see outputs.py. The area is also
+        put in `made`, for run() to discard when the phase fails on another rank."""
         run_id = self.parallel.bcast(new_run_id() if self.parallel.is_root else None)
         area = OutputArea(self.settings.output.output_dir, run_id, self.settings.config_file)
         self.parallel.on_root_then_share(area.prepare)
+        made.append(area)
         on_abort(area.discard)
         return area
 
