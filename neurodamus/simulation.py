@@ -4,10 +4,11 @@ connections -> stimuli -> reports -> checkpoint -> run -> outputs (docs/architec
 the table of every `_phase` call, what it takes and what it gives). Settings come in already
 validated.
 
-Each phase's result is a local variable of `_run_phases`, passed to the phases that use it:
-`balance` gives a Target, the build phases the parts of a Model (model.py) that `run` and
-`outputs` take. No phase sets an attribute; checkpoint glue is in checkpoint_control.py, the
-writing at the end in run_outputs.py.
+Each phase's result is a local variable of `run` / `_run_phases`, passed to the phases that
+use it: `output` gives the OutputArea, `balance` a Target, the build phases the parts of a
+Model (model.py) that `run` and `outputs` take. No phase sets an attribute (the sequence
+keeps the Model once built, for `Simulation.model`); checkpoint glue is in
+checkpoint_control.py, the writing at the end in run_outputs.py.
 
 Every phase that can fail on user data runs through `parallel.agree`, so a problem found
 on one rank stops all ranks together with one message.
