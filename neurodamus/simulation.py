@@ -4,14 +4,18 @@ connections -> stimuli -> reports -> checkpoint -> run -> outputs (docs/architec
 the table of every `_phase` call, what it takes and what it gives). Settings come in already
 validated.
 
+Each phase's result is a local variable of `run` / `_run_phases`, passed to the phases that
+use it: `output` gives the OutputArea, `balance` a Target, the build phases the parts of a
+Model (model.py) that `run` and `outputs` take. No phase sets an attribute (the sequence
+keeps the Model once built, for `Simulation.model`); checkpoint glue is in
+checkpoint_control.py, the writing at the end in run_outputs.py.
+
 Every phase that can fail on user data runs through `parallel.agree`, so a problem found
 on one rank stops all ranks together with one message.
 """
 
-import json
 import logging
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libsonata
@@ -20,10 +24,8 @@ import numpy as np
 from .balance import LB_MODES
 from .balance.assign import local_gids
 from .cell_state import CellStateDump, check_gids
-from .cells import engine_for
-from .cells.engines import model_type_groups
-from .checkpoint import Checkpointer
-from .checkpoint import resolve as resolve_checkpoint
+from .cells.engines import build_local_cells, check_local_cells
+from .checkpoint_control import Checkpoints, run_control, run_settings, window_hooks
 from .circuit import open_circuit
 from .connectivity import (
     connect_gap_junction_halves,
@@ -31,9 +33,10 @@ from .connectivity import (
     connect_synapses,
     synapse_models_by_population,
 )
+from .coreneuron_support import check_coreneuron_support
 from .dry_run import estimate_memory
 from .errors import NeurodamusError
-from .faults import inject, inject_in_phase
+from .faults import inject_in_phase
 from .mechanisms import (
     PREBUILT_ENV,
     build_mechanisms,
@@ -44,62 +47,28 @@ from .mechanisms import (
     prebuilt_library,
     source_digests,
 )
+from .model import Model, Target
 from .model_stats import model_stats
 from .modifications import apply_modifications
-from .outputs import OutputArea, new_run_id, writing
+from .options import SimulationOptions
+from .outputs import OutputArea, new_run_id
 from .preflight import (
     check_output_space,
     check_report_lower_bounds,
     check_restore_target,
     check_save_target,
 )
-from .reports import setup_reports, write_spikes
-from .run import RunControl, check_coreneuron_support, prepare_run, run_solver
+from .reports import setup_reports
+from .run import prepare_run, run_solver
+from .run_outputs import Summary, finish, finish_early, write_outputs
 from .stimuli import attach_inputs
-from .termination import on_abort, progress, termination_requested
+from .termination import on_abort, progress
 from .timings import PhaseTimings
 from .validation import log_warning_totals
 from .validation.circuit import check_circuit_data
 
 log = logging.getLogger("neurodamus")
-SUMMARY_FILE = "run_summary.json"
-DISTRIBUTION_FILE = "distribution.json"
-
-
-@dataclass
-class SimulationOptions:
-    mechanisms_cache: Path | None = None
-    mechanism_dirs: tuple[Path, ...] = ()  # --mechanisms: NMODL directories compiled with ours
-    progress: bool = True
-    report_buffer_mb: float = 8.0  # per rank, per report: recording buffers flushed to disk
-    save_dir: Path | None = None  # checkpoint at the end (or at save_time) into this directory
-    save_time: float | None = None  # stop and save here instead of at tstop
-    checkpoint_every: float | None = None  # also save periodically (needs save_dir)
-    checkpoint_keep: int = 1  # how many of the newest checkpoints stay in save_dir
-    checkpoint_on_term: bool = False  # on SIGTERM, save (needs save_dir) and stop cleanly
-    restore_dir: Path | None = None  # continue from this checkpoint
-    lb_mode: str = "RoundRobin"  # RoundRobin | WholeCell | Memory
-    num_target_ranks: int | None = None  # only compute a WholeCell assignment for this many
-    simulator: str | None = None  # NEURON | CORENEURON (default: the config's target_simulator)
-    dry_run: bool = False  # estimate memory per rank instead of running
-    dry_run_ranks: int | None = None  # the rank count the dry run estimates for (default: ours)
-    dump_cell_state: tuple[int, ...] = ()  # gids whose state is written at start and end
-    model_stats: bool = False  # log per-population counts after building (and in the summary)
-    simulate: bool = True  # False: build everything, then stop before the run
-    cell_permute: int = 0  # CoreNEURON's node ordering (0 unpermuted, 1 node adjacency)
-
-
-@dataclass
-class Summary:
-    cells: int = 0
-    synapses: int = 0
-    spikes: int = 0
-    wall_time: float = 0.0
-    ranks: int = 1
-    output_dir: Path | None = None
-    spikes_file: Path | None = None
-    cells_per_rank: list = field(default_factory=list)
-    early: bool = False  # stopped after balancing or the dry run: nothing was simulated
+__all__ = ["Simulation", "SimulationOptions", "Summary"]
 
 
 class Simulation:
@@ -108,10 +77,14 @@ class Simulation:
         self.parallel = parallel
         self.options = options or SimulationOptions()
         self.timings = PhaseTimings()
-        self.cells: list = []  # the cells built on this rank (CellRecord)
-        self.stimuli: list = []
-        self.synapse_count = 0
-        self.outputs: OutputArea | None = None  # where every output is written (outputs.py)
+        self._model: Model | None = None  # set once, when the build phases are done
+
+    @property
+    def model(self) -> Model:
+        """What the build phases made on this rank (for callers of the API and tests)."""
+        if self._model is None:
+            raise RuntimeError("the model exists only once the build phases have run")
+        return self._model
 
     @property
     def h(self):
@@ -134,58 +107,73 @@ class Simulation:
 
     def run(self) -> Summary:
         """All phases; a run that fails leaves the previous outputs as they were."""
+        start = time.perf_counter()
+        made: list[OutputArea] = []  # the output phase's area, also when another rank failed
         try:
-            return self._run_phases()
+            self._phase("options", self._check_options)
+            area = self._phase("output", self._prepare_output, made)
+            return self._run_phases(area, start)
         except BaseException as error:
             agreed = isinstance(error, NeurodamusError)
-            if self.outputs is not None and (self.parallel.is_root or not agreed):
-                self.outputs.discard()
+            for staged in made:
+                if self.parallel.is_root or not agreed:
+                    staged.discard()
             raise
 
-    def _run_phases(self) -> Summary:
-        start = time.perf_counter()
-        settings, parallel = self.settings, self.parallel
-        self._phase("options", self._check_options)
-        self._phase("output", self._prepare_output)
-        circuit = self.circuit = self._phase("circuit", self._open_circuit)
-        self._phase("mechanisms-prebuilt", self._load_prebuilt_mechanisms)
-        library = self._phase("mechanisms", self._build_mechanisms)
+    def _run_phases(self, area: OutputArea, start: float) -> Summary:
+        settings, parallel, options = self.settings, self.parallel, self.options
+        circuit = self._phase("circuit", self._open_circuit)
+        prebuilt = self._phase("mechanisms-prebuilt", self._load_prebuilt_mechanisms)
+        library, digests = self._phase("mechanisms", self._build_mechanisms, prebuilt)
         if library is not None:
             self._phase("mechanisms-load", load_mechanisms, self.h, library)
-        local_gids = self._phase("balance", self._balance, circuit)
-        if self.options.num_target_ranks is not None:
-            return self._finish_early()
+        target = self._phase("balance", self._balance, circuit)
+        if options.num_target_ranks is not None:
+            return finish_early(parallel, area, settings.output.output_dir, target.count)
         self._phase("circuit-data", check_circuit_data, settings, circuit, parallel.rank,
                     parallel.size, parallel.is_root)
         self._phase("output-size", self._check_output_size, circuit)
-        local_nodes = self._phase("cells-check", self._check_cells, circuit, local_gids)
-        if self.options.dry_run:
-            self._phase("dry-run", self._dry_run, circuit, local_nodes)
-            return self._finish_early()
-        self._phase("cells", self._build_cells, local_nodes)
-        self._phase("modifications", apply_modifications, settings, circuit, self.cells, self.h,
+        local_nodes, engines = self._phase("cells-check", check_local_cells, circuit,
+                                           target.local_gids, self.h, parallel.pc)
+        if options.dry_run:
+            self._phase("dry-run", self._dry_run, circuit, area)
+            return finish_early(parallel, area, settings.output.output_dir, target.count)
+        cells = self._phase("cells", build_local_cells, local_nodes, self.h, parallel.pc,
+                            settings.run, settings.conditions)
+        self._phase("modifications", apply_modifications, settings, circuit, cells, self.h,
                     parallel)
-        self._phase("distribution", self._check_distribution, circuit)
-        self._phase("synapses", self._connect_synapses, circuit)
-        log_warning_totals(parallel, self.connections.warnings)  # all ranks agreed: safe
-        self._phase("gap-junctions", connect_gap_junction_halves, self.connections, self.settings,
-                    self.cells, self.h, self.parallel.pc)
-        self._phase("connections", self._connect_rest, circuit)
-        self._phase("stimuli", self._attach_stimuli, circuit)
-        self.reports = self._phase("reports", self._prepare_reports, circuit)
-        self._phase("checkpoint", self._prepare_checkpoints, circuit)
-        self._phase("disk-space", self._check_space)
-        if self.options.model_stats:
-            self.model_stats = self._phase("model-stats", model_stats, self.cells, self.h,
-                                           parallel)
-        if not self.options.simulate:
+        engines = self._phase("distribution", self._check_distribution, cells, engines, target)
+        connections, synapse_models = self._phase("synapses", self._connect_synapses, circuit,
+                                                  cells, engines)
+        log_warning_totals(parallel, connections.warnings)  # all ranks agreed: safe
+        self._phase("gap-junctions", connect_gap_junction_halves, connections, settings,
+                    cells, self.h, parallel.pc)
+        self._phase("connections", connect_rest, connections, settings, circuit, cells, self.h,
+                    parallel.pc)
+        self._phase("stimuli", attach_inputs, settings.inputs, circuit, cells, self.h,
+                    settings.run)
+        reports = self._phase("reports", self._prepare_reports, circuit, cells, area)
+        checkpoints = self._phase("checkpoint", Checkpoints, self.h, parallel, settings,
+                                  circuit, cells, digests, options)
+        self._phase("disk-space", self._check_space, reports)
+        stats = None
+        if options.model_stats:
+            stats = self._phase("model-stats", model_stats, cells, self.h, parallel)
+        model = self._model = Model(circuit, target, cells, engines, connections,
+                                    synapse_models, reports, checkpoints, stats)
+        if not options.simulate:
             if parallel.is_root:
                 log.info("Model built; not simulated (--simulate-model OFF)")
-            return self._finish_early()
-        self._phase("run", self._run)
-        summary = self._phase("outputs", self._write_outputs, circuit)
+            return finish_early(parallel, area, settings.output.output_dir, target.count)
+        solver_seconds = self._phase("run", self._run, model, area)
+        summary = self._phase("outputs", write_outputs, model, settings, parallel, area,
+                              checkpoints.spikes_before)
         summary.wall_time = time.perf_counter() - start
-        self._finish(summary)
+        facts = {"simulator": self.simulator, "lb_mode": options.lb_mode,
+                 "imbalance": target.imbalance, "cell_engines": engines,
+                 **({"model_stats": stats} if options.model_stats else {}),
+                 "synapse_models": synapse_models}
+        finish(parallel, self.timings, area, summary, solver_seconds, facts)
         return summary
 
     # -- phases ---------------------------------------------------------------------------
@@ -220,40 +208,34 @@ class Simulation:
         if options.save_dir is not None:
             check_save_target(options.save_dir)
 
-    def _prepare_output(self):
+    def _prepare_output(self, made: list) -> OutputArea:
         """Before the circuit is opened: output_dir exists and takes files (one message if
-        not), and this run's staging directory is made; see outputs.py."""
+        not), and this run's staging directory is made; see outputs.py. The area is also
+        put in `made`, for run() to discard when the phase fails on another rank."""
         run_id = self.parallel.bcast(new_run_id() if self.parallel.is_root else None)
         area = OutputArea(self.settings.output.output_dir, run_id, self.settings.config_file)
         self.parallel.on_root_then_share(area.prepare)
-        self.outputs = area
+        made.append(area)
         on_abort(area.discard)
-
-    @property
-    def area(self) -> OutputArea:
-        """The run's OutputArea (made by the `output` phase): ask it for every output path."""
-        if self.outputs is None:
-            raise RuntimeError("outputs are written only after the output phase")
-        return self.outputs
+        return area
 
     def _open_circuit(self):
         node_sets = libsonata.NodeSets(self.settings.node_sets_json)
         return open_circuit(self.settings, node_sets)
 
-    def _balance(self, circuit):
+    def _balance(self, circuit) -> Target:
         gids = circuit.target_gids(self.settings.node_set)
         if gids.size == 0:
             raise NeurodamusError(f"node set '{self.settings.node_set}' selects no cells to "
                                   "simulate")
-        self.target_count = int(gids.size)
         if self.options.dump_cell_state:
             check_gids(self.options.dump_cell_state, gids)
-        self.target_checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
+        checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
         n_ranks = self.options.num_target_ranks or self.parallel.size
         lb_mode = "WholeCell" if self.options.num_target_ranks else self.options.lb_mode
-        mine, self.imbalance = local_gids(self.h, self.parallel, self.settings, circuit, gids,
-                                          lb_mode, n_ranks, self._cache_dir())
-        return mine
+        mine, imbalance = local_gids(self.h, self.parallel, self.settings, circuit, gids,
+                                     lb_mode, n_ranks, self._cache_dir())
+        return Target(mine, int(gids.size), checksum, imbalance)
 
     def _cache_dir(self) -> Path:
         return Path(self.options.mechanisms_cache or default_cache_dir()).parent
@@ -262,283 +244,88 @@ class Simulation:
     def simulator(self) -> str:
         return self.options.simulator or self.settings.target_simulator
 
-    def _load_prebuilt_mechanisms(self):
-        """NRNMECH_LIB_PATH: the user's own compiled library, loaded as it is."""
-        self.prebuilt_names: set[str] = set()
-        self.mechanism_digests: dict[str, str] = {}  # mod file -> code digest (checkpoints)
+    def _load_prebuilt_mechanisms(self) -> set[str]:
+        """NRNMECH_LIB_PATH: the user's own compiled library, loaded as it is; the names it
+        defines (left out of ours)."""
         library = prebuilt_library()
-        if library is not None:
-            load_mechanisms(self.h, library)
-            self.prebuilt_names = defined_mechanisms(self.h)
-            if self.parallel.is_root:
-                log.info("Mechanisms from %s=%s", PREBUILT_ENV, library)
+        if library is None:
+            return set()
+        load_mechanisms(self.h, library)
+        if self.parallel.is_root:
+            log.info("Mechanisms from %s=%s", PREBUILT_ENV, library)
+        return defined_mechanisms(self.h)
 
-    def _build_mechanisms(self):
+    def _build_mechanisms(self, prebuilt_names):
+        """The compiled library (None: nothing to compile) and each mod file's code digest
+        (for checkpoints)."""
         directories = (*self.settings.circuit.mechanisms_dirs, *self.options.mechanism_dirs)
-        sources = mechanism_sources(directories, skip_names=self.prebuilt_names)
-        self.mechanism_digests = source_digests(sources)
+        sources = mechanism_sources(directories, skip_names=prebuilt_names)
+        digests = source_digests(sources)
         if not sources:
-            return None
+            return None, digests
         return self.parallel.on_root_then_share(build_mechanisms, sources,
                                                 self.options.mechanisms_cache,
-                                                self.simulator == "CORENEURON")
+                                                self.simulator == "CORENEURON"), digests
 
-    def _dry_run(self, circuit, local_nodes):
-        self.dry_run_estimate = estimate_memory(
-            self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks,
-            output_dir=self.area.staging)
+    def _dry_run(self, circuit, area):
+        estimate_memory(self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks,
+                        output_dir=area.staging)
 
-    def _finish_early(self) -> Summary:
-        self.parallel.agree(self._commit)
-        summary = Summary(cells=self.target_count, ranks=self.parallel.size,
-                          output_dir=self.settings.output.output_dir)
-        summary.early = True
-        return summary
-
-    def _check_cells(self, circuit, local_gids):
-        """Per population, its engine checks the local cells (templates load, attributes and
-        morphologies exist) before any cell is built."""
-        local = []
-        self.cell_engines: dict[str, str] = {}  # population -> engine name(s)
-        for population in circuit.populations.values():
-            end = population.offset + population.size
-            mask = (local_gids >= population.offset) & (local_gids < end)
-            if not mask.any():
-                continue
-            node_ids = population.node_ids(local_gids[mask])
-            for model_type, positions in model_type_groups(population, node_ids):
-                ids = node_ids[positions]
-                engine = engine_for(population, population.attributes(
-                    ids, ["model_template"])["model_template"], model_type)
-                names = [self.cell_engines.get(population.name), engine.name]
-                known = dict.fromkeys(n for n in names if n)
-                self.cell_engines[population.name] = " + ".join(known)
-                local.append((engine, engine.check(population, ids, self.h, self.parallel.pc)))
-        return local
-
-    def _build_cells(self, local_nodes):
-        for engine, local in local_nodes:
-            self.cells.extend(engine.build(local, self.h, self.parallel.pc, self.settings.run,
-                                           self.settings.conditions))
-
-    def _check_distribution(self, circuit):
+    def _check_distribution(self, cells, local_engines, target: Target) -> dict:
         """Every target cell built exactly once across ranks (catches N serial copies); the
         cell engines of every rank's populations, for the log and summary."""
         engines = {}
-        for part in self.parallel.allgather(self.cell_engines):
+        for part in self.parallel.allgather(local_engines):
             engines.update(part)
-        self.cell_engines = dict(sorted(engines.items()))
-        gids = np.array([c.gid for c in self.cells], dtype=np.int64)
+        gids = np.array([c.gid for c in cells], dtype=np.int64)
         count = self.parallel.allreduce_sum(int(gids.size))
         sums = self.parallel.allreduce_sum(int(gids.sum()))
         squares = self.parallel.allreduce_sum(int((gids.astype(object) ** 2).sum()))
-        if (count, (sums, squares)) != (self.target_count, self.target_checksum):
+        if (count, (sums, squares)) != (target.count, target.checksum):
             raise NeurodamusError(
                 f"cell distribution is wrong: {count} cells built over {self.parallel.size} ranks "
-                f"for {self.target_count} targets (are the ranks sharing one MPI?)")
+                f"for {target.count} targets (are the ranks sharing one MPI?)")
+        return dict(sorted(engines.items()))
 
-    def _connect_synapses(self, circuit):
-        self.connections = connect_synapses(self.settings, circuit, self.cells, self.h,
-                                            self.parallel.pc)
-        self.synapse_count = self.connections.synapses
-        self.synapse_models = synapse_models_by_population(self.settings, self.h)
+    def _connect_synapses(self, circuit, cells, engines):
+        connections = connect_synapses(self.settings, circuit, cells, self.h, self.parallel.pc)
+        synapse_models = synapse_models_by_population(self.settings, self.h)
         if self.parallel.is_root:
-            for population, engine in sorted(self.cell_engines.items()):
+            for population, engine in sorted(engines.items()):
                 log.info("Cells of %s: %s", population, engine)
-            for population, model in sorted(self.synapse_models.items()):
+            for population, model in sorted(synapse_models.items()):
                 log.info("Synapses of %s: %s", population, model)
+        return connections, synapse_models
 
-    def _connect_rest(self, circuit):
-        connect_rest(self.connections, self.settings, circuit, self.cells, self.h,
-                     self.parallel.pc)
-
-    def _attach_stimuli(self, circuit):
-        attach_inputs(self.settings.inputs, circuit, self.cells, self.h, self.settings.run)
-
-    def _prepare_reports(self, circuit):
-        return setup_reports(self.settings, circuit, self.cells, self.h, self.parallel,
-                             self.options, self.outputs,
-                             coreneuron=self.simulator == "CORENEURON")
-
-    def _prepare_checkpoints(self, circuit):
-        """Check a checkpoint to restore before running anything; prepare saving."""
-        self.checkpointer = Checkpointer(self.h, self.parallel, self.settings, circuit, self.cells,
-                                         self.mechanism_digests)
-        self.restore_from: Path | None = None
-        self.spikes_before = (np.zeros(0), np.zeros(0, np.int64))
-        if self.options.restore_dir is not None:
-            checkpoint = resolve_checkpoint(self.options.restore_dir)
-            manifest = self.checkpointer.check(checkpoint)
-            if self.parallel.is_root:
-                self.checkpointer.verify_files(checkpoint, manifest)
-            self.restore_from = checkpoint
+    def _prepare_reports(self, circuit, cells, area):
+        return setup_reports(self.settings, circuit, cells, self.h, self.parallel, self.options,
+                             area, coreneuron=self.simulator == "CORENEURON")
 
     def _check_output_size(self, circuit):
         """The reports' sizes at one value per cell, before anything is built (rank 0)."""
         if self.parallel.is_root:
             check_report_lower_bounds(self.settings, circuit)
 
-    def _check_space(self):
+    def _check_space(self, reports):
         options = self.options
-        check_output_space(self.h, self.parallel, self.settings, self.reports.hooks,
-                           options.save_dir,
+        check_output_space(self.h, self.parallel, self.settings, reports.hooks, options.save_dir,
                            periodic=bool(options.checkpoint_every))
 
-    def _run_control(self) -> RunControl:
-        options, tstop = self.options, self.run_settings.tstop
-        control = RunControl(stop_requested=self._stop_requested,
-                             save_on_stop=options.checkpoint_on_term,
-                             agree=self.parallel.agree, progress=self._window_done,
-                             actions=tuple(action for handler in self.connections.keep_alive
-                                           for action in getattr(handler, "timed_actions",
-                                                                 list)()))
-        if self.restore_from is not None:
-            control.restore = self._restore
-        if options.save_dir is not None:
-            times = {tstop}
-            if options.checkpoint_every:
-                every = options.checkpoint_every
-                times.update(every * k for k in range(1, int(tstop / every) + 1))
-            control.save_times = tuple(sorted(times))
-            control.save = self._save
-        return control
-
-    def _restore(self):
-        assert self.restore_from is not None  # _run_control installs this only then
-        times, gids = self.checkpointer.restore(self.restore_from)
-        self.checkpointer.resume_reports(self.restore_from, self.reports.hooks)
-        if self.parallel.is_root:
-            self.spikes_before = (times, gids)
-            log.info("Restored %s at t = %.3f ms", self.restore_from, self.h.t)
-
-    def _save(self, h):
-        assert self.options.save_dir is not None  # _run_control installs this only then
-        new_times, new_gids = self.spike_recorder.local_spikes()
-        gathered = self.parallel.gather((new_times, new_gids))
-        so_far = self.spikes_before
-        if self.parallel.is_root:
-            so_far = (np.concatenate([so_far[0]] + [t for t, _ in gathered]),
-                      np.concatenate([so_far[1]] + [g for _, g in gathered]))
-        else:
-            so_far = (np.zeros(0), np.zeros(0, np.int64))
-        pending = sum(hook.pending_after(h.t) for hook in self._window_hooks())
-        path = self.checkpointer.save(self.options.save_dir, so_far, self.reports.hooks,
-                                      pending_replay=pending, keep=self.options.checkpoint_keep)
-        if self.parallel.is_root:
-            log.info("Checkpoint at t = %.3f ms: %s", h.t, path)
-
-    def _window_done(self):
-        progress()
-        inject_in_phase("run-window", self.parallel.rank)  # outside agree: as a bug would be
-
-    def _stop_requested(self) -> bool:
-        inject("raise-in-run", self.parallel.rank)
-        return bool(self.parallel.allreduce_max(int(termination_requested())))
-
-    @property
-    def run_settings(self):
-        """run.tstop shortened to --save-time when the run is to stop and save there."""
-        run = self.settings.run
-        if self.options.save_time is not None and self.options.save_time < run.tstop:
-            return replace(run, tstop=self.options.save_time)
-        return run
-
-    def _run(self):
-        run_settings = self.run_settings
-        max_step = prepare_run(self.h, self.parallel.pc, run_settings, self.settings.conditions,
+    def _run(self, model: Model, area: OutputArea) -> float:
+        """The solver to tstop (or --save-time); gives the seconds spent inside it."""
+        settings, parallel, options = self.settings, self.parallel, self.options
+        run = run_settings(settings, options)
+        max_step = prepare_run(self.h, parallel.pc, run, settings.conditions,
                                coreneuron=self.simulator == "CORENEURON")
-        if self.parallel.is_root:
+        if parallel.is_root:
             log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
-                     run_settings.tstop, self.parallel.size, max_step)
-        self.solver_seconds = run_solver(
-            self.h, self.parallel.pc, run_settings, self.settings.conditions,
-            report_progress=self.options.progress and self.parallel.is_root,
-            hooks=[*self._window_hooks(), *self.reports.hooks, *self._cell_state_hooks()],
-            control=self._run_control(),
+                     run.tstop, parallel.size, max_step)
+        cell_state = ([CellStateDump(options.dump_cell_state, model.cells, area.staging)]
+                      if options.dump_cell_state else [])  # --dump-cell-state
+        return run_solver(
+            self.h, parallel.pc, run, settings.conditions,
+            report_progress=options.progress and parallel.is_root,
+            hooks=[*window_hooks(model.connections), *model.reports.hooks, *cell_state],
+            control=run_control(model, settings, options, parallel),
             coreneuron=self.simulator == "CORENEURON",
-            cell_permute=self.options.cell_permute)
-
-    def _window_hooks(self) -> list:
-        """The connection handlers that act per run window (replay queues its events)."""
-        return [handler for handler in self.connections.keep_alive
-                if hasattr(handler, "before_window")]
-
-    def _cell_state_hooks(self) -> list:
-        """--dump-cell-state: a hook writing the listed local cells' states."""
-        if not self.options.dump_cell_state:
-            return []
-        return [CellStateDump(self.options.dump_cell_state, self.cells, self.area.staging)]
-
-    @property
-    def spike_recorder(self):
-        return self.reports.spikes
-
-    def _write_outputs(self, circuit) -> Summary:
-        self.reports.finalize()
-        times, gids = self.spike_recorder.local_spikes()
-        gathered = self.parallel.gather((times, gids))
-        local_gids = [c.gid for c in self.cells]
-        distribution = self.parallel.gather(local_gids)
-        synapses = self.parallel.allreduce_sum(self.synapse_count)
-        self.synapses_per_rank = self.parallel.gather(self.synapse_count)
-        output = self.settings.output
-        summary = Summary(cells=self.target_count, synapses=synapses, ranks=self.parallel.size,
-                          output_dir=output.output_dir,
-                          spikes_file=output.output_dir / output.spikes_file)
-        if not self.parallel.is_root:
-            return summary
-        all_times = np.concatenate([self.spikes_before[0]] + [t for t, _ in gathered])
-        all_gids = np.concatenate([self.spikes_before[1]] + [g for _, g in gathered])
-        by_population = {}
-        for population in circuit.populations.values():
-            if population.is_virtual:
-                continue
-            end = population.offset + population.size
-            mask = (all_gids >= population.offset) & (all_gids < end)
-            by_population[population.name] = (all_times[mask], population.node_ids(all_gids[mask]))
-        staged = self.area
-        with writing(staged.path(output.spikes_file)):
-            write_spikes(staged.path(output.spikes_file), by_population, output.spikes_sort_order)
-        with writing(staged.path("populations_offset.dat")):
-            circuit.write_offsets(staged.staging)
-        with writing(staged.path(DISTRIBUTION_FILE)):
-            staged.path(DISTRIBUTION_FILE).write_text(json.dumps(
-                {"ranks": self.parallel.size, "gids_by_rank": distribution}))
-        summary.spikes = int(all_times.size)
-        summary.cells_per_rank = [len(d) for d in distribution]
-        return summary
-
-    def _finish(self, summary: Summary):
-        peaks = self.parallel.gather([memory for _, _, memory in self.timings.phases])
-        walls = [self.parallel.allreduce_max(wall) for _, wall, _ in self.timings.phases]
-        solver = self.parallel.allreduce_max(self.solver_seconds)
-        if not self.parallel.is_root:
-            self.parallel.agree(self._commit)
-            return
-        table = self.timings.table(peaks, walls)
-        log.info("Timings:\n%s", table)
-        record = {
-            "cells": summary.cells, "synapses": summary.synapses, "spikes": summary.spikes,
-            "ranks": summary.ranks, "cells_per_rank": summary.cells_per_rank,
-            "synapses_per_rank": self.synapses_per_rank, "simulator": self.simulator,
-            "lb_mode": self.options.lb_mode, "imbalance": self.imbalance,
-            "cell_engines": getattr(self, "cell_engines", {}),
-            **({"model_stats": self.model_stats} if hasattr(self, "model_stats") else {}),
-            "synapse_models": getattr(self, "synapse_models", {}),
-            "solver_seconds": solver, "peak_memory_mb_per_rank": [max(p) for p in peaks],
-            "wall_time": summary.wall_time, "spikes_file": str(summary.spikes_file),
-            "phases": [{"name": name, "wall": walls[i], "peak_memory_mb": max(p[i] for p in peaks)}
-                       for i, (name, _, _) in enumerate(self.timings.phases)],
-            "outputs": [str(name) for name in self.area.staged_files()] + [SUMMARY_FILE],
-        }
-        self.parallel.agree(self._commit, record)
-
-    def _commit(self, record: dict | None = None):
-        """Rank 0: run_summary.json (the last file written), then every staged output moved
-        into place (see outputs.py); collective through agree, so a full disk is one message."""
-        if not self.parallel.is_root:
-            return
-        if record is not None:
-            with writing(self.area.path(SUMMARY_FILE)):
-                self.area.path(SUMMARY_FILE).write_text(json.dumps(record, indent=2))
-        self.area.commit(SUMMARY_FILE)
+            cell_permute=options.cell_permute)

@@ -142,8 +142,11 @@ def model_type_groups(population, node_ids) -> list[tuple[str | None, np.ndarray
     if "model_type" not in population.storage.attribute_names:
         return [(None, everything)]
     kinds = np.asarray(population.attributes(node_ids, ["model_type"])["model_type"]).astype(str)
-    if len(set(kinds.tolist())) <= 1:
+    present = set(kinds.tolist())
+    if not present or present == {population.settings.type}:
         return [(None, everything)]
+    # one kind other than the population's is still these nodes' own (a rank may hold only
+    # the point neurons of a mixed population)
     return [(kind, np.flatnonzero(kinds == kind)) for kind in sorted(set(kinds.tolist()))
             if kind != "virtual"]
 
@@ -156,3 +159,34 @@ def engine_groups(population, node_ids) -> list[tuple[CellEngine, str | None, np
         templates = population.attributes(node_ids[positions], ["model_template"])["model_template"]
         groups.append((engine_for(population, templates, model_type), model_type, positions))
     return groups
+
+
+def check_local_cells(circuit, local_gids, h, pc) -> tuple[list, dict[str, str]]:
+    """The `cells-check` phase: per population, its engine checks the local cells (templates
+    load, attributes and morphologies exist) before any cell is built. Gives the (engine,
+    checked nodes) pairs to build and each local population's engine name(s)."""
+    local = []
+    engines: dict[str, str] = {}  # population -> engine name(s)
+    for population in circuit.populations.values():
+        end = population.offset + population.size
+        mask = (local_gids >= population.offset) & (local_gids < end)
+        if not mask.any():
+            continue
+        node_ids = population.node_ids(local_gids[mask])
+        for model_type, positions in model_type_groups(population, node_ids):
+            ids = node_ids[positions]
+            engine = engine_for(population, population.attributes(
+                ids, ["model_template"])["model_template"], model_type)
+            names = [engines.get(population.name), engine.name]
+            known = dict.fromkeys(n for n in names if n)
+            engines[population.name] = " + ".join(known)
+            local.append((engine, engine.check(population, ids, h, pc)))
+    return local, engines
+
+
+def build_local_cells(local_nodes, h, pc, run, conditions) -> list:
+    """The `cells` phase: each engine builds the nodes it checked; one CellRecord per cell."""
+    cells: list = []
+    for engine, local in local_nodes:
+        cells.extend(engine.build(local, h, pc, run, conditions))
+    return cells

@@ -72,6 +72,13 @@ def _open_simulation_config(path: Path, cache_root: Path | None, may_write: bool
         raise ConfigError(libsonata_reason(error), file=dialect.config_file) from None
 
 
+def open_simulation_config(config_path, cache_root=None,
+                           may_write=True) -> libsonata.SimulationConfig:
+    """The simulation config as libsonata reads it, through the config dialects (a bmtk
+    config arrives as its strict copy), for readers other than the driver (the exporters)."""
+    return _open_simulation_config(Path(config_path).resolve(), cache_root, may_write)[0]
+
+
 def _check_keys(raw, config_file: Path, strict: bool, problems: ProblemList):
     """Keys the SONATA table does not know: a warning naming the closest known key (an
     error with --strict), since libsonata would silently drop them; keys SONATA defines

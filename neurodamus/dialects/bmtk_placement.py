@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..connectivity.replay import REPLAY_COPY_MARK
+from ..random.bmtk import placement_stream
 
 # target_sections labels -> the first four letters of the section names they match.
 SECTION_LABELS = {"soma": "soma", "somatic": "soma", "axon": "axon", "axonal": "axon",
@@ -135,7 +136,7 @@ class PlacementPlan:
                     continue
                 stream = streams.get(target)
                 if stream is None:
-                    stream = streams[target] = np.random.RandomState(gid_offset + target)
+                    stream = streams[target] = placement_stream(gid_offset + target)
                 self.segments[(edges.population, edge_id)] = stream.choice(
                     indices, int(edges.nsyns[i]), p=p)
 

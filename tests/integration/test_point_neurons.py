@@ -212,7 +212,7 @@ def test_intfire2_and_intfire4_are_built_with_their_parameters(tmp_path):
         "s = Simulation(load_settings(sys.argv[1], sys.argv[2]), parallel,\n"
         "               SimulationOptions(progress=False))\n"
         "s.run()\n"
-        "cells = {c.population: c.artificial for c in s.cells}\n"
+        "cells = {c.population: c.artificial for c in s.model.cells}\n"
         "names = {'f2': ('taum', 'taus', 'ib'), 'f4': ('taue', 'taui1', 'taui2', 'taum')}\n"
         "print(json.dumps({p: [c.hname().split('[')[0]] + [getattr(c, n) for n in names[p]]\n"
         "                  for p, c in cells.items()}))\n")

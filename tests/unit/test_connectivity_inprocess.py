@@ -4,6 +4,8 @@ gid to the synapse with the edge's delay and conductance, connection overrides c
 synapses they match and no other, and the synapse model is ours when BBP's mechanisms are not
 loaded. (The mpiexec tests run the same code across ranks.)"""
 
+import math
+
 import libsonata
 import numpy as np
 import pytest
@@ -67,7 +69,9 @@ def test_every_edge_is_one_synapse_with_its_values(built):
                 k = synapse.edge_id
                 assert synapse.source_gid == source.offset + int(edges["source"][k])
                 assert synapse.netcon.srcgid() == synapse.source_gid
-                assert synapse.netcon.delay == pytest.approx(edges["delay"][k])
+                # the delay in whole steps, as the reference reads it (connectivity/delays.py)
+                steps = math.floor(float(edges["delay"][k]) / settings.run.dt + 1e-5)
+                assert synapse.netcon.delay == pytest.approx(steps * settings.run.dt)
                 assert synapse.weight == pytest.approx(edges["conductance"][k])
                 assert synapse.inhibitory == bool(edges["syn_type_id"][k] < 100)
     assert total > 0 and connections.synapses == total

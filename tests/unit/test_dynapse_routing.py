@@ -129,3 +129,21 @@ def test_tags_exhausted_names_the_chip_and_excess():
                        r"chips.*over by 52") as caught:
         route(c, cores, n_inputs, names(1100), names(n_inputs, "in"))
     assert caught.value.excess == 52
+
+
+def test_every_neuron_is_routed_to_the_host_like_rockpools_allocator():
+    # Rockpool's WeightAllocator: the monitor destination is core mask 1111, hops (-7, -7).
+    cores = layout([0, 0, 1, 1], cores=[0, 1, 0, 3])
+    routing = route(connections([0, 1, 2], [2, 3, 0]), cores, 0, names(4), [])
+    monitor = routing.dest_monitor
+    np.testing.assert_array_equal(routing.dest_neuron[monitor], np.arange(4))
+    np.testing.assert_array_equal(routing.dest_slot[monitor], 0)
+    np.testing.assert_array_equal(routing.dest_core_mask[monitor], 0b1111)
+    np.testing.assert_array_equal(routing.dest_x_hop[monitor], -7)
+    np.testing.assert_array_equal(routing.dest_y_hop[monitor], -7)
+    np.testing.assert_array_equal(routing.dest_tag[monitor], routing.neuron_tag)
+    # The recurrent routes keep their own chips, masks and hops.
+    recurrent = ~monitor
+    np.testing.assert_array_equal(routing.dest_chip[recurrent], [1, 1, 0])
+    np.testing.assert_array_equal(routing.dest_core_mask[recurrent], [0b0001, 0b1000, 0b0001])
+    np.testing.assert_array_equal(np.abs(routing.dest_x_hop[recurrent]) <= 1, True)

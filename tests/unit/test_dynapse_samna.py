@@ -16,6 +16,7 @@ from neurodamus.export.dynapse.samna_config import (
     read_samna_config,
     write_samna_config,
 )
+from neurodamus.export.dynapse.samna_layout import CORE_PARAMETER_NAMES
 from neurodamus.export.dynapse.testing import example_spec, write_network
 
 
@@ -37,41 +38,62 @@ def two_chip_export(tmp_path_factory):
     return config, codes, path
 
 
-def test_layout_is_samnas_configuration(two_chip_export):
+def test_layout_is_samnas_configuration_complete_in_every_field(two_chip_export):
     config, codes, path = two_chip_export
     document = json.loads(path.read_text())
     chips = document["value0"]["chips"]
     assert len(chips) == 2
     for chip in chips:
+        assert list(chip) == [
+            "cores", "globalParameters", "sharedParameters01", "sharedParameters23",
+            "sadcGroupParameters01", "sadcGroupParameters23", "sadcEnables", "dvsIf", "bioamps",
+            "enablePg0ReferenceMonitor", "enablePg1ReferenceMonitor", "paramGen0Powerdown",
+            "paramGen1Powerdown"]
+        assert len(chip["sadcEnables"]) == 8 and not any(chip["sadcEnables"].values())
+        assert {"dvsMode", "pixelDestinations", "davisReqAckBugfixDelay_ns"} <= set(chip["dvsIf"])
+        assert {"commonParameters", "channelParameters", "route"} <= set(chip["bioamps"])
         assert list(chip["cores"]) == [f"value{k}" for k in range(4)]
-        for core in chip["cores"].values():
-            if not core["parameters"]:                        # unused: nothing to set
-                assert core["neurons"] == {}
-                continue
+        for core in chip["cores"].values():         # used or not, every core is complete
+            assert list(core) == [
+                "neurons", "neuronMonitoringOn", "monitoredNeuron", "parameters", "sadcEnables",
+                "enableSyawStdbufAn", "enablePulseExtenderMonitor1",
+                "enablePulseExtenderMonitor2", "_id", "_cookie"]
+            assert len(core["sadcEnables"]) == 14
+            assert [p["key"] for p in core["parameters"]] == list(CORE_PARAMETER_NAMES)
+            for entry in core["parameters"]:
+                assert list(entry["value"]) == ["type", "coarseValue", "fineValue", "_address",
+                                                "_cookie", "_initialType", "_switchableType"]
+                assert entry["value"]["type"] == ord(entry["key"][-1])
+                assert entry["value"]["_initialType"] == (1 if entry["key"][-1] == "N" else 0)
             assert len(core["neurons"]) == 256
+            for neuron in core["neurons"].values():
+                assert len(neuron["synapses"]) == 64 and len(neuron["destinations"]) == 4
+                assert sum(key.startswith("latch") for key in neuron) == 14
             neuron = core["neurons"]["value0"]
-            assert len(neuron["synapses"]) == 64 and len(neuron["destinations"]) == 4
             assert set(neuron["synapses"]["value0"]) == {
                 "dendrite", "stp", "weight", "preciseDelay", "mismatchedDelay", "tag"}
             assert set(neuron["destinations"]["value0"]) == {"core", "xHop", "yHop", "tag"}
-            assert sum(key.startswith("latch") for key in neuron) == 14
-    used = chips[0]["cores"]["value0"]["parameters"]
-    assert [entry["key"] for entry in used] == list(codes[0])
-    for entry in used:
-        assert entry["value"]["type"] == ord(entry["key"][-1])
-        assert set(entry["value"]) == {"type", "coarseValue", "fineValue"}
-    assert chips[0]["cores"]["value1"] == {"neurons": {}, "parameters": []}
+    used = {p["key"]: p["value"] for p in chips[0]["cores"]["value0"]["parameters"]}
+    assert len(CORE_PARAMETER_NAMES) == 49 and set(codes[0]) < set(used)
+    for name in set(used) - set(codes[0]):                    # not computed: (0, 0)
+        assert (used[name]["coarseValue"], used[name]["fineValue"]) == (0, 0)
+    unused = chips[0]["cores"]["value1"]
+    assert all(p["value"]["coarseValue"] == p["value"]["fineValue"] == 0
+               for p in unused["parameters"])
+    assert not any(s["dendrite"] for n in unused["neurons"].values()
+                   for s in n["synapses"].values())
 
 
 def test_codes_round_trip_and_reproduce_their_currents(two_chip_export):
     config, codes, path = two_chip_export
     back = read_samna_config(path)
-    assert set(back.parameters) == {(int(c), int(k))
-                                    for c, k in zip(config.core_chip, config.core_index)}
+    assert set(back.parameters) == {(chip, core) for chip in range(2) for core in range(4)}
     for row, (chip, core) in enumerate(zip(config.core_chip, config.core_index)):
         programmed = back.parameters[(int(chip), int(core))]
-        assert list(programmed) == list(codes[row])
+        assert list(programmed) == list(CORE_PARAMETER_NAMES)
         for name, (kind, coarse, fine) in programmed.items():
+            if name not in codes[row]:
+                continue
             code = codes[row][name]
             assert (kind, coarse, fine) == (code.type, code.coarse, code.fine)
             assert code_current(name, coarse, fine) == code.current
@@ -91,10 +113,11 @@ def test_cam_routes_and_dc_latch_round_trip(two_chip_export):
         config.neuron_chip[source], config.neuron_core[source], config.neuron_address[source],
         config.dest_slot, config.dest_core_mask, config.dest_x_hop, config.dest_y_hop,
         config.dest_tag])
-    non_empty = np.any(expected_dest[:, 4:] != 0, axis=1)  # a monitor route with tag 0 is blank
-    assert np.array_equal(np.unique(back.destinations, axis=0),
-                          np.unique(expected_dest[non_empty], axis=0))
-    assert np.any(back.destinations[:, 5] != 0)              # routes between the two chips
+    assert np.array_equal(np.unique(back.destinations, axis=0), np.unique(expected_dest, axis=0))
+    monitor = back.destinations[back.destinations[:, 3] == 0]
+    assert len(monitor) == len(config.neuron_node_id)
+    np.testing.assert_array_equal(monitor[:, 4:7], [[0b1111, -7, -7]] * len(monitor))
+    assert np.any(back.destinations[back.destinations[:, 3] > 0, 5] != 0)  # chip to chip
     dc = config.core_currents[config.neuron_core_row, 7] > 0  # Idc
     for i in range(len(config.neuron_node_id)):
         key = (int(config.neuron_chip[i]), int(config.neuron_core[i]),

@@ -110,3 +110,22 @@ def test_point_neurons_declare_their_cost_and_sample_without_sections(h, populat
     assert cell.pp.hname().startswith("IntFire1") and len(list(h.allsec())) == sections
     assert engine.afferent(h, cell, 0) == cell.pp  # NetCons go onto the artificial cell
     engine.destroy(h, cell)
+
+
+def test_nodes_of_one_other_model_type_keep_their_own(tmp_path):
+    """A rank may hold only the point neurons of a mixed bmtk population (bio_intfire_ring
+    on 2 ranks): their own model_type picks the engine, not the population's type."""
+    import h5py
+
+    build_point_style_circuit(tmp_path, [
+        Nodes("mixed", 3, "nrn:IntFire1", dynamics={"tau": 0.02, "refrac": 0.003})], [])
+    with h5py.File(tmp_path / "nodes.h5", "a") as f:
+        group = f["nodes/mixed/0"]
+        if "model_type" in group:
+            del group["model_type"]
+        group.create_dataset("model_type", data=["point_neuron"] * 3,
+                             dtype=h5py.string_dtype())
+    mixed = population("mixed", "biophysical", tmp_path / "nodes.h5", None, None)
+    ((engine, model_type, positions),) = engine_groups(mixed, np.arange(3))
+    assert model_type == "point_neuron" and positions.tolist() == [0, 1, 2]
+    assert isinstance(engine.fixed_cost, FixedCost)

@@ -7,11 +7,12 @@ Serial on purpose: it reads a point-neuron network of at most 4096 neurons; no M
 import argparse
 import sys
 
+from ...errors import NeurodamusError
 from .bias_codes import core_bias_codes, rounding_summary
 from .chip_config import build_chip_config
 from .chip_model import DEFAULT_DT_MS, run_chip
 from .cores import read_cores_file
-from .errors import DynapseError, ExportConfigError
+from .errors import ExportConfigError
 from .inputs import read_replay_spikes
 from .mismatch import check_mismatch_percent, mismatched_config
 from .network import open_configs, read_network
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="'matched' (default) chooses the spike threshold and synaptic gain "
                              "so that the chip's linear neuron is the LIF (same rate for the same "
                              "drive); 'rockpool' gives the currents of Rockpool's mapper "
-                             "(DYNAPSE.md's formulas), whose rates are not the LIF's")
+                             "(DYNAPSE.md's formulas; Rockpool's all 13 where t_ref is 1 ms, as "
+                             "Rockpool ignores t_ref), whose rates are not the LIF's")
     parser.add_argument("--simulate", type=float, metavar="T",
                         help="also run T ms of the exported network on the chip's neuron model "
                              "and in NEURON, with the config's replayed inputs, and print the "
@@ -94,6 +96,9 @@ def export(args, out=None) -> None:
         raise ExportConfigError(f"cannot write the export: {error}", file=args.output) from None
     print(f"Dynap-SE export of {args.config}: {json_path}, {npz_path}", file=out)
     print(f"samna configuration: {samna_path}", file=out)
+    print("on a board (samna): from neurodamus.export.dynapse.apply import apply_export; "
+          f"model.apply_configuration(apply_export({str(args.output)!r}, "
+          "model.get_configuration()))", file=out)
     print(export_summary(config, notes), file=out)
     print(rounding_summary(config, codes), file=out)
     if args.simulate is None:
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_request.code or 0)
     try:
         export(args)
-    except DynapseError as error:
+    except NeurodamusError as error:  # ours, and the config layer's (a dialect's strict copy)
         message = " ".join(str(error).split())       # one line, whatever the library said
         print(f"neurodamus export-dynapse: error: {message}", file=sys.stderr)
         return 1

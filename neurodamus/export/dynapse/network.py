@@ -29,6 +29,7 @@ from pathlib import Path
 import libsonata
 import numpy as np
 
+from ...config.loader import open_simulation_config
 from .errors import ExportConfigError, NetworkDataError
 from .parameters import DEFAULT_T_REF_MS, PARAMETER_NAMES, LifParameters
 
@@ -101,14 +102,13 @@ class PointNetwork:
 
 
 def open_configs(simulation_config) -> SonataConfigs:
-    """Open the simulation and circuit configs; libsonata's errors become ours, naming the file."""
+    """Open the simulation and circuit configs through the driver's config dialects (so a
+    bmtk config is read as the driver reads it); libsonata's errors become ours, naming the
+    file."""
     path = Path(simulation_config)
     if not path.is_file():
         raise ExportConfigError("no such file", file=path)
-    try:
-        simulation = libsonata.SimulationConfig.from_file(str(path))
-    except libsonata.SonataError as error:
-        raise ExportConfigError(str(error), file=path) from None
+    simulation = open_simulation_config(path)
     try:
         circuit = libsonata.CircuitConfig.from_file(simulation.network)
     except libsonata.SonataError as error:

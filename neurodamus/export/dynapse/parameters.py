@@ -11,7 +11,9 @@ becomes this by u = (V - E_L) / U, with U the export's millivolts per unit; see 
 
 Two conversions (`currents=`):
 * "rockpool": DYNAPSE.md's formulas, the currents Rockpool's mapper gives (Ispkthr =
-  threshold·Iscale, Igain_syn = 100·Itau_syn). The chip then differs from the LIF by two
+  threshold·Iscale, Igain_syn = 100·Itau_syn) -- all 13 only where t_ref is 1 ms: Rockpool
+  3.1's mapper ignores the LIF's refractory period (its Iref is always 1.05 nA), ours keeps
+  it. The chip then differs from the LIF by two
   factors: its membrane gain Igain_mem/Itau_mem = 4 makes bias and synaptic input act 4x
   stronger, and a spike charges the synapse with w·Iscale·(100·t_pulse = 1 ms) whatever
   tau_syn, against the LIF's w·tau_syn.

@@ -5,16 +5,19 @@
 * A neuron has 4 destinations (SRAM): slot 0 is its monitor route, the other 3 reach one
   target chip each (a core mask selects the cores there). Hops are target minus source chip
   position on the board grid, at most 7 each way.
+* The monitor route is the destination Dynap-SE2 boards expect for spikes meant for the host,
+  the one Rockpool's allocator writes (WeightAllocator.SRAM_content): core mask 0b1111 and hops
+  (-7, -7). Those hops lead off the chip grid, where the FPGA catches the event; no chip's CAM
+  ever sees it.
 * Tags: the CAM of a receiving neuron matches the 11-bit tag only, so every source arriving
   at a chip needs a tag of its own on that chip. Each input channel gets one tag, valid on
   every chip it feeds; each neuron one tag, valid on its own chip and every chip it feeds.
   A chip therefore needs: its input channels + its neurons + the neurons of other chips
-  sending to it, at most 2048. The monitor route carries the neuron's own tag: its empty core
-  mask means no CAM ever compares it, so it needs no tag of its own, and the host recognises
-  the neuron by (chip, tag) -- the output map. (Rockpool reserves a second tag per neuron for
-  this, n_inputs + 2·n_neurons <= 2048, which leaves a full chip of 1024 neurons no tag for
-  any input.) The monitor destination is written with zero hops; how the host taps it
-  depends on the board's host link.
+  sending to it, at most 2048. The monitor route carries the neuron's own tag (no CAM compares
+  it, so it needs no tag of its own), and the host recognises the neuron by (chip, tag) -- the
+  output map. Rockpool tags its monitor events with the neuron's index instead and reserves a
+  second tag per neuron (n_inputs + 2·n_neurons <= 2048), which leaves a full chip of 1024
+  neurons no tag for any input.
 """
 
 from dataclasses import dataclass
@@ -27,6 +30,8 @@ from .errors import FanOutError, HopOutOfRangeError, TagsExhaustedError, TooMany
 CAM_SLOTS = 64
 DESTINATIONS = 4
 MONITOR_SLOT = 0
+MONITOR_CORE_MASK = 0b1111           # the host route: every core bit set ...
+MONITOR_HOPS = (-7, -7)               # ... and hops off the grid, to the FPGA
 TAGS_PER_CHIP = 2048
 MAX_HOP = 7
 DENDRITE_CODES = {"AMPA": 1024, "GABA": 512, "NMDA": 256, "SHUNT": 128}
@@ -210,7 +215,8 @@ def route(connections: Connections, cores: CoreAssignment, n_inputs: int,
     # Destinations: the monitor route in slot 0, then one per target chip.
     zeros = np.zeros(n_neurons, dtype=np.int64)
     monitor = {"neuron": np.arange(n_neurons), "slot": zeros + MONITOR_SLOT, "chip": chip,
-               "core_mask": zeros, "x_hop": zeros, "y_hop": zeros, "tag": neuron_tag,
+               "core_mask": zeros + MONITOR_CORE_MASK, "x_hop": zeros + MONITOR_HOPS[0],
+               "y_hop": zeros + MONITOR_HOPS[1], "tag": neuron_tag,
                "monitor": np.ones(n_neurons, bool)}
     routes = {"neuron": dest_source, "slot": 1 + rank_within(dest_source), "chip": dest_chip,
               "core_mask": dest_mask, "x_hop": x_hop, "y_hop": y_hop,

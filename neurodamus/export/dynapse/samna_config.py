@@ -1,31 +1,13 @@
 """DIR/samna_config.json: the export in the JSON layout of samna's Dynapse2Configuration, and back.
 
-samna (SynSense's board software) serialises its objects with cereal's JSON archive; the layout
-below is that of samna.dynapse2.Dynapse2Configuration as documented by the field lists that
-Rockpool mirrors without samna (github.com/synsense/rockpool,
-rockpool/devices/dynapse/samna_alias/modules.py). Written by our own code from that format:
+The layout, complete in every field, is samna_layout.py's. A core in use gets its 23 bias codes
+(the rest of its parameter map at (0, 0)), and all 256 neurons: each exported neuron its CAM
+slots, its destinations (slot 0 the monitor route to the host) and the DC latch where the core's
+Idc is on; the others empty. A core not in use is complete too, every neuron empty and every
+bias at (0, 0). One chip is written per board position up to the last one in use.
 
-    {"value0": {"chips": [chip, ...]}}                       one chip per board position in use
-    chip   = {"cores": {"value0": core, ..., "value3": core}}
-    core   = {"neurons": {"value0": neuron, ..., "value255": neuron},
-              "parameters": [{"key": bias name, "value": parameter}, ...]}
-    parameter = {"type": 78 ('N') or 80 ('P'), "coarseValue": 0..5, "fineValue": 0..255}
-    neuron = {"synapses": {"value0".."value63": synapse}, "destinations": {"value0".."value3":
-              destination}, "latchSoDc": bool, and the other 13 latch* switches (False)}
-    synapse = {"dendrite": 1024 AMPA | 512 GABA | 0 none, "stp": false,
-               "weight": {"value0".."value3": bit k of the 4-bit mask}, "preciseDelay": false,
-               "mismatchedDelay": false, "tag": 0..2047}
-    destination = {"core": {"value0".."value3": core k of the target chip}, "xHop": int,
-                   "yHop": int, "tag": int}
-
-Lists are cereal's numbered objects ("valueN", in order), camelCase names, as samna writes them.
-Only what the network determines is written. A core in use gets its parameters and all 256
-neurons, each with its 64 CAM slots and 4 SRAM destinations (unused ones empty: dendrite none,
-empty core mask) and the DC latch (on where the core's Idc is). A core not in use is written
-as {"neurons": {}, "parameters": []}: nothing to set, it keeps the values of the configuration
-the file is applied onto. The chip-level blocks (the parameter generators' internal addresses,
-sADC, DVS interface, bio-amps) are left out likewise; see docs/dynapse.md for applying the file
-onto a fresh samna Dynapse2Configuration.
+This is the configuration as data (for reading, diffing, and Rockpool's samna_alias classes);
+apply.apply_export puts an export onto a live samna configuration.
 """
 
 import json
@@ -34,40 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from . import samna_layout as layout
 from .bias_codes import BiasCode, core_bias_codes
 from .chip_config import ChipConfig
-from .cores import CORES_PER_CHIP
 from .errors import ExportConfigError
 
 SAMNA_JSON_NAME = "samna_config.json"
-NEURONS_PER_CORE, CAM_SLOTS, DESTINATION_SLOTS, MASK_BITS = 256, 64, 4, 4
-TYPE_CODES = {"N": ord("N"), "P": ord("P")}
-LATCHES = ("latchSoDc", "latchSoAdaptation", "latchSoifKill", "latchCohoCaMem", "latchHoEnable",
-           "latchHoSoDe", "latchDeamAmpa", "latchDenmNmda", "latchDeConductance",
-           "latchDeamAlpha", "latchDenmAlpha", "latchDeMux", "latchSoifType", "latchHoActive")
-
-
-def _numbered(items) -> dict:
-    return {f"value{k}": item for k, item in enumerate(items)}
-
-
-def _bits(value: int, count: int) -> dict:
-    return _numbered([bool((int(value) >> k) & 1) for k in range(count)])
-
-
-def _empty_synapse() -> dict:
-    return {"dendrite": 0, "stp": False, "weight": _bits(0, MASK_BITS), "preciseDelay": False,
-            "mismatchedDelay": False, "tag": 0}
-
-
-def _empty_destination() -> dict:
-    return {"core": _bits(0, CORES_PER_CHIP), "xHop": 0, "yHop": 0, "tag": 0}
-
-
-def _neuron(synapses: list, destinations: list, dc: bool) -> dict:
-    latches = dict.fromkeys(LATCHES, False)
-    latches["latchSoDc"] = dc
-    return {"synapses": _numbered(synapses), "destinations": _numbered(destinations), **latches}
 
 
 def to_samna_document(config: ChipConfig, codes: list[dict[str, BiasCode]] | None = None) -> dict:
@@ -75,44 +29,37 @@ def to_samna_document(config: ChipConfig, codes: list[dict[str, BiasCode]] | Non
     codes = core_bias_codes(config) if codes is None else codes
     chip_of_neuron = (config.neuron_chip, config.neuron_core, config.neuron_address)
     by_address = {(int(c), int(k), int(a)): i for i, (c, k, a) in enumerate(zip(*chip_of_neuron))}
-    synapses: dict[int, list] = {i: [_empty_synapse() for _ in range(CAM_SLOTS)]
+    synapses: dict[int, list] = {i: [layout.EMPTY_SYNAPSE] * layout.CAM_SLOTS
                                  for i in by_address.values()}
     for s in range(len(config.cam_neuron)):
-        synapses[int(config.cam_neuron[s])][int(config.cam_slot[s])] = {
-            **_empty_synapse(), "dendrite": int(config.cam_dendrite[s]),
-            "weight": _bits(config.cam_mask[s], MASK_BITS), "tag": int(config.cam_tag[s])}
-    destinations: dict[int, list] = {i: [_empty_destination() for _ in range(DESTINATION_SLOTS)]
+        synapses[int(config.cam_neuron[s])][int(config.cam_slot[s])] = layout.synapse(
+            config.cam_dendrite[s], config.cam_mask[s], config.cam_tag[s])
+    destinations: dict[int, list] = {i: [layout.EMPTY_DESTINATION] * layout.DESTINATION_SLOTS
                                      for i in by_address.values()}
     for d in range(len(config.dest_neuron)):
-        destinations[int(config.dest_neuron[d])][int(config.dest_slot[d])] = {
-            "core": _bits(config.dest_core_mask[d], CORES_PER_CHIP),
-            "xHop": int(config.dest_x_hop[d]), "yHop": int(config.dest_y_hop[d]),
-            "tag": int(config.dest_tag[d])}
+        destinations[int(config.dest_neuron[d])][int(config.dest_slot[d])] = layout.destination(
+            config.dest_core_mask[d], config.dest_x_hop[d], config.dest_y_hop[d],
+            config.dest_tag[d])
     core_rows = {(int(c), int(k)): row
                  for row, (c, k) in enumerate(zip(config.core_chip, config.core_index))}
-    empty_neuron = _neuron([_empty_synapse()] * CAM_SLOTS,
-                           [_empty_destination()] * DESTINATION_SLOTS, False)
-    unused_core: dict = {"neurons": {}, "parameters": []}
+    unused_core = layout.core()
     chips = []
     for chip in range(int(config.core_chip.max()) + 1 if len(config.core_chip) else 0):
         cores = []
-        for core in range(CORES_PER_CHIP):
+        for core in range(layout.CORES_PER_CHIP):
             row = core_rows.get((chip, core))
             if row is None:
                 cores.append(unused_core)
                 continue
-            parameters = [
-                {"key": name, "value": {"type": TYPE_CODES[code.type],
-                                        "coarseValue": code.coarse, "fineValue": code.fine}}
-                for name, code in codes[row].items()]
             dc = codes[row]["SOIF_DC_P"].requested > 0
             neurons = []
-            for address in range(NEURONS_PER_CORE):
+            for address in range(layout.NEURONS_PER_CORE):
                 i = by_address.get((chip, core, address))
-                neurons.append(empty_neuron if i is None else
-                               _neuron(synapses[i], destinations[i], dc))
-            cores.append({"neurons": _numbered(neurons), "parameters": parameters})
-        chips.append({"cores": _numbered(cores)})
+                neurons.append(layout.EMPTY_NEURON if i is None else
+                               layout.neuron(synapses[i], destinations[i], dc))
+            cores.append(layout.core(neurons, {name: (code.coarse, code.fine)
+                                               for name, code in codes[row].items()}))
+        chips.append(layout.chip(cores))
     return {"value0": {"chips": chips}}
 
 
@@ -131,7 +78,7 @@ def write_samna_config(config: ChipConfig, directory,
 class SamnaParameters:
     """What samna_config.json programs, read back as arrays (one row per used CAM slot etc.)."""
 
-    parameters: dict      # (chip, core) -> {bias name: (type 'N'/'P', coarse, fine)}
+    parameters: dict      # (chip, core) -> {bias name: (type 'N'/'P', coarse, fine)}, every core
     dc_latch: dict        # (chip, core, neuron) -> bool, for every neuron written
     cam: np.ndarray       # [n, 7]: chip, core, neuron, slot, dendrite, mask, tag
     destinations: np.ndarray  # [n, 8]: chip, core, neuron, slot, core mask, x_hop, y_hop, tag
@@ -159,11 +106,10 @@ def read_samna_config(path) -> SamnaParameters:
     parameters, dc_latch, cam, destinations = {}, {}, [], []
     for chip, chip_document in enumerate(chips):
         for core, core_document in enumerate(_unnumber(chip_document["cores"], "cores")):
-            if core_document["parameters"]:
-                parameters[(chip, core)] = {
-                    entry["key"]: (chr(entry["value"]["type"]), entry["value"]["coarseValue"],
-                                   entry["value"]["fineValue"])
-                    for entry in core_document["parameters"]}
+            parameters[(chip, core)] = {
+                entry["key"]: (chr(entry["value"]["type"]), entry["value"]["coarseValue"],
+                               entry["value"]["fineValue"])
+                for entry in core_document["parameters"]}
             for neuron, neuron_document in enumerate(_unnumber(core_document["neurons"],
                                                                "neurons")):
                 dc_latch[(chip, core, neuron)] = bool(neuron_document["latchSoDc"])

@@ -25,7 +25,7 @@ def main():
                             SimulationOptions(progress=False, mechanism_dirs=(mechanisms,)))
     simulation.run()
     rows = []
-    for cell in simulation.cells:
+    for cell in simulation.model.cells:
         for synapse in cell.synapses:
             pp = synapse.point_process
             row = {name: getattr(pp, name) for name in PARAMETERS}

@@ -27,7 +27,7 @@ def main():
                             SimulationOptions(progress=False))
     simulation.run()
     dump = {}
-    for cell in simulation.cells:
+    for cell in simulation.model.cells:
         dump[cell.gid] = {
             section.name().split(".", 1)[-1]: {name: segment_values(section, name)
                                                for name in variables}

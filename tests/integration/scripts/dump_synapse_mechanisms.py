@@ -23,11 +23,11 @@ def main():
                             SimulationOptions(progress=False))
     simulation.run()
     mechanisms: dict[str, Counter] = {}
-    for cell in simulation.cells:
+    for cell in simulation.model.cells:
         for synapse in cell.synapses:
             name = synapse.point_process.hname().split("[")[0]
             mechanisms.setdefault(synapse.edge_population, Counter())[name] += 1
-    cells = Counter(cell.population for cell in simulation.cells)
+    cells = Counter(cell.population for cell in simulation.model.cells)
     (output / f"mechanisms_rank{parallel.rank}.json").write_text(json.dumps(
         {"mechanisms": {k: dict(v) for k, v in mechanisms.items()}, "cells": dict(cells)}))
 

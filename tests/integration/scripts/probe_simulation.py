@@ -38,9 +38,9 @@ class Probes:
 
 
 class ProbedSimulation(Simulation):
-    def _prepare_reports(self, circuit):
-        reports = super()._prepare_reports(circuit)
-        self.probes = Probes(self.cells, self.h)
+    def _prepare_reports(self, circuit, cells, area):
+        reports = super()._prepare_reports(circuit, cells, area)
+        self.probes = Probes(cells, self.h)
         reports.hooks.append(self.probes)
         return reports
 
@@ -72,13 +72,13 @@ def main():
     arrays: dict[str, Any] = {str(gid): np.array(v) for gid, v in probes.voltages.items()}
     np.savez(output / f"voltages_rank{rank}.npz", time=np.array(probes.time), **arrays)
     (output / f"probes_rank{rank}.json").write_text(json.dumps({
-        "synapses": synapse_table(simulation.cells), "event_times": event_times,
+        "synapses": synapse_table(simulation.model.cells), "event_times": event_times,
         "weights_at": {str(k): v for k, v in probes.weights_at.items()},
-        "offsets": {name: p.offset for name, p in simulation.circuit.populations.items()},
-        "connections": {"synapses": simulation.connections.synapses,
-                        "gap_junctions": simulation.connections.gap_junctions,
-                        "minis": simulation.connections.minis,
-                        "replayed_events": simulation.connections.replayed_events}}))
+        "offsets": {name: p.offset for name, p in simulation.model.circuit.populations.items()},
+        "connections": {"synapses": simulation.model.connections.synapses,
+                        "gap_junctions": simulation.model.connections.gap_junctions,
+                        "minis": simulation.model.connections.minis,
+                        "replayed_events": simulation.model.connections.replayed_events}}))
 
 
 if __name__ == "__main__":

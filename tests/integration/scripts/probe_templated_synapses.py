@@ -32,10 +32,10 @@ class Recorder:
 class ProbedSimulation(Simulation):
     record = False
 
-    def _prepare_reports(self, circuit):
-        reports = super()._prepare_reports(circuit)
+    def _prepare_reports(self, circuit, cells, area):
+        reports = super()._prepare_reports(circuit, cells, area)
         if self.record:
-            self.recorder = Recorder(self.cells, self.h)
+            self.recorder = Recorder(cells, self.h)
         return reports
 
 
@@ -84,10 +84,10 @@ def main():
     simulation.run()
     h, rank = simulation.h, parallel.rank
     (output / f"synapses_rank{rank}.json").write_text(json.dumps({
-        "synapses": synapse_rows(simulation.cells, h),
-        "offsets": {name: p.offset for name, p in simulation.circuit.populations.items()},
-        "count": simulation.connections.synapses,
-        "segments": segment_tables(simulation.cells, h)}))
+        "synapses": synapse_rows(simulation.model.cells, h),
+        "offsets": {name: p.offset for name, p in simulation.model.circuit.populations.items()},
+        "count": simulation.model.connections.synapses,
+        "segments": segment_tables(simulation.model.cells, h)}))
     if simulation.record:
         recorder = simulation.recorder
         states: dict[str, Any] = {f"{gid}_{i}_{name}": np.array(vector)
