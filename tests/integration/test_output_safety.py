@@ -123,7 +123,10 @@ def small_disk(tmp_path):
         subprocess.run(["umount", str(mount_point)], check=False)
 
 
-def test_disk_full_names_the_file_and_keeps_the_previous_outputs(previous, tmp_path, small_disk):
+def _too_large_report_run(previous, tmp_path, small_disk, fault=None):
+    """A run that succeeded on the small disk, then the same with a report of every
+    compartment at every step, which cannot fit: (its result, output_dir, the snapshot of
+    output_dir before)."""
     source, _ = previous
     directory = tmp_path / "circuit"
     shutil.copytree(source, directory)
@@ -132,8 +135,13 @@ def test_disk_full_names_the_file_and_keeps_the_previous_outputs(previous, tmp_p
     assert_ok(run(config, "--output-path", output))
     before = snapshot(output)
     with_reports(config, voltage=REPORT)  # every compartment, every step: does not fit
+    return run(config, "--output-path", output, fault=fault), output, before
+
+
+def test_disk_full_names_the_file_and_keeps_the_previous_outputs(previous, tmp_path, small_disk):
     # as if another job filled the disk after the checks before the run
-    result = run(config, "--output-path", output, fault="no-space-check:0")
+    result, output, before = _too_large_report_run(previous, tmp_path, small_disk,
+                                                   fault="no-space-check:0")
     errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
     assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"no space left on device writing {output / 'voltage.h5'}" in errors[0]
@@ -142,15 +150,7 @@ def test_disk_full_names_the_file_and_keeps_the_previous_outputs(previous, tmp_p
 
 
 def test_a_report_that_cannot_fit_is_refused_before_the_run(previous, tmp_path, small_disk):
-    source, _ = previous
-    directory = tmp_path / "circuit"
-    shutil.copytree(source, directory)
-    config = with_reports(directory / "simulation_config.json")
-    output = small_disk / "output"
-    assert_ok(run(config, "--output-path", output))
-    before = snapshot(output)
-    with_reports(config, voltage=REPORT)
-    result = run(config, "--output-path", output)
+    result, output, before = _too_large_report_run(previous, tmp_path, small_disk)
     errors = [line for line in result.stderr.splitlines() if line.startswith("neurodamus: error:")]
     assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "key 'reports.voltage'" in errors[0] and "is free there" in errors[0], errors[0]

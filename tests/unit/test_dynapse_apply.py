@@ -14,12 +14,9 @@ import pytest
 
 from neurodamus.export.dynapse import apply, writer
 from neurodamus.export.dynapse.apply import apply_export
-from neurodamus.export.dynapse.chip_config import build_chip_config
-from neurodamus.export.dynapse.cores import read_cores_file
 from neurodamus.export.dynapse.errors import ExportConfigError
-from neurodamus.export.dynapse.network import open_configs, read_network
 from neurodamus.export.dynapse.samna_layout import CORE_PARAMETER_NAMES
-from neurodamus.export.dynapse.testing import example_spec, write_network
+from neurodamus.export.dynapse.testing import two_chip_config
 from neurodamus.export.dynapse.writer import write_export
 
 
@@ -75,15 +72,7 @@ class Configuration:
 @pytest.fixture(scope="module")
 def export(tmp_path_factory):
     directory = tmp_path_factory.mktemp("apply")
-    sim_config = write_network(directory / "circuit", example_spec())
-    cores_file = directory / "cores.json"
-    cores_file.write_text(json.dumps({"cores": [
-        {"chip": 0, "core": 0, "population": "exc", "node_ids": [0, 1, 2]},
-        {"chip": 1, "core": 2, "population": "exc", "node_ids": [3, 4, 5]},
-        {"chip": 0, "core": 3, "population": "lif", "node_ids": [0, 1, 2, 3]}]}))
-    network = read_network(open_configs(sim_config))
-    config, notes = build_chip_config(network, read_cores_file(cores_file, network.population,
-                                                               network.node_id))
+    config, notes = two_chip_config(directory)
     json_path, _ = write_export(config, directory / "out", notes)
     return json_path, json.loads(json_path.read_text())
 

@@ -6,33 +6,22 @@ import numpy as np
 import pytest
 
 from neurodamus.export.dynapse.bias_codes import code_current, core_bias_codes
-from neurodamus.export.dynapse.chip_config import build_chip_config
 from neurodamus.export.dynapse.cli import main
-from neurodamus.export.dynapse.cores import read_cores_file
 from neurodamus.export.dynapse.errors import ExportConfigError
-from neurodamus.export.dynapse.network import open_configs, read_network
 from neurodamus.export.dynapse.samna_config import (
     SAMNA_JSON_NAME,
     read_samna_config,
     write_samna_config,
 )
 from neurodamus.export.dynapse.samna_layout import CORE_PARAMETER_NAMES
-from neurodamus.export.dynapse.testing import example_spec, write_network
+from neurodamus.export.dynapse.testing import example_spec, two_chip_config, write_network
 
 
 @pytest.fixture(scope="module")
 def two_chip_export(tmp_path_factory):
     """The example network on two chips (an exc core on chip 1), written once."""
     directory = tmp_path_factory.mktemp("samna")
-    sim_config = write_network(directory / "circuit", example_spec())
-    cores_file = directory / "cores.json"
-    cores_file.write_text(json.dumps({"cores": [
-        {"chip": 0, "core": 0, "population": "exc", "node_ids": [0, 1, 2]},
-        {"chip": 1, "core": 2, "population": "exc", "node_ids": [3, 4, 5]},
-        {"chip": 0, "core": 3, "population": "lif", "node_ids": [0, 1, 2, 3]}]}))
-    network = read_network(open_configs(sim_config))
-    config, _ = build_chip_config(network, read_cores_file(cores_file, network.population,
-                                                           network.node_id))
+    config, _ = two_chip_config(directory)
     codes = core_bias_codes(config)
     path = write_samna_config(config, directory, codes)
     return config, codes, path

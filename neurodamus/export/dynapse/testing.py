@@ -181,3 +181,26 @@ def example_spec(seed: int = 7, tstop: float = 200.0) -> PointNetworkSpec:
     ]
     return PointNetworkSpec([intfire, lif], {"stim": 5}, edges, spikes,
                             node_sets={"lif_only": {"population": "lif"}}, tstop=tstop)
+
+
+# The example network on two chips: an exc core on chip 1, the rest on chip 0.
+TWO_CHIP_CORES = {"cores": [
+    {"chip": 0, "core": 0, "population": "exc", "node_ids": [0, 1, 2]},
+    {"chip": 1, "core": 2, "population": "exc", "node_ids": [3, 4, 5]},
+    {"chip": 0, "core": 3, "population": "lif", "node_ids": [0, 1, 2, 3]}]}
+
+
+def two_chip_config(directory):
+    """The example network written into `directory` and mapped onto two chips by
+    TWO_CHIP_CORES: (ChipConfig, notes), as build_chip_config gives them."""
+    from .chip_config import build_chip_config
+    from .cores import read_cores_file
+    from .network import open_configs, read_network
+
+    directory = Path(directory)
+    sim_config = write_network(directory / "circuit", example_spec())
+    cores_file = directory / "cores.json"
+    cores_file.write_text(json.dumps(TWO_CHIP_CORES))
+    network = read_network(open_configs(sim_config))
+    return build_chip_config(network, read_cores_file(cores_file, network.population,
+                                                      network.node_id))
