@@ -141,6 +141,7 @@ def run_chip(config: ChipConfig, input_spikes, duration_ms: float,
                                         config.cam_neuron[from_neuron]))]
     rec_start = np.searchsorted(config.cam_neuron[by_target], np.arange(n_neurons + 1))
 
+    tau_values, tau_class = np.unique(tau_syn_s, return_inverse=True)
     # Spikes of one neuron in one step are a refractory period apart.
     per_step = int(dt_ms / t_ref_ms.min()) + 3 if n_neurons else 1
     neuron, time, unsettled = run_steps(
@@ -148,7 +149,8 @@ def run_chip(config: ChipConfig, input_spikes, duration_ms: float,
         bool(feedback), in_start.astype(np.int64), in_time, in_ampa, in_gaba,
         out_start.astype(np.int64), config.cam_neuron[by_source].astype(np.int64),
         rec_start.astype(np.int64), config.cam_source[by_target].astype(np.int64),
-        cam_jump[by_target].astype(float), excitatory[by_target], per_step)
+        cam_jump[by_target].astype(float), excitatory[by_target], tau_values.astype(float),
+        tau_class.astype(np.int64), per_step)
     order = np.argsort(neuron, kind="stable")
     split = np.searchsorted(neuron[order], np.arange(1, n_neurons))
     spike_times = np.split(time[order], split) if n_neurons else []
