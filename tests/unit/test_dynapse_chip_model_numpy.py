@@ -44,14 +44,14 @@ def test_feed_forward(feedback):
     network, spikes = feed_forward(duration=200.0)
     config, _ = build_chip_config(network)
     assert_same_spikes(run_chip(config, spikes, 200.0, feedback=feedback),
-                       run_numpy(config, spikes, 200.0, feedback=feedback), 15)
+                       run_numpy(config, spikes, 200.0, feedback=feedback), 10)
 
 
 def test_recurrent_excitation_and_inhibition():
     network, spikes = ei_network(duration=150.0)
     config, _ = build_chip_config(network)
     assert_same_spikes(run_chip(config, spikes, 150.0, feedback=False),
-                       run_numpy(config, spikes, 150.0, feedback=False), 100)
+                       run_numpy(config, spikes, 150.0, feedback=False), 50)
 
 
 def test_recurrent_with_mismatch_feedback_on_and_a_finer_step():
@@ -66,4 +66,4 @@ def test_simultaneous_inputs_on_a_grid():
     spikes = [np.unique(np.round(s)) for s in spikes]
     config, _ = build_chip_config(network)
     assert_same_spikes(run_chip(config, spikes, 150.0, feedback=False),
-                       run_numpy(config, spikes, 150.0, feedback=False), 100)
+                       run_numpy(config, spikes, 150.0, feedback=False), 50)
