@@ -41,10 +41,10 @@ _ALMOST_ALL = 1 - 1e-9
 _I_MEM_FLOOR = math.exp(Y_FLOOR)         # e^y at the floor, as the C library gives it
 # error_model="numpy": a division by zero gives inf or NaN, as in NumPy, instead of a check
 # and an exception at every division.
-_JIT = {"cache": True, "error_model": "numpy"}
+_compiled = njit(cache=True, error_model="numpy")
 
 
-@njit(**_JIT)
+@_compiled
 def _rate_at(i_mem, grow, ampa, gaba, itau, igain, idc, feedback):
     """dy/dt of an open neuron at I_mem = e^y, grow = e^(κ'/κ·(y − ln I_0)) (chip_model's
     docstring has the model)."""
@@ -56,13 +56,13 @@ def _rate_at(i_mem, grow, ampa, gaba, itau, igain, idc, feedback):
     return RATE_PER_AMP * numerator / total
 
 
-@njit(**_JIT)
+@_compiled
 def _rate(y, ampa, gaba, itau, igain, idc, feedback):
     grow = math.exp(FEEDBACK_EXPONENT * (y - Y_FLOOR)) if feedback else 1.0
     return _rate_at(math.exp(y), grow, ampa, gaba, itau, igain, idc, feedback)
 
 
-@njit(**_JIT)
+@_compiled
 def _stiffness_at(i_mem, grow, ampa, gaba, itau, igain, idc, feedback):
     """|∂(dy/dt)/∂y| (its leading terms), to choose the sub-step."""
     i_leak = itau + gaba
@@ -75,7 +75,7 @@ def _stiffness_at(i_mem, grow, ampa, gaba, itau, igain, idc, feedback):
     return RATE_PER_AMP * i_leak * (i_mem * (drive + igain) / total ** 2)
 
 
-@njit(**_JIT)
+@_compiled
 def _synapse_decay(h, tau, step):
     """(e^(−h/2τ), e^(−h/τ)); step = (h_step, its two values) saves the exponentials of the
     most common h, a whole step (the same arguments, so the same values)."""
@@ -84,7 +84,7 @@ def _synapse_decay(h, tau, step):
     return math.exp(-h / (2 * tau)), math.exp(-h / tau)
 
 
-@njit(**_JIT)
+@_compiled
 def _rk4_step(y, ampa, gaba, h, k1, itau, igain, idc, tau, cap, feedback, step):
     half, full = _synapse_decay(h, tau, step)
     a_mid, g_mid, a_end, g_end = ampa * half, gaba * half, ampa * full, gaba * full
@@ -95,7 +95,7 @@ def _rk4_step(y, ampa, gaba, h, k1, itau, igain, idc, tau, cap, feedback, step):
     return y, a_end, g_end
 
 
-@njit(**_JIT)
+@_compiled
 def _exponential_step(y, i_mem, grow, ampa, gaba, h, itau, igain, idc, tau, cap, feedback,
                       step):
     """Exponential Euler, y + h·φ1(h·J)·f with the synapses at mid-step (stable where stiff);
@@ -111,7 +111,7 @@ def _exponential_step(y, i_mem, grow, ampa, gaba, h, itau, igain, idc, tau, cap,
     return y, ampa * full, gaba * full
 
 
-@njit(**_JIT)
+@_compiled
 def _advance(y, ampa, gaba, total, itau, igain, idc, tau, threshold, cap, bend, feedback,
              step):
     """(y, ampa, gaba, crossing) after `total` seconds in sub-steps chosen as it goes:
@@ -159,7 +159,7 @@ def _advance(y, ampa, gaba, total, itau, igain, idc, tau, threshold, cap, bend, 
             return y, ampa, gaba, crossing
 
 
-@njit(**_JIT)
+@_compiled
 def _integrate(neurons, d_time, d_ampa, d_gaba, d_start, d_end, t0, t1, start, end, constants,
                feedback, step, spikes):
     """Each neuron k of `neurons` from t0 to t1 through its own segments: from its state
@@ -222,7 +222,7 @@ def _integrate(neurons, d_time, d_ampa, d_gaba, d_start, d_end, t0, t1, start, e
         spikes[k, 0] = n_spikes
 
 
-@njit(**_JIT)
+@_compiled
 def _target_deliveries(targets, pointer, step_end, in_time, in_ampa, in_gaba, rec_start,
                        rec_source, rec_jump, rec_excitatory, spikes):
     """The deliveries of each neuron of `targets` in a step, one after the other:
@@ -280,7 +280,7 @@ def _target_deliveries(targets, pointer, step_end, in_time, in_ampa, in_gaba, re
     return d_time, d_ampa, d_gaba, d_start, d_end
 
 
-@njit(**_JIT)
+@_compiled
 def run_steps(n_steps, dt_ms, duration_ms, constants, feedback, in_start, in_time, in_ampa,
               in_gaba, out_start, out_target, rec_start, rec_source, rec_jump, rec_excitatory,
               tau_values, tau_class, per_step):
