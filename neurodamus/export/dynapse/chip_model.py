@@ -40,7 +40,7 @@ one-spike-at-a-time simulation gives.
 The NumPy model this compiles (vectorised over neurons, 1.2-1.6x its one-spike-at-a-time
 predecessor) is kept as the tests' reference (tests/dynapse_numpy_model.py): the same spikes,
 in the same order, times equal to rounding (exp and log here are the C library's, NumPy's SIMD
-ones differ in the last bit). ci/bench-dynapse times it.
+ones differ in the last bit). ci/bench-dynapse-kernel times both.
 
 The integrator converges: its spike counts stop changing once dt is small enough, and the
 default DEFAULT_DT_MS is converged on the networks of the tests (counts equal at dt and dt/2).
