@@ -1,0 +1,137 @@
+"""Small circuits with known parameters for `neurodamus fit`'s recovery tests, and the fit
+specs that go with them.
+
+Each builder writes a circuit (with the circuit builder), a simulation config whose values
+are *not* the truth, and the parameter list (bounds, where each applies); `make_targets`
+runs the truth once and keeps its recordings as the targets. The tests and
+ci/fit-recovery start fits away from the truth and check what they recover.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    GapJunctionSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
+
+# The two-cell circuit's true values (odynn-style: two neurons, a gap junction and a chemical
+# synapse each way, current steps into both).
+TWO_CELL_TRUTH = {"weight": 1.0, "tau_d": 3.0, "g_pas": 1e-4, "amp": 0.08}
+
+
+def two_cell_parameters() -> list[dict]:
+    return [
+        {"name": "weight", "bounds": [0.2, 5.0], "scale": "log",
+         "apply": {"connection_override": {"source": "pair", "target": "pair",
+                                           "field": "weight"}}},
+        {"name": "tau_d", "bounds": [0.5, 10.0], "scale": "log",
+         "apply": {"connection_override": {"source": "pair", "target": "pair",
+                                           "variable": "tau_d_AMPA"}}},
+        {"name": "g_pas", "bounds": [2e-5, 5e-4], "scale": "log",
+         "apply": {"sections": {"node_set": "pair", "section_list": "basal",
+                                "variable": "g_pas"}}},
+        {"name": "amp", "bounds": [0.01, 0.2],
+         "apply": {"input": {"input": "step_second", "field": "amp_start"}}},
+    ]
+
+
+def build_two_cell(directory, tstop: float = 150.0) -> Path:
+    """Two excitatory cells (hh soma, passive dendrites), one gap junction between them, a
+    chemical synapse each way (deterministic release); the first cell fires on a train of
+    current pulses, the second gets a current step and the first's EPSPs. A soma voltage
+    report of both. Returns the simulation config."""
+    directory = Path(directory)
+    spec = CircuitSpec(populations=[PopulationSpec("pair", 2, "exc")],
+                       edges=[EdgeSpec("pair", "pair", per_target=1, conductance=0.5,
+                                       delay=(1.0, 1.5))],
+                       gap_junctions=[GapJunctionSpec("pair", pairs=1, conductance=1.0)],
+                       node_sets={"first": {"population": "pair", "node_id": [0]},
+                                  "second": {"population": "pair", "node_id": [1]}},
+                       seed=3, morphologies_per_kind=1)
+    circuit = build_circuit(directory / "circuit", spec)
+    step = {"module": "linear", "input_type": "current_clamp", "delay": 20.0,
+            "duration": 100.0}
+    return write_simulation_config(
+        directory, circuit, tstop=tstop, dt=0.025, node_set="pair",
+        inputs={"pulses_first": {"module": "pulse", "input_type": "current_clamp",
+                                 "node_set": "first", "amp_start": 2.0, "width": 1.0,
+                                 "frequency": 40.0, "delay": 30.0, "duration": 80.0},
+                "step_second": {**step, "node_set": "second", "amp_start": 0.05}},
+        reports={"soma_v": {"type": "compartment", "cells": "pair", "sections": "soma",
+                            "variable_name": "v", "dt": 0.5, "start_time": 0.0,
+                            "end_time": tstop}},
+        extra={"conditions": {"celsius": 6.3, "v_init": -65.0,
+                              "mechanisms": {"NdTmExc": {"deterministic": 1}}}})
+
+
+# The E/I network: synaptic weights (connection override factors) and the rates they give.
+EI_TRUTH = {"w_ee": 1.0, "w_ei": 1.0, "w_ie": 1.0}
+
+
+def ei_parameters() -> list[dict]:
+    def override(source, target):
+        return {"connection_override": {"source": source, "target": target, "field": "weight"}}
+    return [{"name": "w_ee", "bounds": [0.25, 4.0], "scale": "log", "apply": override("E", "E")},
+            {"name": "w_ei", "bounds": [0.25, 4.0], "scale": "log", "apply": override("E", "I")},
+            {"name": "w_ie", "bounds": [0.25, 4.0], "scale": "log", "apply": override("I", "E")}]
+
+
+def build_ei(directory, tstop: float = 1000.0, cells: int = 20) -> Path:
+    """`cells` cells, 80 % excitatory, recurrent E->E, E->I, I->E, I->I synapses, each cell
+    driven by its own noisy current (shot noise, fixed seeds). Returns the config."""
+    directory = Path(directory)
+    n_exc = cells * 4 // 5
+    spec = CircuitSpec(populations=[PopulationSpec("E", n_exc, "exc"),
+                                    PopulationSpec("I", cells - n_exc, "inh")],
+                       edges=[EdgeSpec("E", "E", 4, 1.5), EdgeSpec("E", "I", 4, 1.5),
+                              EdgeSpec("I", "E", 2, 3.0), EdgeSpec("I", "I", 2, 2.0)],
+                       seed=11, morphologies_per_kind=1)
+    circuit = build_circuit(directory / "circuit", spec)
+    noise = {"module": "relative_shot_noise", "input_type": "current_clamp",
+             "rise_time": 2.0, "decay_time": 20.0, "delay": 0.0, "duration": tstop}
+    return write_simulation_config(
+        directory, circuit, tstop=tstop, dt=0.025, node_set="All",
+        inputs={"drive_E": {**noise, "node_set": "E", "mean_percent": 90.0, "sd_percent": 40.0},
+                "drive_I": {**noise, "node_set": "I", "mean_percent": 60.0, "sd_percent": 30.0}},
+        extra={"conditions": {"celsius": 6.3, "v_init": -65.0,
+                              "mechanisms": {"NdTmExc": {"deterministic": 1},
+                                             "NdTmInh": {"deterministic": 1}}}})
+
+
+def write_spec(path, simulation_config, parameters, targets, optimiser, **extra) -> Path:
+    """A fit spec (JSON) at `path`; `parameters` take their `initial` from the caller."""
+    spec = {"simulation_config": str(Path(simulation_config).resolve()),
+            "parameters": parameters,
+            "targets": targets, "optimiser": optimiser, **extra}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(spec, indent=2))
+    return path
+
+
+def run_truth(simulation_config, parameters: list[dict], truth: dict, directory) -> Path:
+    """Simulate the truth (the parameters at `truth`, applied as a fit applies them) with
+    the `neurodamus` command; returns its output folder."""
+    from ..fit.parameters import BaseConfig
+    from ..fit.spec import load_fit_spec
+
+    directory = Path(directory).resolve()
+    probe = write_spec(directory / "truth_spec.json", simulation_config,
+                       [dict(p, initial=truth[p["name"]]) for p in parameters],
+                       [{"name": "none", "type": "rates", "rates": {"x": 1.0}}],
+                       {"method": "nelder-mead", "budget": 1})
+    spec = load_fit_spec(probe)
+    base = BaseConfig(spec.simulation_config)
+    config = base.with_values(spec.parameters, truth, directory / "truth_output")
+    path = directory / "truth_config.json"
+    path.write_text(json.dumps(config, indent=1))
+    subprocess.run([sys.executable, "-m", "neurodamus", str(path), "--no-progress"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return directory / "truth_output"
