@@ -85,8 +85,8 @@ class Fit:
 
     def evaluate(self, points) -> list[float]:
         """A collective: the losses of `points`, from the checkpoint or simulated."""
-        from .outputs import Record, point_key, write_checkpoint, write_history
         from ..termination import termination_requested
+        from .outputs import Record, point_key, write_checkpoint, write_history
 
         if self.world.allreduce_max(int(termination_requested())):
             raise FitInterrupted
@@ -141,7 +141,6 @@ def run_fit(args) -> int:
     from ..parallel import init_parallel
     from ..termination import install_termination_handler
     from .evaluate import Evaluator, RankGroups
-    from .outputs import write_plots, write_results
 
     parallel = init_parallel()
     watchdog = install_termination_handler(parallel.rank, parallel.abort, None,

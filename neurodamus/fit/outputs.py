@@ -82,7 +82,7 @@ def load_checkpoint(spec: FitSpec) -> dict[str, dict]:
 def _optimiser(spec: FitSpec) -> dict:
     o = spec.optimiser
     return {"method": o.method, "seed": o.seed, "population": o.population,
-            "sigma": o.sigma, "budget": o.budget}
+            "sigma": o.sigma}  # not the budget: a resumed fit may be given more
 
 
 def write_checkpoint(spec: FitSpec, history: History):

@@ -180,7 +180,8 @@ def _parameter(raw, index: int, problems: ProblemList, names: set) -> Parameter 
     elif initial is not None and low < high and not low <= initial <= high:
         problems.add(f"{initial} is outside the bounds [{low}, {high}]", key=f"{key}.initial")
     apply = raw.get("apply")
-    kind, where = "", {}
+    kind: str = ""
+    where: dict = {}
     if not isinstance(apply, dict) or len(apply) != 1:
         problems.add(f"must be a mapping of one kind ({', '.join(APPLY_KINDS)}) to its "
                      f"fields, got {apply!r}", key=f"{key}.apply")
@@ -197,7 +198,7 @@ def _parameter(raw, index: int, problems: ProblemList, names: set) -> Parameter 
         return None
     if initial is None:
         initial = math.sqrt(low * high) if scale == "log" else 0.5 * (low + high)
-    return Parameter(name=name, low=low, high=high, scale=scale, initial=float(initial),
+    return Parameter(name=str(name), low=low, high=high, scale=scale, initial=float(initial),
                      kind=kind, where=dict(where), key=key)
 
 
@@ -269,7 +270,7 @@ def _target(raw, index: int, base: Path, problems: ProblemList, names: set) -> T
         problems.add(f"must be a list of node ids, got {node_ids!r}", key=f"{key}.node_ids")
     if len(problems.items) > before:
         return None
-    return Target(name=name, type=kind, loss=loss, weight=float(weight), key=key, file=file,
+    return Target(name=str(name), type=kind, loss=loss, weight=float(weight), key=key, file=file,
                   report=report, population=population, window=window, tau=float(tau),
                   rates={str(k): float(v) for k, v in rates.items()} if kind == "rates" else {},
                   node_ids=tuple(node_ids) if node_ids is not None else None)
@@ -309,7 +310,7 @@ def _optimiser(raw, problems: ProblemList, n_parameters: int) -> OptimiserSpec |
                      "powell) for one", key=f"{key}.method")
     if len(problems.items) > before:
         return None
-    return OptimiserSpec(method=method, budget=int(budget or 0), population=population,
+    return OptimiserSpec(method=str(method), budget=int(budget or 0), population=population,
                          sigma=float(sigma), seed=int(seed), options=dict(options))
 
 

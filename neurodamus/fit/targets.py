@@ -179,7 +179,7 @@ class RateError(Loss):
 
     target_type = "rates"
 
-    def score(self, expected: dict, actual: dict, target):
+    def score(self, expected: Rates, actual: dict, target):
         errors = [(actual[name] - rate) / rate for name, rate in expected.rates.items()]
         return float(np.sqrt(np.mean(np.square(errors))))
 
