@@ -17,13 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AgreedError, NeurodamusError
+from .evaluate import FitInterrupted
 from .spec import FitSpec, load_fit_spec
 
 log = logging.getLogger("neurodamus")
-
-
-class FitInterrupted(Exception):
-    """SIGTERM (or SIGINT): the fit stops after the current candidates, checkpoint kept."""
 
 
 def build_parser() -> argparse.ArgumentParser:

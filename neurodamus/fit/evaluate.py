@@ -37,6 +37,11 @@ from .targets import LOSSES, read_spikes, read_traces, spike_rates
 log = logging.getLogger("neurodamus")
 
 
+class FitInterrupted(Exception):
+    """SIGTERM (or SIGINT): the fit stops; the candidates of the batch under way are lost,
+    the checkpoint of the batches before is kept."""
+
+
 @dataclass
 class Evaluation:
     """One candidate's result: the weighted total, each target's loss, and who ran it."""
@@ -46,6 +51,7 @@ class Evaluation:
     seconds: float
     group: int
     error: str | None = None
+    interrupted: bool = False  # SIGTERM stopped its run
     outputs: dict = field(default_factory=dict)  # e.g. traces, for the best-vs-target plot
 
 
@@ -89,6 +95,8 @@ class Evaluator:
         results: dict[int, Evaluation] = {}
         for part in gathered:
             results.update(part)
+        if any(r.interrupted for r in results.values()):
+            raise FitInterrupted
         errors = [r.error for r in results.values() if r.error]
         if errors:
             raise NeurodamusError(errors[0])
@@ -98,8 +106,13 @@ class Evaluator:
         return self.base.with_values(self.spec.parameters, values, output_dir)
 
     def _one(self, unit: np.ndarray) -> Evaluation:
+        from ..run import RunInterrupted
+        from ..termination import termination_requested
+
         group = self.groups.parallel
         start = time.perf_counter()
+        if group.allreduce_max(int(termination_requested())):
+            return Evaluation(np.inf, {}, 0.0, self.groups.index, interrupted=True)
         random_state = np.random.get_state()
         logger_level = log.level
         if self.quiet:
@@ -110,6 +123,8 @@ class Evaluator:
             error = None
         except NeurodamusError as failure:
             parts, error, outputs = {}, str(failure), {}
+        except RunInterrupted:
+            return Evaluation(np.inf, {}, 0.0, self.groups.index, interrupted=True)
         finally:
             log.setLevel(logger_level)
             np.random.set_state(random_state)

@@ -90,16 +90,16 @@ def build_ei(directory, tstop: float = 1000.0, cells: int = 20) -> Path:
     n_exc = cells * 4 // 5
     spec = CircuitSpec(populations=[PopulationSpec("E", n_exc, "exc"),
                                     PopulationSpec("I", cells - n_exc, "inh")],
-                       edges=[EdgeSpec("E", "E", 4, 1.5), EdgeSpec("E", "I", 4, 1.5),
-                              EdgeSpec("I", "E", 2, 3.0), EdgeSpec("I", "I", 2, 2.0)],
+                       edges=[EdgeSpec("E", "E", 4, 4.0), EdgeSpec("E", "I", 6, 6.0),
+                              EdgeSpec("I", "E", 3, 8.0), EdgeSpec("I", "I", 2, 2.0)],
                        seed=11, morphologies_per_kind=1)
     circuit = build_circuit(directory / "circuit", spec)
     noise = {"module": "relative_shot_noise", "input_type": "current_clamp",
              "rise_time": 2.0, "decay_time": 20.0, "delay": 0.0, "duration": tstop}
     return write_simulation_config(
         directory, circuit, tstop=tstop, dt=0.025, node_set="All",
-        inputs={"drive_E": {**noise, "node_set": "E", "mean_percent": 90.0, "sd_percent": 40.0},
-                "drive_I": {**noise, "node_set": "I", "mean_percent": 60.0, "sd_percent": 30.0}},
+        inputs={"drive_E": {**noise, "node_set": "E", "mean_percent": 70.0, "sd_percent": 40.0},
+                "drive_I": {**noise, "node_set": "I", "mean_percent": 10.0, "sd_percent": 20.0}},
         extra={"conditions": {"celsius": 6.3, "v_init": -65.0,
                               "mechanisms": {"NdTmExc": {"deterministic": 1},
                                              "NdTmInh": {"deterministic": 1}}}})
