@@ -197,7 +197,8 @@ def _finish(spec: FitSpec, fit: Fit, base, data, best_outputs, groups, wall: flo
     history = fit.history
     best = history.best()
     fitted = base.with_values(spec.parameters, best.values,
-                              spec.output_dir / "fitted_output")
+                              spec.output_dir / "fitted_output",
+                              spec.output_dir / "fitted_circuit")
     simulated = [r for r in history.records if not r.resumed]
     summary = {
         "spec": str(spec.file), "simulation_config": str(spec.simulation_config),

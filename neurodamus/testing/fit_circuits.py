@@ -23,7 +23,7 @@ from .circuit_builder import (
 
 # The two-cell circuit's true values (odynn-style: two neurons, a gap junction and a chemical
 # synapse each way, current steps into both).
-TWO_CELL_TRUTH = {"weight": 1.0, "tau_d": 3.0, "g_pas": 1e-4, "amp": 0.08}
+TWO_CELL_TRUTH = {"weight": 1.0, "tau_d": 3.0, "g_pas": 1e-4, "amp": 0.08, "gap": 1.0}
 
 
 def two_cell_parameters() -> list[dict]:
@@ -39,6 +39,9 @@ def two_cell_parameters() -> list[dict]:
                                 "variable": "g_pas"}}},
         {"name": "amp", "bounds": [0.01, 0.2],
          "apply": {"input": {"input": "step_second", "field": "amp_start"}}},
+        {"name": "gap", "bounds": [0.2, 5.0], "scale": "log",  # x the file's 1 nS
+         "apply": {"edges": {"population": "pair__pair__electrical",
+                             "attribute": "conductance"}}},
     ]
 
 
@@ -135,3 +138,58 @@ def run_truth(simulation_config, parameters: list[dict], truth: dict, directory)
     subprocess.run([sys.executable, "-m", "neurodamus", str(path), "--no-progress"], check=True,
                    stdout=subprocess.DEVNULL)
     return directory / "truth_output"
+
+
+def _yaml_number(value: float) -> str:
+    """A float YAML 1.1 reads as one (PyYAML reads 2e-05, without a dot, as a string)."""
+    text = repr(float(value))
+    return text.replace("e", ".0e") if "e" in text and "." not in text else text
+
+
+EXAMPLE_PARAMETERS = ("amp", "g_pas", "gap")  # those docs/fit.md's worked example fits
+
+
+def build_fit_example(directory) -> Path:
+    """configs/fit-example: the two-cell circuit, the recording of its true parameters as
+    the target (target/soma_v.h5) and a YAML spec fitting three of them from 50 % away
+    (fit.yaml; the simulation config's own values are the start). Returns the spec."""
+    import shutil
+
+    directory = Path(directory).resolve()
+    config = build_two_cell(directory)
+    parameters = [p for p in two_cell_parameters() if p["name"] in EXAMPLE_PARAMETERS]
+    scratch = directory / "truth"
+    truth = run_truth(config, parameters, TWO_CELL_TRUTH, scratch)
+    (directory / "target").mkdir(exist_ok=True)
+    shutil.copyfile(truth / "soma_v.h5", directory / "target" / "soma_v.h5")
+    shutil.rmtree(scratch)
+    starts = {"amp": 0.04, "g_pas": 1.5e-4, "gap": 1.5}
+    lines = ["# neurodamus fit configs/fit-example/fit.yaml (docs/fit.md): three parameters",
+             "# of a two-cell circuit, from 50 % away, to the soma voltages of the truth.",
+             "simulation_config: simulation_config.json",
+             "output_dir: fit_output",
+             "parameters:"]
+    for p in parameters:
+        lines.append(f"  - name: {p['name']}")
+        lines.append(f"    bounds: [{', '.join(_yaml_number(b) for b in p['bounds'])}]")
+        if p.get("scale"):
+            lines.append(f"    scale: {p['scale']}")
+        lines.append(f"    initial: {_yaml_number(starts[p['name']])}")
+        lines.append(f"    apply: {json.dumps(p['apply'])}")
+    lines += ["targets:",
+              "  - name: soma",
+              "    type: report",
+              "    file: target/soma_v.h5",
+              "    report: soma_v",
+              "    loss: rms",
+              "optimiser:",
+              "  method: nelder-mead",
+              "  budget: 60",
+              "  seed: 1"]
+    spec = directory / "fit.yaml"
+    spec.write_text("\n".join(lines) + "\n")
+    return spec
+
+
+if __name__ == "__main__":
+    print(build_fit_example(sys.argv[1]))

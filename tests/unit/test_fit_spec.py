@@ -4,6 +4,7 @@ independently."""
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,3 +174,20 @@ def test_rate_error_is_relative():
     target = Rates({"E": 10.0, "I": 20.0}, {"E": 16, "I": 4})
     assert RateError().score(target, {"E": 11.0, "I": 18.0}, None) == pytest.approx(
         math.sqrt((0.1 ** 2 + 0.1 ** 2) / 2))
+
+
+def test_the_worked_example_is_ready_to_run(tmp_path):
+    """configs/fit-example (docs/fit.md): its YAML spec reads, its simulation config and a
+    candidate's config check out, and its target is read, without simulating."""
+    from conftest import REPOSITORY
+
+    from neurodamus.fit.command import _prepare
+
+    spec = load_fit_spec(REPOSITORY / "configs" / "fit-example" / "fit.yaml", tmp_path / "out")
+    assert [p.name for p in spec.parameters] == ["g_pas", "amp", "gap"]
+    base, data, cached = _prepare(spec, (), None)
+    assert cached == {}
+    assert data["soma"].data.shape == (2, 300)  # both cells, 150 ms at 0.5 ms
+    candidate = json.loads((tmp_path / "out" / "work" / "check" /
+                            "simulation_config.json").read_text())
+    assert Path(candidate["network"]).parent == tmp_path / "out" / "work" / "check" / "circuit"
