@@ -277,6 +277,9 @@ def write_circuit_copy(config: dict, directory: Path):
     for change in changes:
         if change.file not in copies:
             copies[change.file] = directory / change.file.name
+            if copies[change.file].resolve() == change.file.resolve():
+                raise ConfigError(f"the changed copy of {change.file} would replace it: "
+                                  "choose another output folder")
             shutil.copyfile(change.file, copies[change.file])
         with h5py.File(copies[change.file], "r+") as opened:
             values = np.array(opened[change.dataset][...], dtype=float)
@@ -342,5 +345,5 @@ class BaseConfig:
             APPLY_KINDS[parameter.kind].apply(config, parameter.where,
                                               float(values[parameter.name]), parameter.name)
         config["output"]["output_dir"] = str(output_dir)
-        write_circuit_copy(config, circuit_dir or Path(output_dir).parent / "circuit")
+        write_circuit_copy(config, circuit_dir or Path(output_dir).parent / "changed_circuit")
         return config

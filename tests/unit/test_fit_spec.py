@@ -190,4 +190,4 @@ def test_the_worked_example_is_ready_to_run(tmp_path):
     assert data["soma"].data.shape == (2, 300)  # both cells, 150 ms at 0.5 ms
     candidate = json.loads((tmp_path / "out" / "work" / "check" /
                             "simulation_config.json").read_text())
-    assert Path(candidate["network"]).parent == tmp_path / "out" / "work" / "check" / "circuit"
+    assert Path(candidate["network"]).parent == tmp_path / "out" / "work" / "check" / "changed_circuit"
