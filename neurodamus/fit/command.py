@@ -78,7 +78,6 @@ class Fit:
 
         self.spec, self.evaluator, self.world = spec, evaluator, world
         self.history = History(cached=cached)
-        self.best_outputs: dict = {}
 
     def evaluate(self, points) -> list[float]:
         """A collective: the losses of `points`, from the checkpoint or simulated."""
@@ -103,9 +102,6 @@ class Fit:
                 result = next(fresh)
                 record = Record(point, values, result.loss, result.parts, result.seconds,
                                 result.group, batch)
-                if result.outputs and (not self.history.records
-                                       or result.loss < self.history.best().loss):
-                    self.best_outputs = result.outputs
             self.history.records.append(record)
             losses.append(record.loss)
         if self.world.is_root:
@@ -121,14 +117,12 @@ class Fit:
 
 
 def _best_outputs(fit: Fit, groups, evaluator) -> dict:
-    """The best candidate's traces for the plot: kept when simulated by this run on rank 0's
-    group, else simulated once more (e.g. after a resume)."""
-    best = fit.history.best()
-    if fit.best_outputs and any(r is best and not r.resumed for r in fit.history.records):
-        return fit.best_outputs
+    """The best candidate's traces for the plot (rank 0): simulated once more, on group 0
+    (a rebuilt candidate runs bit for bit as before, see evaluate.py), rather than every
+    candidate's traces sent to rank 0."""
     if not any(t.type == "report" for t in fit.spec.targets):
         return {}
-    results = evaluator.evaluate([best.point])
+    results = evaluator.evaluate([fit.history.best().point])
     return results[0].outputs if groups.world.is_root else {}
 
 

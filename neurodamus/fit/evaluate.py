@@ -22,7 +22,7 @@ import gc
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ class Evaluation:
     group: int
     error: str | None = None
     interrupted: bool = False  # SIGTERM stopped its run
-    outputs: dict = field(default_factory=dict)  # e.g. traces, for the best-vs-target plot
+    outputs: dict = field(default_factory=dict)  # traces, on the rank that read them
 
 
 class RankGroups:
@@ -91,10 +91,14 @@ class Evaluator:
         for i, unit in enumerate(units):
             if i % groups.count == groups.index:
                 mine[i] = self._one(np.asarray(unit, float))
-        gathered = world.comm.allgather(mine if groups.parallel.is_root else {})
+        # the outputs (e.g. traces) stay where they were read: only the losses travel
+        shared = {i: replace(r, outputs={}) for i, r in mine.items()}
+        gathered = world.comm.allgather(shared if groups.parallel.is_root else {})
         results: dict[int, Evaluation] = {}
         for part in gathered:
             results.update(part)
+        if groups.parallel.is_root:
+            results.update(mine)
         if any(r.interrupted for r in results.values()):
             raise FitInterrupted
         errors = [r.error for r in results.values() if r.error]
