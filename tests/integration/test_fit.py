@@ -32,7 +32,7 @@ from neurodamus.testing.fit_circuits import (
 
 pytestmark = pytest.mark.mpi
 SCRIPT = Path(__file__).parent / "scripts" / "fit_rebuild.py"
-AWAY = {"weight": 1.5, "tau_d": 0.5, "g_pas": 1.5, "amp": 0.5}  # start 50 % off the truth
+AWAY = {"weight": 1.5, "tau_d": 0.5, "g_pas": 1.5, "amp": 0.5, "gap": 1.5}  # start 50 % off the truth
 
 
 @pytest.fixture(scope="module")
