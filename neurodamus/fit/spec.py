@@ -111,7 +111,7 @@ def _read(path: Path) -> Any:
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-        reason = str(error).replace("\n", " ")
+        reason = " ".join(str(error).split())  # one line
         raise ConfigError(f"not valid {kind}: {reason}", file=path) from None
 
 

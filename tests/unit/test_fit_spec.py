@@ -191,3 +191,45 @@ def test_the_worked_example_is_ready_to_run(tmp_path):
     candidate = json.loads((tmp_path / "out" / "work" / "check" /
                             "simulation_config.json").read_text())
     assert Path(candidate["network"]).parent == tmp_path / "out" / "work" / "check" / "changed_circuit"
+
+
+def test_unreadable_specs_name_the_file(tmp_path):
+    (tmp_path / "bad.yaml").write_text("simulation_config: [\n")
+    assert "not valid YAML" in _error(tmp_path / "bad.yaml")
+    assert "\n" not in _error(tmp_path / "bad.yaml")  # one line
+    assert "fit spec not found" in _error(tmp_path / "none.yaml")
+
+
+def test_circuit_kinds_change_copies_of_the_files(tmp_path):
+    """edges and nodes parameters: the candidate runs copies of the HDF5 files with the
+    attribute scaled or set (only on the node set's rows), the circuit's own untouched."""
+    import h5py
+
+    from neurodamus.fit.spec import Parameter
+    from neurodamus.testing.fit_circuits import build_two_cell
+
+    config = build_two_cell(tmp_path / "two")
+    gap = Parameter("gap", 0.1, 10, "log", 1.0, "edges",
+                    {"population": "pair__pair__electrical", "attribute": "conductance"}, "p0")
+    hold = Parameter("hold", -1, 1, "linear", 0.0, "nodes",
+                     {"population": "pair", "attribute": "dynamics_params/holding_current",
+                      "node_set": "second", "mode": "set"}, "p1")
+    base = BaseConfig(config)
+    base.check(tmp_path / "fit.json", (gap, hold))
+    candidate = base.with_values((gap, hold), {"gap": 2.5, "hold": -0.3}, tmp_path / "c" / "out")
+    network = Path(candidate["network"])
+    assert network == tmp_path / "c" / "changed_circuit" / "circuit_config.json"
+    circuit = json.loads(network.read_text())
+    edges = [e["edges_file"] for e in circuit["networks"]["edges"]]
+    assert str(network.parent / "edges_pair__pair__electrical.h5") in edges
+    assert str(tmp_path / "two" / "circuit" / "edges_pair__pair__chemical.h5") in edges
+    with h5py.File(network.parent / "edges_pair__pair__electrical.h5") as copy:
+        assert copy["edges/pair__pair__electrical/0/conductance"][:].tolist() == [2.5, 2.5]
+    with h5py.File(network.parent / "nodes.h5") as copy:
+        assert copy["nodes/pair/0/dynamics_params/holding_current"][:].tolist() == [0.0, -0.3]
+    with h5py.File(tmp_path / "two" / "circuit" / "edges_pair__pair__electrical.h5") as own:
+        assert own["edges/pair__pair__electrical/0/conductance"][:].tolist() == [1.0, 1.0]
+    wrong = Parameter("x", 0.1, 10, "log", 1.0, "edges",
+                      {"population": "pair__pair__electrical", "attribute": "weight"}, "p2")
+    with pytest.raises(ConfigError, match="key 'p2.apply.edges.attribute'.*has no"):
+        base.check(tmp_path / "fit.json", (wrong,))
