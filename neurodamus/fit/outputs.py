@@ -72,11 +72,23 @@ def load_checkpoint(spec: FitSpec) -> dict[str, dict]:
     except json.JSONDecodeError as error:
         raise ConfigError(f"unreadable checkpoint ({error}); remove it to start afresh",
                           file=path) from None
-    names = [p.name for p in spec.parameters]
-    if saved.get("parameters") != names or saved.get("optimiser") != _optimiser(spec):
-        raise ConfigError("the checkpoint is of another fit (parameters or optimiser differ); "
-                          "remove it or choose another output_dir", file=path)
+    for part, mine in (("parameters", _parameters(spec)), ("targets", _targets(spec)),
+                       ("optimiser", _optimiser(spec))):
+        if saved.get(part) != json.loads(json.dumps(mine)):
+            raise ConfigError(f"the checkpoint is of another fit (its {part} differ); remove "
+                              "it or choose another output_dir", file=path)
     return {row["point"]: row for row in saved["evaluations"]}
+
+
+def _parameters(spec: FitSpec) -> list:
+    """What maps an optimiser's point to values: a checkpoint answers points, so these
+    must not change between a fit and its resumption."""
+    return [[p.name, p.low, p.high, p.scale, p.kind, p.where] for p in spec.parameters]
+
+
+def _targets(spec: FitSpec) -> list:
+    return [[t.name, t.type, t.loss, t.weight, str(t.file), t.report, t.window, t.tau,
+             t.rates] for t in spec.targets]
 
 
 def _optimiser(spec: FitSpec) -> dict:
@@ -89,8 +101,8 @@ def write_checkpoint(spec: FitSpec, history: History):
     rows = [{"point": point_key(r.point), "loss": r.loss, "parts": r.parts,
              "seconds": r.seconds, "group": r.group} for r in history.records]
     _write(spec.output_dir / CHECKPOINT, json.dumps(
-        {"parameters": [p.name for p in spec.parameters], "optimiser": _optimiser(spec),
-         "evaluations": rows}))
+        {"parameters": _parameters(spec), "targets": _targets(spec),
+         "optimiser": _optimiser(spec), "evaluations": rows}))
 
 
 def write_history(spec: FitSpec, history: History):

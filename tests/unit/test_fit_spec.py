@@ -233,3 +233,24 @@ def test_circuit_kinds_change_copies_of_the_files(tmp_path):
                       {"population": "pair__pair__electrical", "attribute": "weight"}, "p2")
     with pytest.raises(ConfigError, match="key 'p2.apply.edges.attribute'.*has no"):
         base.check(tmp_path / "fit.json", (wrong,))
+
+
+def test_a_checkpoint_answers_only_the_same_fit(tmp_path, simulation_config):
+    """Resuming answers points of the optimiser's [0, 1] space from the checkpoint, so a
+    spec whose bounds (or targets, or optimiser) changed must not reuse it."""
+    from neurodamus.fit.outputs import History, Record, load_checkpoint, write_checkpoint
+
+    spec = load_fit_spec(_spec(tmp_path, simulation_config))
+    spec.output_dir.mkdir()
+    point = np.array([0.1, 1 / 3])
+    write_checkpoint(spec, History(records=[Record(point, spec.values(point), 0.5, {"r": 0.5},
+                                                   1.0, 0, 0)]))
+    saved = load_checkpoint(spec)
+    assert list(saved) == [f"{0.1.hex()},{(1 / 3).hex()}"] and saved[list(saved)[0]]["loss"] == 0.5
+    wider = load_fit_spec(_spec(tmp_path, simulation_config, parameters=[
+        {"name": "w", "bounds": [0.1, 20], "scale": "log",
+         "apply": {"connection_override": {"name": "ee", "field": "weight"}}},
+        {"name": "amp", "bounds": [0, 1], "initial": 0.2,
+         "apply": {"input": {"input": "step", "field": "amp_start"}}}]))
+    with pytest.raises(ConfigError, match="its parameters differ"):
+        load_checkpoint(wider)
