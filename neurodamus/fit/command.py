@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgreedError, NeurodamusError
+from ..errors import AgreedError, ConfigError, NeurodamusError
 from .evaluate import FitInterrupted
 from .spec import FitSpec, load_fit_spec
 
@@ -142,6 +142,9 @@ def run_fit(args) -> int:
     try:
         cache_root = cli._cache_root(args)
         spec = parallel.on_root_then_share(load_fit_spec, args.spec, args.output_path)
+        if parallel.size % spec.ranks_per_candidate:
+            raise ConfigError(f"{spec.ranks_per_candidate} does not divide the {parallel.size} "
+                              "MPI ranks", file=spec.file, key="ranks_per_candidate")
         base, data, cached = parallel.on_root_then_share(_prepare, spec, tuple(args.mechanisms),
                                                          cache_root)
         if parallel.is_root:

@@ -155,3 +155,9 @@ def test_a_spec_naming_what_the_config_lacks_stops_with_one_line(two_cell):
     result = run_neurodamus(["fit", spec], ranks=2, timeout=120)
     assert_one_error(result, f"file {spec}", "key 'parameters[0].apply.input.input'",
                      "no input 'nope'")
+
+
+def test_rank_groups_must_divide_the_ranks(two_cell):
+    spec = _spec(two_cell, "groups", {"method": "cma", "budget": 4}, ranks_per_candidate=3)
+    result = run_neurodamus(["fit", spec], ranks=2, timeout=120)
+    assert_one_error(result, f"file {spec}", "key 'ranks_per_candidate'", "does not divide")
