@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a SONATA simulation with NEURON on MPI ranks "
                     "(mpiexec -n N neurodamus simulation_config.json).",
         epilog="Other commands: `neurodamus build-mechanisms --help`, "
-               "`neurodamus export-dynapse --help`, `neurodamus plot --help`. "
+               "`neurodamus export-dynapse --help`, `neurodamus plot --help`, "
+               "`neurodamus fit --help`. "
                "Environment: NRNMECH_LIB_PATH (a prebuilt "
                "libnrnmech.so, loaded as is), HOC_LIBRARY_PATH (where hoc files are found).",
         allow_abbrev=False)
@@ -259,6 +260,9 @@ def main(argv=None) -> int:
         return export_main(argv[1:])
     if argv and argv[0] == "build-mechanisms":
         return build_mechanisms_command(argv[1:])
+    if argv and argv[0] == "fit":
+        from .fit.command import main as fit_main
+        return fit_main(argv[1:])
     if argv and argv[0] == "plot":
         from .plots.cli import main as plot_main
         return plot_main(argv[1:])
