@@ -18,6 +18,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .sonata_files import sonata_file, write_columns
+
 MOVED_TO_NODE_TYPES = ("model_template", "model_type")
 
 
@@ -38,16 +40,12 @@ def _write_split(population: h5py.Group, kind: str, columns: dict):
     group_index = np.arange(count) // 2
     population.create_dataset(f"{kind}_group_id", data=group_ids)
     population.create_dataset(f"{kind}_group_index", data=group_index.astype(np.uint64))
+    dynamics = columns.get("@dynamics")
+    plain = {name: values for name, values in columns.items() if name != "@dynamics"}
     for group_id in (0, 1):
-        rows = group_ids == group_id
-        group = population.create_group(str(group_id))
-        for name, values in columns.items():
-            if name == "@dynamics":
-                dynamics = group.create_group("dynamics_params")
-                for dyn_name, dyn_values in values.items():
-                    dynamics.create_dataset(dyn_name, data=dyn_values[rows])
-            else:
-                group.create_dataset(name, data=values[rows])
+        rows = np.flatnonzero(group_ids == group_id)
+        write_columns(population.create_group(str(group_id)), plain, rows.size, rows,
+                      dynamics)
 
 
 def _text(values) -> list[str]:
@@ -63,8 +61,7 @@ def _write_table(path: Path, header: list[str], rows: list[list]):
 def rewrite_nodes(source: Path, out_h5: Path, out_csv: Path, virtual: set[str]):
     """Every population of `source` with its model_template/model_type in the types table."""
     header, rows, next_id = ["node_type_id", *MOVED_TO_NODE_TYPES, "ei"], [], 100
-    with h5py.File(source, "r") as src, h5py.File(out_h5, "w") as out:
-        out.attrs.update(dict(src.attrs))
+    with h5py.File(source, "r") as src, sonata_file(out_h5) as out:
         for name, population in src["nodes"].items():
             columns = _read_group(population["0"])
             count = len(population["node_type_id"])
@@ -87,8 +84,7 @@ def rewrite_edges(source: Path, out_h5: Path, out_csv: Path):
     """syn_type_id in the edge types table, a `delay` column the HDF5 delays override, two
     groups, and no indices."""
     rows, next_id = [], 100
-    with h5py.File(source, "r") as src, h5py.File(out_h5, "w") as out:
-        out.attrs.update(dict(src.attrs))
+    with h5py.File(source, "r") as src, sonata_file(out_h5) as out:
         for name, population in src["edges"].items():
             columns = _read_group(population["0"])
             syn_types = np.asarray(columns.pop("syn_type_id"))
