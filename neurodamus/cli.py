@@ -126,7 +126,7 @@ def _cache_root(args) -> Path:
 
 def _agreed(parallel, error: NeurodamusError) -> NeurodamusError:
     """Meet the other ranks with `error`: all of them when they failed alike (then rank 0
-    prints it once), else this rank's watchdog prints it and ends them (termination.py)."""
+    prints it once), else this rank's watchdog prints it and ends them (termination/)."""
     def fail():
         raise error
     try:
@@ -141,7 +141,8 @@ def run_simulation(args) -> int:
     from .parallel import init_parallel
     from .run import RunInterrupted
     from .simulation import Simulation, SimulationOptions
-    from .termination import install_termination_handler, stop_signal_name
+    from .termination import install_termination_handler
+    from .termination.signals import stop_signal_name
 
     parallel = init_parallel()
     watchdog = install_termination_handler(parallel.rank, parallel.abort, args.timeout,

@@ -64,7 +64,7 @@ class RunControl:
     - stop_requested(): asked after every window on every rank (a collective); when true,
       the run saves (if save_on_stop) and raises RunInterrupted.
     - agree(function, *args): parallel.agree, around each hook call (see _call).
-    - progress(): told after every window (the watchdog's sign of life, termination.py).
+    - progress(): told after every window (the watchdog's sign of life, termination/heartbeat.py).
     - actions: (time, action()) pairs, the same times on every rank (windows are
       collective). The solver stops at the step boundary nearest each time (a time half
       way between two rounds down) and calls the action there, through agree, before the
