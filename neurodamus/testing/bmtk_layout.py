@@ -107,9 +107,20 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
     """Write the bmtk-layout copy of a strict circuit and simulation into `directory`;
     returns the config.json wrapper to run."""
     directory = Path(directory)
+    _rewrite_circuit(Path(strict_circuit), directory, virtual)
+    _rewrite_simulation(Path(strict_simulation), directory)
+    wrapper = directory / "config.json"
+    wrapper.write_text(json.dumps({"network": "./circuit_config.json",
+                                   "simulation": "./simulation_config.json"}, indent=2))
+    return wrapper
+
+
+def _rewrite_circuit(strict_circuit: Path, directory: Path, virtual: set[str]):
+    """Every nodes and edges file rewritten into `directory`/network; a circuit config that
+    lists no populations."""
     (directory / "network").mkdir(parents=True, exist_ok=True)
-    circuit = json.loads(Path(strict_circuit).read_text())
-    base = Path(strict_circuit).parent
+    circuit = json.loads(strict_circuit.read_text())
+    base = strict_circuit.parent
     nodes, edges = [], []
     for index, entry in enumerate(circuit["networks"]["nodes"]):
         source = base / entry["nodes_file"].replace("$BASE_DIR/", "")
@@ -132,7 +143,12 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
         "components": components,
         "node_sets_file": str((base / "node_sets.json").resolve()),
         "networks": {"nodes": nodes, "edges": edges}}, indent=2))
-    simulation = json.loads(Path(strict_simulation).read_text())
+
+
+def _rewrite_simulation(strict_simulation: Path, directory: Path):
+    """bmtk's simulation config: `${configdir}` manifest, no random seed, spike inputs of
+    module h5, current steps as IClamps, soma reports as membrane_reports."""
+    simulation = json.loads(strict_simulation.read_text())
     simulation.pop("network", None)
     simulation["run"].pop("random_seed", None)
     simulation["manifest"] = {"$OUTPUT_DIR": "${configdir}/output"}
@@ -141,7 +157,7 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
     inputs = {}
     for name, entry in simulation.get("inputs", {}).items():
         if entry.get("module") == "synapse_replay":
-            spike_file = Path(strict_simulation).parent / entry["spike_file"]
+            spike_file = strict_simulation.parent / entry["spike_file"]
             with h5py.File(spike_file, "r") as f:
                 source = next(iter(f["spikes"]))
             entry = {"input_type": "spikes", "module": "h5",
@@ -157,7 +173,3 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
                "module": "membrane_report", "sections": entry.get("sections", "soma")}
         for name, entry in simulation.get("reports", {}).items()}
     (directory / "simulation_config.json").write_text(json.dumps(simulation, indent=2))
-    wrapper = directory / "config.json"
-    wrapper.write_text(json.dumps({"network": "./circuit_config.json",
-                                   "simulation": "./simulation_config.json"}, indent=2))
-    return wrapper
