@@ -19,7 +19,8 @@ from .checkpoint import Checkpointer
 from .checkpoint import resolve as resolve_checkpoint
 from .faults import inject, inject_in_phase
 from .run import RunControl
-from .termination import progress, termination_requested
+from .termination import progress
+from .termination.signals import termination_requested
 
 log = logging.getLogger("neurodamus")
 

@@ -127,7 +127,7 @@ def _cache_root(args) -> Path:
 
 def _agreed(parallel, error: NeurodamusError) -> NeurodamusError:
     """Meet the other ranks with `error`: all of them when they failed alike (then rank 0
-    prints it once), else this rank's watchdog prints it and ends them (termination.py)."""
+    prints it once), else this rank's watchdog prints it and ends them (termination/)."""
     def fail():
         raise error
     try:
@@ -138,11 +138,11 @@ def _agreed(parallel, error: NeurodamusError) -> NeurodamusError:
 
 
 def run_simulation(args) -> int:
-    from .config import load_settings
     from .parallel import init_parallel
     from .run import RunInterrupted
-    from .simulation import Simulation, SimulationOptions
-    from .termination import install_termination_handler, stop_signal_name
+    from .simulation import Simulation
+    from .termination import install_termination_handler
+    from .termination.signals import stop_signal_name
 
     parallel = init_parallel()
     watchdog = install_termination_handler(parallel.rank, parallel.abort, args.timeout,
@@ -151,40 +151,8 @@ def run_simulation(args) -> int:
     _setup_logging(parallel.is_root, args.verbose or args.debug,
                    parallel.rank if args.debug else None)
     try:
-        if parallel.is_root:
-            log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
-        # Rank 0 reads (and writes the strict copies another dialect needs), then shares.
-        settings = parallel.on_root_then_share(load_settings, args.config, args.output_path,
-                                               tuple(args.mechanisms), _cache_root(args),
-                                               strict=args.strict)
-        if parallel.is_root:
-            logfile.open_log_file(settings.output.output_dir, settings.output.log_file)
-            for line in settings.leniencies:
-                log.warning("read leniently: %s", line)
-            for line in settings.warnings:
-                log.warning("%s", line)
-            for line in compatibility_notes(args):
-                log.info("%s", line)
-        if args.disable_reports:
-            settings = _without_reports(settings, parallel.is_root)
-        options = SimulationOptions(mechanisms_cache=args.mechanisms_cache,
-                                    mechanism_dirs=tuple(args.mechanisms),
-                                    progress=not args.no_progress,
-                                    report_buffer_mb=args.report_buffer_size,
-                                    save_dir=args.save, save_time=args.save_time,
-                                    checkpoint_every=args.checkpoint_every,
-                                    checkpoint_keep=args.checkpoint_keep,
-                                    checkpoint_on_term=args.checkpoint_on_term,
-                                    restore_dir=args.restore, lb_mode=args.lb_mode,
-                                    num_target_ranks=(None if args.dry_run
-                                                      else args.num_target_ranks),
-                                    simulator=args.simulator, dry_run=args.dry_run,
-                                    dry_run_ranks=args.num_target_ranks,
-                                    dump_cell_state=args.dump_cell_state or (),
-                                    model_stats=args.model_stats,
-                                    cell_permute=args.cell_permute,
-                                    simulate=args.simulate_model == "ON")
-        summary = Simulation(settings, parallel, options).run()
+        settings = _load_settings(args, parallel)
+        summary = Simulation(settings, parallel, _options(args)).run()
     except RunInterrupted as stop:
         watchdog.stand_down()
         if parallel.is_root:
@@ -213,13 +181,56 @@ def run_simulation(args) -> int:
         parallel.abort(2)
         return 2
     watchdog.stand_down()
-    if summary.early:
-        return 0
-    if parallel.is_root and summary.spikes_file is not None:
+    if parallel.is_root and not summary.early and summary.spikes_file is not None:
         log.info("Outputs in %s (spikes: %s)", summary.output_dir, summary.spikes_file.name)
         log.info("Done: %d cells, %d synapses, %d spikes, %.1f s wall on %d rank(s)",
                  summary.cells, summary.synapses, summary.spikes, summary.wall_time, summary.ranks)
     return 0
+
+
+def _load_settings(args, parallel):
+    """The config read on rank 0 (which writes the strict copies another dialect needs) and
+    shared; the log file opened; what reading it noticed logged once."""
+    from .config import load_settings
+
+    if parallel.is_root:
+        log.info("neurodamus on %d MPI rank%s", parallel.size, "s" if parallel.size > 1 else "")
+    settings = parallel.on_root_then_share(load_settings, args.config, args.output_path,
+                                           tuple(args.mechanisms), _cache_root(args),
+                                           strict=args.strict)
+    if parallel.is_root:
+        logfile.open_log_file(settings.output.output_dir, settings.output.log_file)
+        for line in settings.leniencies:
+            log.warning("read leniently: %s", line)
+        for line in settings.warnings:
+            log.warning("%s", line)
+        for line in compatibility_notes(args):
+            log.info("%s", line)
+    if args.disable_reports:
+        settings = _without_reports(settings, parallel.is_root)
+    return settings
+
+
+def _options(args):
+    """The SimulationOptions the command line gives."""
+    from .simulation import SimulationOptions
+
+    return SimulationOptions(mechanisms_cache=args.mechanisms_cache,
+                             mechanism_dirs=tuple(args.mechanisms),
+                             progress=not args.no_progress,
+                             report_buffer_mb=args.report_buffer_size,
+                             save_dir=args.save, save_time=args.save_time,
+                             checkpoint_every=args.checkpoint_every,
+                             checkpoint_keep=args.checkpoint_keep,
+                             checkpoint_on_term=args.checkpoint_on_term,
+                             restore_dir=args.restore, lb_mode=args.lb_mode,
+                             num_target_ranks=None if args.dry_run else args.num_target_ranks,
+                             simulator=args.simulator, dry_run=args.dry_run,
+                             dry_run_ranks=args.num_target_ranks,
+                             dump_cell_state=args.dump_cell_state or (),
+                             model_stats=args.model_stats,
+                             cell_permute=args.cell_permute,
+                             simulate=args.simulate_model == "ON")
 
 
 def _without_reports(settings, is_root: bool):

@@ -106,6 +106,18 @@ def prebuilt_library() -> Path | None:
     return path
 
 
+def load_prebuilt(h, is_root: bool) -> set[str]:
+    """The `mechanisms-prebuilt` phase: the user's own compiled library (NRNMECH_LIB_PATH),
+    loaded as it is; gives the names it defines (left out of ours)."""
+    library = prebuilt_library()
+    if library is None:
+        return set()
+    load_mechanisms(h, library)
+    if is_root:
+        log.info("Mechanisms from %s=%s", PREBUILT_ENV, library)
+    return defined_mechanisms(h)
+
+
 def defined_mechanisms(h, kinds=(0, 1)) -> set[str]:
     """Names of the mechanisms NEURON knows now: density mechanisms (kind 0) and point
     processes (kind 1)."""

@@ -52,7 +52,7 @@ class Parallel:
     pc: Any  # NEURON's ParallelContext (a hoc object)
     # a duplicate of comm: agreement never matches a phase's collective
     agree_comm: "MPI.Comm | None" = None
-    # told when this rank waits in agree with an error (the watchdog, termination.py)
+    # told when this rank waits in agree with an error (the watchdog, termination/watchdog.py)
     failure_listener: Callable[[str | None], None] | None = None
 
     @property
@@ -92,7 +92,7 @@ class Parallel:
 
         A collective (allgather, on a communicator of its own) decides, so no rank is left
         waiting for one that failed; a rank that failed while the others went on into a
-        collective of the phase is ended by the watchdog (termination.py), not left waiting.
+        collective of the phase is ended by the watchdog (termination/), not left waiting.
         """
         failure, result = None, None
         try:
@@ -100,7 +100,7 @@ class Parallel:
         except NeurodamusError as error:
             failure = str(error)
         if failure is not None and self.failure_listener is not None:
-            self.failure_listener(failure)  # the others may never come: see termination.py
+            self.failure_listener(failure)  # the others may never come: see termination/watchdog.py
         failures = (self.agree_comm or self.comm).allgather(failure)
         if failure is not None and self.failure_listener is not None:
             self.failure_listener(None)

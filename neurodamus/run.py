@@ -64,7 +64,7 @@ class RunControl:
     - stop_requested(): asked after every window on every rank (a collective); when true,
       the run saves (if save_on_stop) and raises RunInterrupted.
     - agree(function, *args): parallel.agree, around each hook call (see _call).
-    - progress(): told after every window (the watchdog's sign of life, termination.py).
+    - progress(): told after every window (the watchdog's sign of life, termination/heartbeat.py).
     - actions: (time, action()) pairs, the same times on every rank (windows are
       collective). The solver stops at the step boundary nearest each time (a time half
       way between two rounds down) and calls the action there, through agree, before the
@@ -140,6 +140,41 @@ class _Actions:
                 self.agree(action)
 
 
+def _enable_coreneuron(h, pc, cell_permute: int):
+    """Every psolve from now on runs in CoreNEURON (in-memory transfer), once the model is
+    known to be one it can simulate."""
+    from neuron import coreneuron as corenrn
+
+    corenrn.enable = True
+    corenrn.verbose = 0
+    corenrn.cell_permute = cell_permute
+    check_coreneuron_model(h, pc)
+
+
+def _window_length(hooks, h, window: float) -> float:
+    """The longest window every hook accepts (a hook's `window` may ask for shorter)."""
+    for hook in hooks:
+        wanted = getattr(hook, "window", lambda _h: None)(h)
+        if wanted:
+            window = min(window, wanted)
+    return window
+
+
+def _save_or_stop(h, control: RunControl, dt: float, progress):
+    """After a window: the heartbeat, a checkpoint where one is due, and the stop a signal
+    asked for (saved first with save_on_stop), which raises RunInterrupted."""
+    if control.progress is not None:
+        control.progress()
+    if control.save and any(_reached(h.t, s, dt) for s in control.save_times):
+        control.save(h)
+    if control.stop_requested is not None and control.stop_requested():
+        if control.save_on_stop and control.save:
+            control.save(h)
+        if progress is not None:
+            progress.finish()
+        raise RunInterrupted(h.t, saved=control.save_on_stop)
+
+
 def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: float = 100.0,
                hooks=(), control: RunControl | None = None, coreneuron: bool = False,
                cell_permute: int = 0):
@@ -148,15 +183,9 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
     ordered by `cell_permute` (0 as built, 1 by node adjacency). Returns the
     wall seconds spent inside psolve (the solver: the floor of any run's time)."""
     control = control or RunControl()
-    if coreneuron:
-        from neuron import coreneuron as corenrn
-
-        corenrn.enable = True
-        corenrn.verbose = 0
-        corenrn.cell_permute = cell_permute
     dt, tstop = run_settings.dt, run_settings.tstop
     if coreneuron:
-        check_coreneuron_model(h, pc)
+        _enable_coreneuron(h, pc, cell_permute)
     h.finitialize(conditions.v_init)
     if control.restore is not None:
         control.restore()
@@ -164,10 +193,7 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
     actions.run_due(h.t)  # due at the start (or before the restored time)
     stops = (*control.save_times, *actions.stop_times())
     _call(hooks, "before_run", h, control.agree)
-    for hook in hooks:
-        wanted = getattr(hook, "window", lambda _h: None)(h)
-        if wanted:
-            window = min(window, wanted)
+    window = _window_length(hooks, h, window)
     progress = ProgressLine(h.t, tstop) if report_progress else None
     solver_seconds = 0.0
     while h.t < tstop - 0.5 * dt:
@@ -183,16 +209,7 @@ def run_solver(h, pc, run_settings, conditions, report_progress: bool, window: f
             log.debug("the window to %.3f ms ended at t = %r, not %r", stop, h.t, end)
         actions.run_due(h.t)
         _call(hooks, "after_window", h, control.agree)
-        if control.progress is not None:
-            control.progress()
-        if control.save and any(_reached(h.t, s, dt) for s in control.save_times):
-            control.save(h)
-        if control.stop_requested is not None and control.stop_requested():
-            if control.save_on_stop and control.save:
-                control.save(h)
-            if progress is not None:
-                progress.finish()
-            raise RunInterrupted(h.t, saved=control.save_on_stop)
+        _save_or_stop(h, control, dt, progress)
         if progress is not None:
             progress.update(h.t)
     if progress is not None:

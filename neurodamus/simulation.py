@@ -4,10 +4,12 @@ connections -> stimuli -> reports -> checkpoint -> run -> outputs (docs/architec
 the table of every `_phase` call, what it takes and what it gives). Settings come in already
 validated.
 
-Each phase's result is a local variable of `run` / `_run_phases`, passed to the phases that
-use it: `output` gives the OutputArea, `balance` a Target, the build phases the parts of a
-Model (model.py) that `run` and `outputs` take. No phase sets an attribute (the sequence
-keeps the Model once built, for `Simulation.model`); checkpoint glue is in
+The phases run in four stages, each a method that returns what the next takes: `_prepare`
+(circuit, mechanisms, balance: a Target), `_check` (bulk checks before building),
+`_build` (cells to checkpoint: a Model, model.py), `_simulate` (run, outputs). Each
+phase's result is a local variable passed on to the phases that use it; no phase sets an
+attribute (the sequence keeps the Model once built, for `Simulation.model`). What a phase
+does lives in its own module: option checks in options.py, checkpoint glue in
 checkpoint_control.py, the writing at the end in run_outputs.py.
 
 Every phase that can fail on user data runs through `parallel.agree`, so a problem found
@@ -19,10 +21,8 @@ import time
 from pathlib import Path
 
 import libsonata
-import numpy as np
 
-from .balance import LB_MODES
-from .balance.assign import local_gids
+from .balance.assign import check_distribution, gid_checksum, local_gids
 from .cell_state import CellStateDump, check_gids
 from .cells.engines import build_local_cells, check_local_cells
 from .checkpoint_control import Checkpoints, run_control, run_settings, window_hooks
@@ -33,31 +33,23 @@ from .connectivity import (
     connect_synapses,
     synapse_models_by_population,
 )
-from .coreneuron_support import check_coreneuron_support
 from .dry_run import estimate_memory
 from .errors import NeurodamusError
 from .faults import inject_in_phase
 from .mechanisms import (
-    PREBUILT_ENV,
     build_mechanisms,
     default_cache_dir,
-    defined_mechanisms,
     load_mechanisms,
+    load_prebuilt,
     mechanism_sources,
-    prebuilt_library,
     source_digests,
 )
 from .model import Model, Target
 from .model_stats import model_stats
 from .modifications import apply_modifications
-from .options import SimulationOptions
+from .options import SimulationOptions, check_options, simulator_of
 from .outputs import OutputArea, new_run_id
-from .preflight import (
-    check_output_space,
-    check_report_lower_bounds,
-    check_restore_target,
-    check_save_target,
-)
+from .preflight import check_output_space, check_report_lower_bounds
 from .reports import setup_reports
 from .run import prepare_run, run_solver
 from .run_outputs import Summary, finish, finish_early, write_outputs
@@ -110,7 +102,7 @@ class Simulation:
         start = time.perf_counter()
         made: list[OutputArea] = []  # the output phase's area, also when another rank failed
         try:
-            self._phase("options", self._check_options)
+            self._phase("options", check_options, self.options, self.settings)
             area = self._phase("output", self._prepare_output, made)
             return self._run_phases(area, start)
         except BaseException as error:
@@ -121,92 +113,92 @@ class Simulation:
             raise
 
     def _run_phases(self, area: OutputArea, start: float) -> Summary:
-        settings, parallel, options = self.settings, self.parallel, self.options
+        """The phases after `output`, in four stages; each option that stops a run early
+        (--num-target-ranks, --dry-run, --simulate-model OFF) stops it between two."""
+        options = self.options
+        circuit, digests, target = self._prepare()
+        if options.num_target_ranks is not None:
+            return self._finish_early(area, target)
+        local_nodes, engines = self._check(circuit, target)
+        if options.dry_run:
+            self._dry_run(circuit, area)
+            return self._finish_early(area, target)
+        model = self._model = self._build(circuit, target, local_nodes, engines, digests, area)
+        if not options.simulate:
+            if self.parallel.is_root:
+                log.info("Model built; not simulated (--simulate-model OFF)")
+            return self._finish_early(area, target)
+        return self._simulate(model, area, start)
+
+    def _prepare(self):
+        """The circuit opened, the mechanisms loaded, the cells assigned to ranks: (Circuit,
+        each mod file's digest, Target)."""
         circuit = self._phase("circuit", self._open_circuit)
-        prebuilt = self._phase("mechanisms-prebuilt", self._load_prebuilt_mechanisms)
+        prebuilt = self._phase("mechanisms-prebuilt", load_prebuilt, self.h,
+                               self.parallel.is_root)
         library, digests = self._phase("mechanisms", self._build_mechanisms, prebuilt)
         if library is not None:
             self._phase("mechanisms-load", load_mechanisms, self.h, library)
         target = self._phase("balance", self._balance, circuit)
-        if options.num_target_ranks is not None:
-            return finish_early(parallel, area, settings.output.output_dir, target.count)
+        return circuit, digests, target
+
+    def _check(self, circuit, target: Target):
+        """Bulk checks before anything is built: (this rank's nodes by engine, the engines)."""
+        settings, parallel = self.settings, self.parallel
         self._phase("circuit-data", check_circuit_data, settings, circuit, parallel.rank,
                     parallel.size, parallel.is_root)
         self._phase("output-size", self._check_output_size, circuit)
-        local_nodes, engines = self._phase("cells-check", check_local_cells, circuit,
-                                           target.local_gids, self.h, parallel.pc)
-        if options.dry_run:
-            self._phase("dry-run", self._dry_run, circuit, area)
-            return finish_early(parallel, area, settings.output.output_dir, target.count)
-        cells = self._phase("cells", build_local_cells, local_nodes, self.h, parallel.pc,
+        return self._phase("cells-check", check_local_cells, circuit, target.local_gids,
+                           self.h, parallel.pc)
+
+    def _dry_run(self, circuit, area: OutputArea):
+        self._phase("dry-run", estimate_memory, self.h, self.parallel, self.settings, circuit,
+                    self.options.dry_run_ranks, area.staging)
+
+    def _build(self, circuit, target: Target, local_nodes, engines, digests,
+               area: OutputArea) -> Model:
+        """Cells, connections, stimuli, reports and checkpoints on this rank: the Model."""
+        settings, parallel, h = self.settings, self.parallel, self.h
+        cells = self._phase("cells", build_local_cells, local_nodes, h, parallel.pc,
                             settings.run, settings.conditions)
-        self._phase("modifications", apply_modifications, settings, circuit, cells, self.h,
-                    parallel)
-        engines = self._phase("distribution", self._check_distribution, cells, engines, target)
+        self._phase("modifications", apply_modifications, settings, circuit, cells, h, parallel)
+        engines = self._phase("distribution", check_distribution, parallel, cells, engines,
+                              target)
         connections, synapse_models = self._phase("synapses", self._connect_synapses, circuit,
                                                   cells, engines)
         log_warning_totals(parallel, connections.warnings)  # all ranks agreed: safe
         self._phase("gap-junctions", connect_gap_junction_halves, connections, settings,
-                    cells, self.h, parallel.pc)
-        self._phase("connections", connect_rest, connections, settings, circuit, cells, self.h,
+                    cells, h, parallel.pc)
+        self._phase("connections", connect_rest, connections, settings, circuit, cells, h,
                     parallel.pc)
-        self._phase("stimuli", attach_inputs, settings.inputs, circuit, cells, self.h,
-                    settings.run)
+        self._phase("stimuli", attach_inputs, settings.inputs, circuit, cells, h, settings.run)
         reports = self._phase("reports", self._prepare_reports, circuit, cells, area)
-        checkpoints = self._phase("checkpoint", Checkpoints, self.h, parallel, settings,
-                                  circuit, cells, digests, options)
+        checkpoints = self._phase("checkpoint", Checkpoints, h, parallel, settings, circuit,
+                                  cells, digests, self.options)
         self._phase("disk-space", self._check_space, reports)
         stats = None
-        if options.model_stats:
-            stats = self._phase("model-stats", model_stats, cells, self.h, parallel)
-        model = self._model = Model(circuit, target, cells, engines, connections,
-                                    synapse_models, reports, checkpoints, stats)
-        if not options.simulate:
-            if parallel.is_root:
-                log.info("Model built; not simulated (--simulate-model OFF)")
-            return finish_early(parallel, area, settings.output.output_dir, target.count)
+        if self.options.model_stats:
+            stats = self._phase("model-stats", model_stats, cells, h, parallel)
+        return Model(circuit, target, cells, engines, connections, synapse_models, reports,
+                     checkpoints, stats)
+
+    def _simulate(self, model: Model, area: OutputArea, start: float) -> Summary:
+        """The run, the outputs written, the summary and the commit."""
         solver_seconds = self._phase("run", self._run, model, area)
-        summary = self._phase("outputs", write_outputs, model, settings, parallel, area,
-                              checkpoints.spikes_before)
+        summary = self._phase("outputs", write_outputs, model, self.settings, self.parallel,
+                              area, model.checkpoints.spikes_before)
         summary.wall_time = time.perf_counter() - start
-        facts = {"simulator": self.simulator, "lb_mode": options.lb_mode,
-                 "imbalance": target.imbalance, "cell_engines": engines,
-                 **({"model_stats": stats} if options.model_stats else {}),
-                 "synapse_models": synapse_models}
-        finish(parallel, self.timings, area, summary, solver_seconds, facts)
+        facts = {"simulator": self.simulator, "lb_mode": self.options.lb_mode,
+                 "imbalance": model.target.imbalance, "cell_engines": model.cell_engines,
+                 **({"model_stats": model.stats} if self.options.model_stats else {}),
+                 "synapse_models": model.synapse_models}
+        finish(self.parallel, self.timings, area, summary, solver_seconds, facts)
         return summary
 
-    # -- phases ---------------------------------------------------------------------------
+    def _finish_early(self, area: OutputArea, target: Target) -> Summary:
+        return finish_early(self.parallel, area, self.settings.output.output_dir, target.count)
 
-    def _check_options(self):
-        options, run = self.options, self.settings.run
-        if options.lb_mode not in LB_MODES:
-            raise NeurodamusError(f"--lb-mode {options.lb_mode}: choose one of "
-                                  f"{', '.join(LB_MODES)}")
-        if options.num_target_ranks is not None and options.num_target_ranks < 1:
-            raise NeurodamusError("--num-target-ranks must be at least 1")
-        if self.simulator == "CORENEURON":
-            check_coreneuron_support(self.settings)
-        elif options.cell_permute:
-            raise NeurodamusError("--cell-permute node-adjacency: cell permutation is only "
-                                  "available with CoreNEURON (--simulator CORENEURON)")
-        needs_save = [name for name, value in (("--save-time", options.save_time),
-                                               ("--checkpoint-every", options.checkpoint_every),
-                                               ("--checkpoint-on-term", options.checkpoint_on_term))
-                      if value and options.save_dir is None]
-        if needs_save:
-            raise NeurodamusError(f"{', '.join(needs_save)} need(s) --save DIR")
-        if options.save_time is not None and not 0 < options.save_time <= run.tstop:
-            raise NeurodamusError(f"--save-time {options.save_time} must be in (0, run.tstop = "
-                                  f"{run.tstop}]")
-        if options.checkpoint_every is not None and not options.checkpoint_every > 0:
-            raise NeurodamusError(f"--checkpoint-every {options.checkpoint_every} must be positive")
-        if options.checkpoint_keep < 1:
-            raise NeurodamusError(f"--checkpoint-keep {options.checkpoint_keep} must be at least 1")
-        if options.restore_dir is not None:
-            check_restore_target(options.restore_dir)
-        if options.save_dir is not None:
-            check_save_target(options.save_dir)
+    # -- phases ---------------------------------------------------------------------------
 
     def _prepare_output(self, made: list) -> OutputArea:
         """Before the circuit is opened: output_dir exists and takes files (one message if
@@ -230,7 +222,7 @@ class Simulation:
                                   "simulate")
         if self.options.dump_cell_state:
             check_gids(self.options.dump_cell_state, gids)
-        checksum = (int(gids.sum()), int((gids.astype(object) ** 2).sum()))
+        checksum = gid_checksum(gids)
         n_ranks = self.options.num_target_ranks or self.parallel.size
         lb_mode = "WholeCell" if self.options.num_target_ranks else self.options.lb_mode
         mine, imbalance = local_gids(self.h, self.parallel, self.settings, circuit, gids,
@@ -242,18 +234,11 @@ class Simulation:
 
     @property
     def simulator(self) -> str:
-        return self.options.simulator or self.settings.target_simulator
+        return simulator_of(self.options, self.settings)
 
-    def _load_prebuilt_mechanisms(self) -> set[str]:
-        """NRNMECH_LIB_PATH: the user's own compiled library, loaded as it is; the names it
-        defines (left out of ours)."""
-        library = prebuilt_library()
-        if library is None:
-            return set()
-        load_mechanisms(self.h, library)
-        if self.parallel.is_root:
-            log.info("Mechanisms from %s=%s", PREBUILT_ENV, library)
-        return defined_mechanisms(self.h)
+    @property
+    def coreneuron(self) -> bool:
+        return self.simulator == "CORENEURON"
 
     def _build_mechanisms(self, prebuilt_names):
         """The compiled library (None: nothing to compile) and each mod file's code digest
@@ -265,27 +250,7 @@ class Simulation:
             return None, digests
         return self.parallel.on_root_then_share(build_mechanisms, sources,
                                                 self.options.mechanisms_cache,
-                                                self.simulator == "CORENEURON"), digests
-
-    def _dry_run(self, circuit, area):
-        estimate_memory(self.h, self.parallel, self.settings, circuit, self.options.dry_run_ranks,
-                        output_dir=area.staging)
-
-    def _check_distribution(self, cells, local_engines, target: Target) -> dict:
-        """Every target cell built exactly once across ranks (catches N serial copies); the
-        cell engines of every rank's populations, for the log and summary."""
-        engines = {}
-        for part in self.parallel.allgather(local_engines):
-            engines.update(part)
-        gids = np.array([c.gid for c in cells], dtype=np.int64)
-        count = self.parallel.allreduce_sum(int(gids.size))
-        sums = self.parallel.allreduce_sum(int(gids.sum()))
-        squares = self.parallel.allreduce_sum(int((gids.astype(object) ** 2).sum()))
-        if (count, (sums, squares)) != (target.count, target.checksum):
-            raise NeurodamusError(
-                f"cell distribution is wrong: {count} cells built over {self.parallel.size} ranks "
-                f"for {target.count} targets (are the ranks sharing one MPI?)")
-        return dict(sorted(engines.items()))
+                                                self.coreneuron), digests
 
     def _connect_synapses(self, circuit, cells, engines):
         connections = connect_synapses(self.settings, circuit, cells, self.h, self.parallel.pc)
@@ -299,7 +264,7 @@ class Simulation:
 
     def _prepare_reports(self, circuit, cells, area):
         return setup_reports(self.settings, circuit, cells, self.h, self.parallel, self.options,
-                             area, coreneuron=self.simulator == "CORENEURON")
+                             area, coreneuron=self.coreneuron)
 
     def _check_output_size(self, circuit):
         """The reports' sizes at one value per cell, before anything is built (rank 0)."""
@@ -316,7 +281,7 @@ class Simulation:
         settings, parallel, options = self.settings, self.parallel, self.options
         run = run_settings(settings, options)
         max_step = prepare_run(self.h, parallel.pc, run, settings.conditions,
-                               coreneuron=self.simulator == "CORENEURON")
+                               coreneuron=self.coreneuron)
         if parallel.is_root:
             log.info("Running to %.1f ms on %d ranks (spike exchange every %.3f ms)",
                      run.tstop, parallel.size, max_step)
@@ -327,5 +292,5 @@ class Simulation:
             report_progress=options.progress and parallel.is_root,
             hooks=[*window_hooks(model.connections), *model.reports.hooks, *cell_state],
             control=run_control(model, settings, options, parallel),
-            coreneuron=self.simulator == "CORENEURON",
+            coreneuron=self.coreneuron,
             cell_permute=options.cell_permute)

@@ -1,11 +1,13 @@
 """Choosing the assignment for a run: round-robin, or WholeCell reused from its saved file
-or measured (collectively) and saved."""
+or measured (collectively) and saved; and, once the cells are built, checking that the
+ranks together built each target cell exactly once (the `distribution` phase)."""
 
 import logging
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import NeurodamusError
 from .assignment_cache import assignment_path, load_assignment, save_assignment
 from .cost import cell_costs
 from .memory import memory_assignment
@@ -54,3 +56,26 @@ def _by_memory(h, parallel, settings, circuit, gids, n_ranks: int):
         log.info("Memory assignment for %d ranks: %.1f to %.1f MB of cells and synapses per rank "
                  "(estimated), imbalance (max/mean) %.3f", n_ranks, loads.min(), loads.max(), ratio)
     return np.sort(gids[ranks == parallel.rank]), ratio
+
+
+def gid_checksum(gids) -> tuple[int, int]:
+    """(sum, sum of squares) of `gids`, exact (Python integers): equal over the target and
+    the cells built only when each target cell was built once."""
+    gids = np.asarray(gids, dtype=np.int64)
+    return int(gids.sum()), int((gids.astype(object) ** 2).sum())
+
+
+def check_distribution(parallel, cells, local_engines: dict, target) -> dict:
+    """The `distribution` phase: every target cell built exactly once across ranks (catches
+    N serial copies); gives the cell engines of every rank's populations (log, summary)."""
+    engines = {}
+    for part in parallel.allgather(local_engines):
+        engines.update(part)
+    total, squares = gid_checksum([c.gid for c in cells])
+    count = parallel.allreduce_sum(len(cells))
+    checksum = (parallel.allreduce_sum(total), parallel.allreduce_sum(squares))
+    if (count, checksum) != (target.count, target.checksum):
+        raise NeurodamusError(
+            f"cell distribution is wrong: {count} cells built over {parallel.size} ranks "
+            f"for {target.count} targets (are the ranks sharing one MPI?)")
+    return dict(sorted(engines.items()))

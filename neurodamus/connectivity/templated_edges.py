@@ -26,22 +26,20 @@ What bmtk (BioNet) does, reproduced here:
 Each synapse or NetCon is a Synapse record on the target cell, in edge order.
 """
 
-import ast
-import json
 import logging
-import math
 
 import libsonata
 import numpy as np
 
 from ..cells.point import PointCell
 from ..dialects.bmtk_placement import (
-    SECTION_LABELS,
     PlacementEdges,
     PlacementPlan,
     bmtk_gid_offsets,
     connection_order,
+    distance_range_rule,
     segment_table,
+    target_sections_rule,
 )
 from ..errors import CircuitError
 from ..validation import check_edge_values, check_section_ids
@@ -413,8 +411,11 @@ def _placement_edges(reader, cells_by_node_id) -> PlacementEdges:
                     bool)
     sections = reader.attribute("target_sections", "nsyns placement")[keep]
     ranges = reader.attribute("distance_range", "nsyns placement")[keep]
-    parsed_sections = {s: _target_sections(s, reader) for s in {str(v) for v in sections}}
-    parsed_ranges = {r: _distance_range(r, reader) for r in {str(v) for v in ranges}}
+    try:
+        parsed_sections = {s: target_sections_rule(s) for s in {str(v) for v in sections}}
+        parsed_ranges = {r: distance_range_rule(r) for r in {str(v) for v in ranges}}
+    except ValueError as error:
+        raise reader.error(str(error)) from None
     rules = [(parsed_sections[str(s)], parsed_ranges[str(r)]) for s, r in zip(sections, ranges)]
     return PlacementEdges(reader.name, ids[keep], targets[keep],
                           reader.attribute("nsyns").astype(np.int64)[keep], rules)
@@ -432,32 +433,3 @@ def _section_id(cell, section_index: int) -> int:
         first_id += counted
         first_present += present
     return -1
-
-
-def _target_sections(text: str, reader) -> tuple[str, ...]:
-    """bmtk's target_sections: a Python list literal of labels ("['basal', 'apical']")."""
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        value = text.strip()
-    labels = (value,) if isinstance(value, str) else value
-    if not isinstance(labels, (list, tuple)) or not labels or \
-            not all(isinstance(label, str) and label in SECTION_LABELS for label in labels):
-        raise reader.error(f"target_sections {text!r} is not a list of section labels "
-                           f"(known: {', '.join(SECTION_LABELS)})")
-    return tuple(labels)
-
-
-def _distance_range(text: str, reader) -> tuple[float, float]:
-    """bmtk's distance_range: a JSON pair [min, max] (um), or one number (max; min 0)."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = [0.0, value]
-    if not (isinstance(value, list) and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            and not any(math.isnan(v) for v in value)):
-        raise reader.error(f"distance_range {text!r} is not [min, max] in um")
-    return float(value[0]), float(value[1])

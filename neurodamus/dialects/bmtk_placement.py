@@ -19,10 +19,14 @@ The facts (bmtk 1.2, BioNet), reproduced here:
   distance_range and whose section kind is among target_sections; p proportional to
   L x the overlapping fraction.
 
-`PlacementPlan` draws every placement of one target population's local cells at once, in
+`target_sections_rule` and `distance_range_rule` read the two rules as the edge files write
+them. `PlacementPlan` draws every placement of one target population's local cells at once, in
 that order, so the connector may read edge populations in any order and on any rank count.
 """
 
+import ast
+import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,3 +146,36 @@ class PlacementPlan:
 
     def of(self, population: str, edge_id: int) -> np.ndarray | None:
         return self.segments[(population, edge_id)]
+
+
+# -- the rules as the edge files write them --------------------------------------------
+
+def target_sections_rule(text: str) -> tuple[str, ...]:
+    """bmtk's target_sections: a Python list literal of labels ("['basal', 'apical']");
+    ValueError says what is wrong."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text.strip()
+    labels = (value,) if isinstance(value, str) else value
+    if not isinstance(labels, (list, tuple)) or not labels or \
+            not all(isinstance(label, str) and label in SECTION_LABELS for label in labels):
+        raise ValueError(f"target_sections {text!r} is not a list of section labels "
+                         f"(known: {', '.join(SECTION_LABELS)})")
+    return tuple(labels)
+
+
+def distance_range_rule(text: str) -> tuple[float, float]:
+    """bmtk's distance_range: a JSON pair [min, max] (um), or one number (max; min 0);
+    ValueError says what is wrong."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [0.0, value]
+    if not (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and not any(math.isnan(v) for v in value)):
+        raise ValueError(f"distance_range {text!r} is not [min, max] in um")
+    return float(value[0]), float(value[1])

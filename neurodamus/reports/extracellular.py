@@ -10,20 +10,8 @@ coordinates; `channel` optional: 0, 1, ... when absent). Optional keys:
 directory: one file `<population>/<node_id>.h5` per cell, in the same layout, with that
 cell's own contribution). The bmtk dialect writes this form.
 
-Physics (line-source approximation, Holt & Koch 1999): the medium is infinite, homogeneous
-and purely resistive with conductivity SIGMA. Each segment is a straight line from p0 to
-p1 (its ends along the section's 3-D points, placed in the circuit as the e-field stimulus
-places them: turned by the node's rotation about the soma centre, moved to the node's
-position) carrying its membrane current I (NEURON's fast i_membrane_, nA) spread evenly.
-At an electrode at perpendicular distance d from the segment's axis and at distance h
-along it from the segment's middle, a segment of length L contributes
-
-    V = I / (4 pi SIGMA L) * ln((h + L/2 + sqrt((h + L/2)^2 + d^2))
-                                / (h - L/2 + sqrt((h - L/2)^2 + d^2)))
-
-(h taken as |h|, the formula being even in h). With `minimum_distance` r, an electrode whose
-projection comes closer than r to the segment (h - L/2 < r) sees d at least r, which keeps
-an electrode inside a segment's radius finite. nA / (S/m * um) = mV: the file is in mV.
+The potential (line-source approximation, Holt & Koch 1999) of every segment's membrane
+current at each electrode: line_source.py, which says how.
 
 The potential is summed over the rank's cells at each frame (one matrix-vector product of
 the transfer resistances with the gathered currents), kept in a block, and at the end of
@@ -34,102 +22,24 @@ start + k * dt, as in every frame report (bmtk records after each step, one step
 its own time axis says). The file appears under its name only when complete.
 """
 
-import math
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from ..errors import CircuitError, ConfigError, NeurodamusError
+from ..errors import ConfigError, NeurodamusError
 from ..hdf5_files import stamp_sonata
 from ..outputs import writing
-from ..stimuli.efield import local_position
-from ..values import is_finite_number
+from .electrodes import load_electrode_settings
+from .line_source import segment_geometry, transfer_resistances
 from .recorder import snapshot_name
 from .registry import ReportType, register
 from .sampler import FrameSampler, SteppedSampler, check_can_sample, coreneuron_window_steps
 
-SIGMA = 0.3  # S/m: extracellular conductivity (bmtk's value)
-COLUMNS = ("x_pos", "y_pos", "z_pos")
 FLOAT64_BYTES = 8
-
-
-@dataclass(frozen=True)
-class ElectrodeSettings:
-    """The electrodes of one extracellular report, read and checked in the config phase."""
-
-    file: str
-    channels: tuple[int, ...]  # the recorded channel ids, in file order
-    positions: tuple[tuple[float, float, float], ...]  # um, one per recorded channel
-    minimum_distance: float | str | None = None  # um, "auto" (segment radius) or None
-    contributions_dir: str | None = None  # relative to the output directory (or absolute)
-
-
-def read_electrodes(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(channel ids, positions [n x 3] um) of an electrode CSV; ValueError says what is wrong."""
-    if not path.is_file():
-        raise ValueError(f"electrode file {path} not found")
-    try:
-        lines = [(number, line.split()) for number, line in
-                 enumerate(path.read_text().splitlines(), start=1) if line.strip()]
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"electrode file {path} cannot be read as text: {error}") from None
-    if not lines:
-        raise ValueError(f"electrode file {path} is empty")
-    header = lines[0][1]
-    if not set(COLUMNS) <= set(header) or len(set(header)) != len(header):
-        raise ValueError(f"electrode file {path}: the header must name the columns "
-                         f"channel {' '.join(COLUMNS)} (once each), got '{' '.join(header)}'")
-    rows = lines[1:]
-    if not rows:
-        raise ValueError(f"electrode file {path} lists no electrode")
-    names = ("channel", *COLUMNS) if "channel" in header else COLUMNS
-    index = [header.index(name) for name in names]
-    values = np.empty((len(rows), len(names)))
-    for row, (number, words) in enumerate(rows):
-        if len(words) != len(header):
-            raise ValueError(f"electrode file {path}, line {number}: {len(words)} values for "
-                             f"the {len(header)} columns of the header")
-        for column, (name, at) in enumerate(zip(names, index)):
-            try:
-                values[row, column] = float(words[at])
-            except ValueError:
-                raise ValueError(f"electrode file {path}, line {number}: {name} "
-                                 f"'{words[at]}' is not a number") from None
-            if not math.isfinite(values[row, column]):
-                raise ValueError(f"electrode file {path}, line {number}: {name} "
-                                 f"'{words[at]}' is not a finite number")
-    if "channel" in header:
-        channels = values[:, 0]
-        if np.any(channels != np.round(channels)) or np.any(channels < 0):
-            raise ValueError(f"electrode file {path}: channel ids must be non-negative integers")
-        channels = channels.astype(np.int64)
-        if np.unique(channels).size != channels.size:
-            raise ValueError(f"electrode file {path}: a channel id is listed twice")
-        return channels, values[:, 1:]
-    return np.arange(len(rows), dtype=np.int64), values
-
-
-def _chosen_channels(value, channels: np.ndarray, key: str, problems) -> np.ndarray | None:
-    """Indices into the file's rows of the channels `electrode_channels` asks for."""
-    if value is None or value == "all":
-        return np.arange(channels.size)
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        problems.add(f"must be 'all' or a list of channel ids, got {value!r}", key=key)
-        return None
-    where = {int(c): i for i, c in enumerate(channels)}
-    unknown = [v for v in value if v not in where]
-    if unknown:
-        problems.add(f"channels {unknown} are not in the electrode file", key=key)
-        return None
-    if len(set(value)) != len(value):
-        problems.add("a channel is listed twice", key=key)
-        return None
-    return np.array([where[v] for v in value], np.int64)
 
 
 @register("extracellular")
@@ -152,42 +62,7 @@ class ExtracellularReport(ReportType):
     @classmethod
     def load_extension(cls, raw: dict, key: str, problems, base_dir: Path):
         """ElectrodeSettings from the report's JSON, or None (problems added)."""
-        before = len(problems.items)
-        file = raw.get("electrode_positions")
-        electrodes = None
-        if not isinstance(file, str) or not file:
-            problems.add("missing: the CSV file of the electrode positions (channel x_pos y_pos "
-                         "z_pos)", key=f"{key}.electrode_positions")
-        else:
-            file = str(base_dir / file) if not Path(file).is_absolute() else file
-            try:
-                electrodes = read_electrodes(Path(file))
-            except ValueError as error:
-                problems.add(str(error), key=f"{key}.electrode_positions")
-        if raw.get("unit", "mV") != "mV":
-            problems.add(f"an extracellular report is in mV, got {raw['unit']!r}",
-                         key=f"{key}.unit")
-        minimum = raw.get("minimum_distance")
-        if minimum is not None and minimum != "auto" and not (
-                is_finite_number(minimum) and minimum >= 0):
-            problems.add(f"must be a non-negative number (um) or 'auto', got {minimum!r}",
-                         key=f"{key}.minimum_distance")
-        contributions = raw.get("contributions_dir")
-        if contributions is not None and not (isinstance(contributions, str) and contributions):
-            problems.add(f"must be a directory name, got {contributions!r}",
-                         key=f"{key}.contributions_dir")
-        chosen = None
-        if electrodes is not None:
-            chosen = _chosen_channels(raw.get("electrode_channels"), electrodes[0],
-                                      f"{key}.electrode_channels", problems)
-        if len(problems.items) > before or chosen is None or electrodes is None:
-            return None
-        channels, positions = electrodes
-        return ElectrodeSettings(
-            file=str(file), channels=tuple(int(c) for c in channels[chosen]),
-            positions=tuple((float(x), float(y), float(z)) for x, y, z in positions[chosen]),
-            minimum_distance=minimum if minimum in (None, "auto") else float(minimum),
-            contributions_dir=contributions)
+        return load_electrode_settings(raw, key, problems, base_dir)
 
     @classmethod
     def cell_elements(cls, cell, report):
@@ -198,79 +73,6 @@ class ExtracellularReport(ReportType):
                  coreneuron: bool = False):
         return ExtracellularRecorder(report, cells, Path(output_dir), h, parallel, buffer_bytes,
                                      coreneuron=coreneuron)
-
-
-# -- geometry ----------------------------------------------------------------------------
-
-def _sections(cell) -> list:
-    """All the cell's sections: its template's `all` list where there is one (as the e-field
-    stimulus takes them), else the cell's sections."""
-    every = getattr(getattr(cell, "hoc", None), "all", None)
-    return list(every) if every is not None else list(cell.sections)
-
-
-def segment_geometry(cell):
-    """(segments, p0, p1, diameters) of every segment of a cell: p0 and p1 [n x 3] are each
-    segment's ends in circuit coordinates (um), along the section's 3-D points."""
-    segments, starts, ends, diameters = [], [], [], []
-    for section in _sections(cell):
-        count = int(section.n3d())
-        if count == 0:
-            raise CircuitError(f"section {section.name()} of node {cell.node_id} has no 3-D "
-                               "points, which the extracellular report needs",
-                               population=cell.population)
-        arc = np.array([section.arc3d(i) for i in range(count)])
-        points = np.array([[section.x3d(i), section.y3d(i), section.z3d(i)]
-                           for i in range(count)])
-        nseg = int(section.nseg)
-        where = np.linspace(0.0, 1.0, nseg + 1) * arc[-1]
-        at = np.column_stack([np.interp(where, arc, points[:, axis]) for axis in range(3)])
-        starts.append(at[:-1])
-        ends.append(at[1:])
-        for segment in section:
-            segments.append(segment)
-            diameters.append(float(segment.diam))
-    rotation = np.asarray(getattr(cell, "rotation", np.eye(3)), float)
-    position = np.asarray(getattr(cell, "position", np.zeros(3)), float)
-    centre = local_position(cell.soma(0.5))
-
-    def place(local):
-        return (np.concatenate(local) - centre) @ rotation.T + position
-
-    return segments, place(starts), place(ends), np.asarray(diameters)
-
-
-def transfer_resistances(electrodes, p0, p1, minimum=None) -> np.ndarray:
-    """[electrodes x segments] mV per nA: the line-source potential at each electrode of a
-    unit current in each segment (see the module docstring). `minimum`: None, or the
-    minimum distance (um) per segment or for all."""
-    electrodes, p0, p1 = (np.asarray(a, float).reshape(-1, 3) for a in (electrodes, p0, p1))
-    axis = p1 - p0
-    length = np.linalg.norm(axis, axis=1)
-    line = length > 1e-9 * (1.0 + np.abs(p0).max(initial=0.0))
-    direction = np.zeros_like(axis)
-    direction[line] = axis[line] / length[line, None]
-    relative = electrodes[:, None, :] - (p0 + p1)[None, :, :] / 2  # [m, n, 3]
-    squared = np.einsum("mnk,mnk->mn", relative, relative)
-    along = np.abs(np.einsum("mnk,nk->mn", relative, direction))
-    perpendicular = np.maximum(squared - along ** 2, 0.0)
-    half = length[None, :] / 2
-    upper, lower = along + half, along - half
-    if minimum is not None:
-        floor = np.broadcast_to(np.asarray(minimum, float), length.shape)[None, :]
-        near = lower < floor
-        perpendicular = np.where(near, np.maximum(perpendicular, floor ** 2), perpendicular)
-        squared = np.where(near, np.maximum(squared, floor ** 2), squared)
-    upper_root = np.sqrt(upper ** 2 + perpendicular)
-    lower_root = np.sqrt(lower ** 2 + perpendicular)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        numerator = upper + upper_root
-        # Beside the segment (lower < 0) lower + lower_root cancels: use its conjugate form.
-        denominator = np.where(lower >= 0, lower + lower_root,
-                               perpendicular / (lower_root - lower))
-        values = np.where(line[None, :], np.log(numerator / denominator)
-                          / np.where(line, length, 1.0)[None, :], 1.0 / np.sqrt(squared))
-    return values / (4 * math.pi * SIGMA)
 
 
 # -- the run hook ------------------------------------------------------------------------

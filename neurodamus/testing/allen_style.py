@@ -14,12 +14,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from ..hdf5_files import stamp_sonata
-from .circuit_builder import _string_dataset
 from .morphologies import SWC_APICAL, SWC_AXON, SWC_BASAL, _SwcWriter
+from .sonata_files import sonata_file, write_node_population
 
 POPULATION = "allen"
 MORPHOLOGY = "allen_cell"  # the file is allen_cell.swc
@@ -145,21 +143,14 @@ def build_allen_style_circuit(directory, nodes=NODES) -> AllenStyleCircuit:
     (models / ALLACTIVE_JSON).write_text(json.dumps(allactive_parameters(), indent=2))
     nodes_file = directory / "nodes.h5"
     count = len(nodes)
-    with h5py.File(nodes_file, "w") as f:
-        stamp_sonata(f)
-        group = f.create_group(f"nodes/{POPULATION}")
-        group.create_dataset("node_type_id", data=np.full(count, -1, np.int64))
-        group.create_dataset("node_group_id", data=np.zeros(count, np.int64))
-        group.create_dataset("node_group_index", data=np.arange(count, dtype=np.int64))
-        attrs = group.create_group("0")
-        for column, name in enumerate(("model_template", "morphology", "model_processing",
-                                       "dynamics_params_file")):
-            _string_dataset(attrs, name, [node[column] for node in nodes])
-        _string_dataset(attrs, "model_type", ["biophysical"] * count)
-        for i, axis in enumerate("xyz"):
-            attrs.create_dataset(axis, data=np.arange(count, dtype=float) * 100 + i)
-            attrs.create_dataset(f"rotation_angle_{axis}axis",
-                                 data=np.linspace(0, 0.3, count) * (i + 1))
+    columns = ("model_template", "morphology", "model_processing", "dynamics_params_file")
+    attributes: dict = {name: [node[i] for node in nodes] for i, name in enumerate(columns)}
+    attributes["model_type"] = "biophysical"
+    for i, axis in enumerate("xyz"):
+        attributes[axis] = np.arange(count, dtype=float) * 100 + i
+        attributes[f"rotation_angle_{axis}axis"] = np.linspace(0, 0.3, count) * (i + 1)
+    with sonata_file(nodes_file) as f:
+        write_node_population(f, POPULATION, count, attributes)
     (directory / "node_sets.json").write_text(json.dumps({"All": {"population": POPULATION}}))
     config = directory / "circuit_config.json"
     config.write_text(json.dumps({

@@ -18,6 +18,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .sonata_files import sonata_file, write_columns
+
 MOVED_TO_NODE_TYPES = ("model_template", "model_type")
 
 
@@ -38,16 +40,12 @@ def _write_split(population: h5py.Group, kind: str, columns: dict):
     group_index = np.arange(count) // 2
     population.create_dataset(f"{kind}_group_id", data=group_ids)
     population.create_dataset(f"{kind}_group_index", data=group_index.astype(np.uint64))
+    dynamics = columns.get("@dynamics")
+    plain = {name: values for name, values in columns.items() if name != "@dynamics"}
     for group_id in (0, 1):
-        rows = group_ids == group_id
-        group = population.create_group(str(group_id))
-        for name, values in columns.items():
-            if name == "@dynamics":
-                dynamics = group.create_group("dynamics_params")
-                for dyn_name, dyn_values in values.items():
-                    dynamics.create_dataset(dyn_name, data=dyn_values[rows])
-            else:
-                group.create_dataset(name, data=values[rows])
+        rows = np.flatnonzero(group_ids == group_id)
+        write_columns(population.create_group(str(group_id)), plain, rows.size, rows,
+                      dynamics)
 
 
 def _text(values) -> list[str]:
@@ -63,8 +61,7 @@ def _write_table(path: Path, header: list[str], rows: list[list]):
 def rewrite_nodes(source: Path, out_h5: Path, out_csv: Path, virtual: set[str]):
     """Every population of `source` with its model_template/model_type in the types table."""
     header, rows, next_id = ["node_type_id", *MOVED_TO_NODE_TYPES, "ei"], [], 100
-    with h5py.File(source, "r") as src, h5py.File(out_h5, "w") as out:
-        out.attrs.update(dict(src.attrs))
+    with h5py.File(source, "r") as src, sonata_file(out_h5) as out:
         for name, population in src["nodes"].items():
             columns = _read_group(population["0"])
             count = len(population["node_type_id"])
@@ -87,8 +84,7 @@ def rewrite_edges(source: Path, out_h5: Path, out_csv: Path):
     """syn_type_id in the edge types table, a `delay` column the HDF5 delays override, two
     groups, and no indices."""
     rows, next_id = [], 100
-    with h5py.File(source, "r") as src, h5py.File(out_h5, "w") as out:
-        out.attrs.update(dict(src.attrs))
+    with h5py.File(source, "r") as src, sonata_file(out_h5) as out:
         for name, population in src["edges"].items():
             columns = _read_group(population["0"])
             syn_types = np.asarray(columns.pop("syn_type_id"))
@@ -111,9 +107,20 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
     """Write the bmtk-layout copy of a strict circuit and simulation into `directory`;
     returns the config.json wrapper to run."""
     directory = Path(directory)
+    _rewrite_circuit(Path(strict_circuit), directory, virtual)
+    _rewrite_simulation(Path(strict_simulation), directory)
+    wrapper = directory / "config.json"
+    wrapper.write_text(json.dumps({"network": "./circuit_config.json",
+                                   "simulation": "./simulation_config.json"}, indent=2))
+    return wrapper
+
+
+def _rewrite_circuit(strict_circuit: Path, directory: Path, virtual: set[str]):
+    """Every nodes and edges file rewritten into `directory`/network; a circuit config that
+    lists no populations."""
     (directory / "network").mkdir(parents=True, exist_ok=True)
-    circuit = json.loads(Path(strict_circuit).read_text())
-    base = Path(strict_circuit).parent
+    circuit = json.loads(strict_circuit.read_text())
+    base = strict_circuit.parent
     nodes, edges = [], []
     for index, entry in enumerate(circuit["networks"]["nodes"]):
         source = base / entry["nodes_file"].replace("$BASE_DIR/", "")
@@ -136,7 +143,12 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
         "components": components,
         "node_sets_file": str((base / "node_sets.json").resolve()),
         "networks": {"nodes": nodes, "edges": edges}}, indent=2))
-    simulation = json.loads(Path(strict_simulation).read_text())
+
+
+def _rewrite_simulation(strict_simulation: Path, directory: Path):
+    """bmtk's simulation config: `${configdir}` manifest, no random seed, spike inputs of
+    module h5, current steps as IClamps, soma reports as membrane_reports."""
+    simulation = json.loads(strict_simulation.read_text())
     simulation.pop("network", None)
     simulation["run"].pop("random_seed", None)
     simulation["manifest"] = {"$OUTPUT_DIR": "${configdir}/output"}
@@ -145,7 +157,7 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
     inputs = {}
     for name, entry in simulation.get("inputs", {}).items():
         if entry.get("module") == "synapse_replay":
-            spike_file = Path(strict_simulation).parent / entry["spike_file"]
+            spike_file = strict_simulation.parent / entry["spike_file"]
             with h5py.File(spike_file, "r") as f:
                 source = next(iter(f["spikes"]))
             entry = {"input_type": "spikes", "module": "h5",
@@ -161,7 +173,3 @@ def rewrite_in_bmtk_layout(strict_circuit: Path, strict_simulation: Path, direct
                "module": "membrane_report", "sections": entry.get("sections", "soma")}
         for name, entry in simulation.get("reports", {}).items()}
     (directory / "simulation_config.json").write_text(json.dumps(simulation, indent=2))
-    wrapper = directory / "config.json"
-    wrapper.write_text(json.dumps({"network": "./circuit_config.json",
-                                   "simulation": "./simulation_config.json"}, indent=2))
-    return wrapper

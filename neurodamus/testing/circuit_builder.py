@@ -11,13 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import h5py
-import libsonata
 import numpy as np
 
-from ..hdf5_files import stamp_sonata
 from ..resources import hoc_dir
 from .morphologies import MorphologyLayout, write_interneuron, write_pyramidal
+from .sonata_files import edge_indices, sonata_file, write_edge_population, write_node_population
 
 
 @dataclass(frozen=True)
@@ -88,11 +86,6 @@ TM_PARAMETERS = {
 }
 
 
-def _string_dataset(group, name, values):
-    group.create_dataset(name, data=np.array(values, dtype=object), dtype=h5py.string_dtype())
-
-
-
 class CircuitBuilder:
     """Writes one circuit into a directory; see `build_circuit`."""
 
@@ -146,42 +139,38 @@ class CircuitBuilder:
             (self.directory / "emodels" / name).write_text(standalone)
 
     def _write_nodes(self):
-        with h5py.File(self.directory / "nodes.h5", "w") as f:
-            stamp_sonata(f)
+        with sonata_file(self.directory / "nodes.h5") as f:
             for pop in self.spec.populations:
-                group = f.create_group(f"nodes/{pop.name}")
-                group.create_dataset("node_type_id", data=np.full(pop.size, -1, np.int64))
-                group.create_dataset("node_group_id", data=np.zeros(pop.size, np.int64))
-                group.create_dataset("node_group_index", data=np.arange(pop.size, dtype=np.int64))
-                attrs = group.create_group("0")
                 if pop.kind == "virtual":
-                    _string_dataset(attrs, "model_type", ["virtual"] * pop.size)
-                    continue
-                self._write_biophysical_attributes(attrs, pop)
+                    write_node_population(f, pop.name, pop.size, {"model_type": "virtual"})
+                else:
+                    attributes, dynamics = self._biophysical_attributes(pop)
+                    write_node_population(f, pop.name, pop.size, attributes, dynamics)
 
-    def _write_biophysical_attributes(self, attrs, pop: PopulationSpec):
+    def _biophysical_attributes(self, pop: PopulationSpec) -> tuple[dict, dict]:
+        """The node attributes of a population of our templates, and its dynamics_params."""
         n = pop.size
         morph_index = self.rng.integers(0, self.spec.morphologies_per_kind, n)
         self.node_morphology[pop.name] = morph_index
-        names = [self.layouts[pop.kind][i].name for i in morph_index]
-        for axis in "xyz":
-            attrs.create_dataset(axis, data=self.rng.uniform(0, 500, n))
-        attrs.create_dataset("orientation_w", data=np.ones(n))
-        for axis in "xyz":
-            attrs.create_dataset(f"orientation_{axis}", data=np.zeros(n))
-        _string_dataset(attrs, "morphology", names)
-        _string_dataset(attrs, "model_template", [f"hoc:{TEMPLATES[pop.kind]}"] * n)
-        _string_dataset(attrs, "model_type", ["biophysical"] * n)
-        _string_dataset(attrs, "etype", ["hh" if pop.kind == "exc" else "fs"] * n)
-        _string_dataset(attrs, "mtype", ["PYR" if pop.kind == "exc" else "BC"] * n)
-        _string_dataset(attrs, "morph_class", ["PYR" if pop.kind == "exc" else "INT"] * n)
-        _string_dataset(attrs, "synapse_class", ["EXC" if pop.kind == "exc" else "INH"] * n)
+        attributes: dict[str, Any] = {axis: self.rng.uniform(0, 500, n) for axis in "xyz"}
+        attributes["orientation_w"] = np.ones(n)
+        attributes.update({f"orientation_{axis}": np.zeros(n) for axis in "xyz"})
+        exc = pop.kind == "exc"
+        attributes.update({
+            "morphology": [self.layouts[pop.kind][i].name for i in morph_index],
+            "model_template": f"hoc:{TEMPLATES[pop.kind]}",
+            "model_type": "biophysical",
+            "etype": "hh" if exc else "fs",
+            "mtype": "PYR" if exc else "BC",
+            "morph_class": "PYR" if exc else "INT",
+            "synapse_class": "EXC" if exc else "INH",
+        })
         if pop.mini_frequencies is not None:
-            attrs.create_dataset("exc-mini_frequency", data=np.full(n, pop.mini_frequencies[0]))
-            attrs.create_dataset("inh-mini_frequency", data=np.full(n, pop.mini_frequencies[1]))
-        dynamics = attrs.create_group("dynamics_params")
-        dynamics.create_dataset("threshold_current", data=np.full(n, pop.threshold_current))
-        dynamics.create_dataset("holding_current", data=np.full(n, pop.holding_current))
+            attributes["exc-mini_frequency"] = np.full(n, pop.mini_frequencies[0])
+            attributes["inh-mini_frequency"] = np.full(n, pop.mini_frequencies[1])
+        dynamics = {"threshold_current": np.full(n, pop.threshold_current),
+                    "holding_current": np.full(n, pop.holding_current)}
+        return attributes, dynamics
 
     def _population(self, name) -> PopulationSpec:
         return next(p for p in self.spec.populations if p.name == name)
@@ -211,24 +200,11 @@ class CircuitBuilder:
     def _write_edge_file(self, name, source_population, target_population, sources, targets,
                          attributes: dict, n_sources: int, n_targets: int) -> str:
         """One SONATA edge population, sorted by (target, source), with its indices."""
-        order = np.lexsort((sources, targets))
-        n = sources.size
         filename = f"edges_{name}.h5"
-        with h5py.File(self.directory / filename, "w") as f:
-            stamp_sonata(f)
-            group = f.create_group(f"edges/{name}")
-            group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
-            group["source_node_id"].attrs["node_population"] = source_population
-            group.create_dataset("target_node_id", data=targets[order].astype(np.uint64))
-            group["target_node_id"].attrs["node_population"] = target_population
-            group.create_dataset("edge_type_id", data=np.full(n, -1, np.int64))
-            group.create_dataset("edge_group_id", data=np.zeros(n, np.int64))
-            group.create_dataset("edge_group_index", data=np.arange(n, dtype=np.uint64))
-            values = group.create_group("0")
-            for key, data in attributes.items():
-                values.create_dataset(key, data=np.asarray(data)[order])
-        libsonata.EdgePopulation.write_indices(str(self.directory / filename), name, n_sources,
-                                               n_targets)
+        with sonata_file(self.directory / filename) as f:
+            write_edge_population(f, name, source_population, target_population, sources,
+                                  targets, attributes)
+        edge_indices(self.directory / filename, name, n_sources, n_targets)
         return filename
 
     def _write_gap_junctions(self, gap: GapJunctionSpec) -> str:

@@ -39,9 +39,9 @@ from .circuit_builder import write_circuit_config, write_poisson_spikes, write_s
 from .point_style import (
     Edges,
     Nodes,
-    _write_edges,
     build_point_style_circuit,
     unique_pairs,
+    write_edges,
 )
 
 SIZES = {"input": 8, "ours": 4, "cortex": 4, "allen": 3, "point": 6}
@@ -175,7 +175,7 @@ def build_mixed_circuit(directory, *, tstop: float = 200.0, input_rate: float = 
 
     (directory / "edges").mkdir(exist_ok=True)
     for edges in cross_edges(seed):
-        _write_edges(directory / "edges", _scaled(edges, scale.get(edges.name, 1.0)), SIZES)
+        write_edges(directory / "edges", _scaled(edges, scale.get(edges.name, 1.0)), SIZES)
 
     circuit_config = _write_circuit_config(directory)
     spike_file = write_poisson_spikes(directory / "input_spikes.h5", "input",

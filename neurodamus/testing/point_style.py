@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import h5py
-import libsonata
 import numpy as np
 
-from ..hdf5_files import stamp_sonata
-from .circuit_builder import _string_dataset, write_circuit_config
+from .circuit_builder import write_circuit_config
 from .morphologies import MorphologyLayout, write_pyramidal
+from .sonata_files import edge_indices, sonata_file, write_edge_population, write_node_population
 
 POPULATION_TYPES = {"virtual": "virtual", "nrn": "point_process", "hoc": "biophysical"}
 
@@ -67,23 +65,6 @@ def unique_pairs(rng, n_sources: int, n_targets: int, per_target: int,
     return np.asarray(sources, np.int64), np.asarray(targets, np.int64)
 
 
-def _column(value, count: int):
-    if isinstance(value, str):
-        return [value] * count
-    array = np.asarray(value)
-    return np.full(count, array.item()) if array.ndim == 0 else array
-
-
-def _write(group, name: str, value, count: int, order=None):
-    data = _column(value, count)
-    if order is not None:
-        data = [data[i] for i in order] if isinstance(data, list) else np.asarray(data)[order]
-    if isinstance(data, list) or (isinstance(data, np.ndarray) and data.dtype.kind in "OUS"):
-        _string_dataset(group, name, [str(v) for v in data])
-    else:
-        group.create_dataset(name, data=np.asarray(data))
-
-
 def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
                               seed: int = 1) -> Path:
     """Write nodes.h5, one edges file per population, morphologies for the hoc: cells and
@@ -92,31 +73,21 @@ def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     layouts: dict[str, MorphologyLayout] = {}
-    with h5py.File(directory / "nodes.h5", "w") as f:
-        stamp_sonata(f)
+    with sonata_file(directory / "nodes.h5") as f:
         for spec in nodes:
-            group = f.create_group(f"nodes/{spec.name}")
-            group.create_dataset("node_type_id", data=np.full(spec.size, -1, np.int64))
-            group.create_dataset("node_group_id", data=np.zeros(spec.size, np.int64))
-            group.create_dataset("node_group_index", data=np.arange(spec.size, dtype=np.int64))
-            attrs = group.create_group("0")
-            _string_dataset(attrs, "model_type", [spec.type] * spec.size)
+            attributes: dict[str, Any] = {"model_type": spec.type}
             if spec.model != "virtual":
-                _string_dataset(attrs, "model_template", [spec.model] * spec.size)
+                attributes["model_template"] = spec.model
             if spec.model.startswith("hoc:"):
                 (directory / "morphologies").mkdir(exist_ok=True)
                 layout = layouts.setdefault(spec.name, write_pyramidal(
                     directory / "morphologies" / f"{spec.name}_morph.swc", rng))
-                _string_dataset(attrs, "morphology", [layout.name] * spec.size)
-            for name, value in spec.attributes.items():
-                _write(attrs, name, value, spec.size)
-            if spec.dynamics:
-                dynamics = attrs.create_group("dynamics_params")
-                for name, value in spec.dynamics.items():
-                    _write(dynamics, name, value, spec.size)
+                attributes["morphology"] = layout.name
+            write_node_population(f, spec.name, spec.size, {**attributes, **spec.attributes},
+                                  spec.dynamics or None)
     sizes = {spec.name: spec.size for spec in nodes}
     for edge_spec in edges:
-        _write_edges(directory, edge_spec, sizes)
+        write_edges(directory, edge_spec, sizes)
     populations = {}
     for spec in nodes:
         entry = {"type": spec.type}
@@ -133,27 +104,13 @@ def build_point_style_circuit(directory, nodes: list[Nodes], edges: list[Edges],
         [(f"edges_{spec.name}.h5", {spec.name: {"type": "chemical"}}) for spec in edges])
 
 
-def _write_edges(directory: Path, spec: Edges, sizes: dict):
-    sources, targets = np.asarray(spec.sources, np.int64), np.asarray(spec.targets, np.int64)
-    order = np.lexsort((sources, targets))
-    count = sources.size
+def write_edges(directory: Path, spec: Edges, sizes: dict) -> None:
+    """`directory`/edges_<name>.h5: the edge population, sorted, with its indices; `sizes`
+    gives each node population's size."""
     path = directory / f"edges_{spec.name}.h5"
-    with h5py.File(path, "w") as f:
-        stamp_sonata(f)
-        group = f.create_group(f"edges/{spec.name}")
-        group.create_dataset("source_node_id", data=sources[order].astype(np.uint64))
-        group["source_node_id"].attrs["node_population"] = spec.source
-        group.create_dataset("target_node_id", data=targets[order].astype(np.uint64))
-        group["target_node_id"].attrs["node_population"] = spec.target
-        group.create_dataset("edge_type_id", data=np.full(count, -1, np.int64))
-        group.create_dataset("edge_group_id", data=np.zeros(count, np.int64))
-        group.create_dataset("edge_group_index", data=np.arange(count, dtype=np.uint64))
-        values = group.create_group("0")
-        for name, value in spec.attributes.items():
-            _write(values, name, value, count, order)
-        if spec.dynamics:
-            dynamics = values.create_group("dynamics_params")
-            for name, value in spec.dynamics.items():
-                _write(dynamics, name, value, count, order)
-    libsonata.EdgePopulation.write_indices(str(path), spec.name, sizes[spec.source],
-                                           sizes[spec.target])
+    with sonata_file(path) as f:
+        write_edge_population(f, spec.name, spec.source, spec.target,
+                              np.asarray(spec.sources, np.int64),
+                              np.asarray(spec.targets, np.int64), spec.attributes,
+                              spec.dynamics or None)
+    edge_indices(path, spec.name, sizes[spec.source], sizes[spec.target])

@@ -22,12 +22,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .circuit_builder import (
-    _string_dataset,
-    write_poisson_spikes,
-    write_simulation_config,
-)
+from .circuit_builder import write_poisson_spikes, write_simulation_config
 from .point_style import Edges, Nodes, build_point_style_circuit, unique_pairs
+from .sonata_files import string_dataset
 
 SIZES = {"input": 6, "pts": 5, "ball": 3}
 POINT_TEMPLATES = {"NdTestIntFireExc": (12.0, 2.0), "NdTestIntFireInh": (6.0, 1.5)}  # tau, refrac
@@ -130,7 +127,7 @@ def build_point_template_circuit(directory, seed: int = 7, tstop: float = 200.0,
     with h5py.File(directory / "nodes.h5", "r+") as f:  # one template per node
         group = f["nodes/pts/0"]
         del group["model_template"]
-        _string_dataset(group, "model_template", pts_templates)
+        string_dataset(group, "model_template", pts_templates)
     raw = json.loads(circuit.read_text())
     for entry in raw["networks"]["edges"]:
         for name, properties in entry["populations"].items():

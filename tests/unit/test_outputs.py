@@ -1,4 +1,4 @@
-"""The output area (outputs.py) and the watchdog's decisions (termination.py), without MPI."""
+"""The output area (outputs.py) and the watchdog's decisions (termination/watchdog.py), without MPI."""
 
 import errno
 import json
@@ -6,7 +6,7 @@ import json
 import pytest
 
 from neurodamus.outputs import STAGING_PREFIX, OutputArea, OutputError, final_name, writing
-from neurodamus.termination import AGREE_GRACE, LATE, TERM_GRACE, Watchdog
+from neurodamus.termination.watchdog import AGREE_GRACE, LATE, TERM_GRACE, Watchdog
 
 
 def previous_run(directory):

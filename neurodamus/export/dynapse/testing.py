@@ -1,7 +1,9 @@
 """Write small SONATA point-neuron networks (nodes, edges, node sets, spikes, configs) for tests.
 
 Strict SONATA as libsonata reads it: one group per population, attributes and
-`dynamics_params` in the HDF5 files, an enum `sorting` in the spike file.
+`dynamics_params` in the HDF5 files, an enum `sorting` in the spike file; the files are
+written by the test circuits' one writer (neurodamus.testing.sonata_files) and the
+driver's spike writer.
 """
 
 import json
@@ -9,10 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
-from ...hdf5_files import stamp_sonata
+from ...reports.spikes import write_spikes as write_sonata_spikes
+from ...testing.sonata_files import (
+    column,
+    sonata_file,
+    write_edge_population,
+    write_node_population,
+)
 
 
 @dataclass
@@ -55,74 +62,33 @@ class PointNetworkSpec:
 
 
 
-def _column(value, size: int) -> np.ndarray:
-    array = np.asarray(value)
-    return np.full(size, array) if array.ndim == 0 else array
-
-
-def _write_dataset(group: h5py.Group, name: str, values) -> None:
-    if values.dtype.kind in "US":
-        group.create_dataset(name, data=values.astype(object), dtype=h5py.string_dtype())
-    else:
-        group.create_dataset(name, data=values)
-
-
 def write_nodes(path: Path, spec: PointNetworkSpec) -> None:
-    with h5py.File(path, "w") as h5:
-        stamp_sonata(h5)
-        populations: list[tuple[str, int, PointPopulation | None]] = [
-            (p.name, p.size, p) for p in spec.populations]
-        populations += [(name, size, None) for name, size in spec.virtual.items()]
-        for name, size, population in populations:
-            group = h5.create_group(f"nodes/{name}")
-            group["node_type_id"] = np.full(size, -1, dtype=np.int64)
-            group["node_group_id"] = np.zeros(size, dtype=np.uint32)
-            group["node_group_index"] = np.arange(size, dtype=np.uint64)
-            attributes = group.create_group("0")
-            if population is None:
-                _write_dataset(attributes, "model_type", _column("virtual", size))
-                continue
-            _write_dataset(attributes, "model_type", _column(population.model_type, size))
-            _write_dataset(attributes, "model_template", _column(population.model_template, size))
-            for key, value in population.attributes.items():
-                _write_dataset(attributes, key, _column(value, size))
-            dynamics = attributes.create_group("dynamics_params")
-            for key, value in population.dynamics_params.items():
-                _write_dataset(dynamics, key, _column(value, size))
+    with sonata_file(path) as h5:
+        for population in spec.populations:
+            write_node_population(h5, population.name, population.size, {
+                "model_type": population.model_type,
+                "model_template": population.model_template, **population.attributes},
+                population.dynamics_params)
+        for name, size in spec.virtual.items():
+            write_node_population(h5, name, size, {"model_type": "virtual"})
 
 
 def write_edges(path: Path, spec: PointNetworkSpec) -> None:
-    with h5py.File(path, "w") as h5:
-        stamp_sonata(h5)
+    """Every edge population of `spec`, in the order given (not sorted, no indices)."""
+    with sonata_file(path) as h5:
         for edges in spec.edges:
-            group = h5.create_group(f"edges/{edges.name}")
             count = len(edges.source_ids)
-            group["source_node_id"] = np.asarray(edges.source_ids, dtype=np.uint64)
-            group["source_node_id"].attrs["node_population"] = edges.source
-            group["target_node_id"] = np.asarray(edges.target_ids, dtype=np.uint64)
-            group["target_node_id"].attrs["node_population"] = edges.target
-            group["edge_type_id"] = np.full(count, -1, dtype=np.int64)
-            group["edge_group_id"] = np.zeros(count, dtype=np.uint32)
-            group["edge_group_index"] = np.arange(count, dtype=np.uint64)
-            attributes = group.create_group("0")
-            attributes["syn_weight"] = np.asarray(edges.syn_weight, dtype=float)
+            attributes = {"syn_weight": np.asarray(edges.syn_weight, dtype=float)}
             if edges.delay is not None:
-                attributes["delay"] = _column(edges.delay, count).astype(float)
+                attributes["delay"] = np.asarray(column(edges.delay, count), dtype=float)
+            write_edge_population(h5, edges.name, edges.source, edges.target, edges.source_ids,
+                                  edges.target_ids, attributes, sort=False)
 
 
 def write_spikes(path: Path, spikes: dict[str, tuple]) -> None:
-    """SONATA spike file, sorted by time, with the enum `sorting` attribute libsonata wants."""
-    sorting = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
-    with h5py.File(path, "w") as h5:
-        stamp_sonata(h5)
-        for population, (ids, times) in spikes.items():
-            ids, times = np.asarray(ids, dtype=np.uint64), np.asarray(times, dtype=float)
-            order = np.lexsort((ids, times))
-            group = h5.create_group(f"spikes/{population}")
-            group.attrs.create("sorting", 2, dtype=sorting)
-            group["timestamps"] = times[order]
-            group["timestamps"].attrs["units"] = "ms"
-            group["node_ids"] = ids[order]
+    """SONATA spike file of {population: (node ids, times)}, sorted by time."""
+    write_sonata_spikes(path, {population: (times, ids)
+                               for population, (ids, times) in spikes.items()}, "by_time")
 
 
 def write_network(directory, spec: PointNetworkSpec) -> Path:

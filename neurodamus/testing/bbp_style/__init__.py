@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...hdf5_files import stamp_sonata
-from ..circuit_builder import _string_dataset, write_circuit_config
+from ..circuit_builder import write_circuit_config
 from ..morphologies import SWC_APICAL, SWC_AXON, SWC_BASAL, _SwcWriter
+from ..sonata_files import edge_indices, sonata_file, write_edge_population, write_node_population
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = "NdTestEModel"
@@ -48,9 +48,6 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
     """Write the circuit into `directory`; returns its circuit config. `section_ids`
     (one per edge) replaces the generated afferent_section_id (e.g. to point into the
     removed axon)."""
-    import h5py
-    import libsonata
-
     directory = Path(directory)
     rng = np.random.default_rng(seed)
     for sub in ("morphologies", "emodels"):
@@ -58,21 +55,13 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
     _write_morphology(directory / "morphologies" / "bbp_morph.swc", rng)
     shutil.copy(HERE / f"{TEMPLATE}.hoc", directory / "emodels" / f"{TEMPLATE}.hoc")
     population = "cortex"
-    with h5py.File(directory / "nodes.h5", "w") as f:
-        stamp_sonata(f)
-        group = f.create_group(f"nodes/{population}")
-        group.create_dataset("node_type_id", data=np.full(n_cells, -1, np.int64))
-        attrs = group.create_group("0")
-        _string_dataset(attrs, "model_template", [f"hoc:{TEMPLATE}"] * n_cells)
-        _string_dataset(attrs, "model_type", ["biophysical"] * n_cells)
-        _string_dataset(attrs, "morphology", ["bbp_morph"] * n_cells)
-        _string_dataset(attrs, "mtype", ["L5_TPC"] * n_cells)
-        for axis in "xyz":
-            attrs.create_dataset(axis, data=rng.uniform(0, 200, n_cells))
-        dynamics = attrs.create_group("dynamics_params")
-        dynamics.create_dataset("AIS_scaler", data=rng.uniform(1.0, 1.5, n_cells))
-        dynamics.create_dataset("threshold_current", data=np.full(n_cells, 0.3))
-        dynamics.create_dataset("holding_current", data=np.full(n_cells, -0.02))
+    attributes = {"model_template": f"hoc:{TEMPLATE}", "model_type": "biophysical",
+                  "morphology": "bbp_morph", "mtype": "L5_TPC",
+                  **{axis: rng.uniform(0, 200, n_cells) for axis in "xyz"}}
+    dynamics = {"AIS_scaler": rng.uniform(1.0, 1.5, n_cells), "threshold_current": 0.3,
+                "holding_current": -0.02}
+    with sonata_file(directory / "nodes.h5") as f:  # a single group, implicit (no group ids)
+        write_node_population(f, population, n_cells, attributes, dynamics, group_index=False)
     targets = np.repeat(np.arange(n_cells), synapses_per_cell)
     sources = (targets + rng.integers(1, n_cells, targets.size)) % n_cells
     order = np.lexsort((sources, targets))
@@ -83,31 +72,23 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
         else np.asarray(section_ids)
     inhibitory = rng.random(n) < 0.3
     edges = f"{population}__{population}__chemical"
-    with h5py.File(directory / "edges.h5", "w") as f:
-        stamp_sonata(f)
-        group = f.create_group(f"edges/{edges}")
-        group.create_dataset("source_node_id", data=sources.astype(np.uint64))
-        group["source_node_id"].attrs["node_population"] = population
-        group.create_dataset("target_node_id", data=targets.astype(np.uint64))
-        group["target_node_id"].attrs["node_population"] = population
-        group.create_dataset("edge_type_id", data=np.full(n, -1, np.int64))
-        values = group.create_group("0")
-        columns = {
-            "afferent_section_id": ids.astype(np.int64),
-            "afferent_section_pos": rng.uniform(0.1, 0.9, n).astype(np.float32),
-            "conductance": rng.uniform(2.0, 4.0, n).astype(np.float32),
-            "conductance_scale_factor": rng.uniform(0.3, 0.8, n).astype(np.float32),
-            "delay": rng.uniform(1.0, 3.0, n).astype(np.float32),
-            "syn_type_id": np.where(inhibitory, 10, 120).astype(np.int64),
-            "u_syn": rng.uniform(0.4, 0.9, n).astype(np.float32),
-            "depression_time": rng.uniform(500, 700, n).astype(np.float32),
-            "facilitation_time": rng.uniform(5, 20, n).astype(np.float32),
-            "decay_time": np.where(inhibitory, 8.0, 1.7).astype(np.float32),
-            "n_rrp_vesicles": rng.integers(1, 4, n).astype(np.int64),
-        }
-        for key, data in columns.items():
-            values.create_dataset(key, data=data)
-    libsonata.EdgePopulation.write_indices(str(directory / "edges.h5"), edges, n_cells, n_cells)
+    columns = {
+        "afferent_section_id": ids.astype(np.int64),
+        "afferent_section_pos": rng.uniform(0.1, 0.9, n).astype(np.float32),
+        "conductance": rng.uniform(2.0, 4.0, n).astype(np.float32),
+        "conductance_scale_factor": rng.uniform(0.3, 0.8, n).astype(np.float32),
+        "delay": rng.uniform(1.0, 3.0, n).astype(np.float32),
+        "syn_type_id": np.where(inhibitory, 10, 120).astype(np.int64),
+        "u_syn": rng.uniform(0.4, 0.9, n).astype(np.float32),
+        "depression_time": rng.uniform(500, 700, n).astype(np.float32),
+        "facilitation_time": rng.uniform(5, 20, n).astype(np.float32),
+        "decay_time": np.where(inhibitory, 8.0, 1.7).astype(np.float32),
+        "n_rrp_vesicles": rng.integers(1, 4, n).astype(np.int64),
+    }
+    with sonata_file(directory / "edges.h5") as f:  # already sorted; no group ids
+        write_edge_population(f, edges, population, population, sources, targets, columns,
+                              sort=False, group_index=False)
+    edge_indices(directory / "edges.h5", edges, n_cells, n_cells)
     (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
     return write_circuit_config(
         directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
