@@ -81,7 +81,7 @@ class Fit:
 
     def evaluate(self, points) -> list[float]:
         """A collective: the losses of `points`, from the checkpoint or simulated."""
-        from ..termination import termination_requested
+        from ..termination.signals import termination_requested
         from .outputs import Record, point_key, write_checkpoint, write_history
 
         if self.world.allreduce_max(int(termination_requested())):

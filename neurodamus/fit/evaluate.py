@@ -111,7 +111,7 @@ class Evaluator:
 
     def _one(self, unit: np.ndarray) -> Evaluation:
         from ..run import RunInterrupted
-        from ..termination import termination_requested
+        from ..termination.signals import termination_requested
 
         group = self.groups.parallel
         start = time.perf_counter()
