@@ -13,10 +13,10 @@ from ..connectivity.replay import REPLAY_COPY_MARK
 from ..errors import ConfigError
 from ..reports.spikes import write_spikes
 from .bmtk_clamps import current_clamps
-from .bmtk_json import absolute, content_key, read_json
+from .bmtk_json import ALL_NODES, absolute, content_key, read_json
+from .bmtk_spont import spont_activity
 
 SPIKE_MODULES = {"h5", "sonata", "csv", "nwb"}
-ALL_NODES = "neurodamus_all_nodes"
 BMTK_ALL = "all"
 
 
@@ -92,7 +92,7 @@ INPUT_MODULES = {
     "replay": _replay,
     "IClamp": current_clamps,
     "SEClamp": _unsupported("bmtk's voltage clamp series; 'seclamp' is SONATA's"),
-    "syn_activity": _unsupported("spontaneous synaptic activity"),
+    "syn_activity": spont_activity,
     "xstim": _unsupported("extracellular stimulation through an electrode"),
     "comsol": _unsupported("COMSOL field files"),
     "ecephys_probe": _unsupported("Neuropixels unit spikes from NWB sessions"),

@@ -1,0 +1,79 @@
+"""bmtk's syn_activity input and its SEClamp on a generated circuit in the bmtk layout,
+each checked against an independent run of the same model."""
+
+import json
+
+import libsonata
+import numpy as np
+import pytest
+from conftest import assert_ok, run_neurodamus
+
+from neurodamus.reports import read_spikes_by_population, write_spikes
+from neurodamus.testing.bmtk_layout import rewrite_in_bmtk_layout
+from neurodamus.testing.circuit_builder import (
+    CircuitSpec,
+    EdgeSpec,
+    PopulationSpec,
+    build_circuit,
+    write_simulation_config,
+)
+
+pytestmark = pytest.mark.mpi  # runs neurodamus under mpiexec
+
+SPEC = CircuitSpec(
+    populations=[PopulationSpec("exc", 6, "exc", threshold_current=0.25),
+                 PopulationSpec("inh", 3, "inh", threshold_current=0.1)],
+    edges=[EdgeSpec("exc", "inh", per_target=4, conductance=2.0)], seed=7)
+TSTOP = 100.0
+DETERMINISTIC = {"mechanisms": {"NdTmExc": {"deterministic": 1},
+                                "NdTmInh": {"deterministic": 1}}}
+V_INH = {"v_inh": {"module": "membrane_report", "variable_name": "v", "sections": "soma",
+                   "cells": "inh"}}
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bmtk_stimuli")
+    circuit = build_circuit(base / "strict", SPEC)
+    strict = write_simulation_config(base / "strict", circuit, tstop=TSTOP, random_seed=0)
+    layout = rewrite_in_bmtk_layout(circuit, strict, base / "bmtk", virtual=set()).parent
+    (layout / "base.json").write_text((layout / "simulation_config.json").read_text())
+    return layout
+
+
+def _run(layout, tmp_path, name, **changes):
+    raw = json.loads((layout / "base.json").read_text())
+    raw.update(network="circuit_config.json", reports=V_INH,
+               conditions={**raw.get("conditions", {}), **DETERMINISTIC}, **changes)
+    config = layout / f"{name}.json"
+    config.write_text(json.dumps(raw))
+    out = tmp_path / name
+    result = run_neurodamus([config, "--output-path", out, "--no-progress"])
+    assert_ok(result)
+    v = libsonata.ElementReportReader(str(out / "v_inh.h5"))["inh"].get().data
+    return np.asarray(v), read_spikes_by_population(out / "out.h5"), result
+
+
+def test_syn_activity_drives_only_the_matching_sources_synapses(layout, tmp_path):
+    """syn_activity (sources 0, 2, 4 at 20 and 60 ms) while every exc cell fires from a
+    strong clamp = the same synapses driven by a spike input of those sources at those
+    times with the exc cells silent: the clamped cells' own spikes reach nothing."""
+    clamp = {"module": "IClamp", "input_type": "current_clamp", "node_set": "exc",
+             "amp": 0.6, "delay": 5.0, "duration": 90.0}
+    spont = {"module": "syn_activity", "input_type": "syn_activity", "node_set": "inh",
+             "precell_filter": {"node_id": [0, 2, 4]}, "timestamps": [60.0, 20.0]}
+    v_spont, spikes, result = _run(layout, tmp_path, "spont",
+                                   inputs={"clamp": clamp, "spont": spont})
+    assert "fire at 2 times" in result.stdout + result.stderr
+    assert spikes["exc"][0].size > 12  # the clamped cells fire, many times
+    times, nodes = np.array([20.0, 60.0] * 3), np.repeat([0, 2, 4], 2)
+    write_spikes(layout / "schedule.h5", {"exc": (times, nodes)})
+    replay = {"module": "h5", "input_type": "spikes", "input_file": "schedule.h5",
+              "node_set": "exc"}
+    v_replay, _, _ = _run(layout, tmp_path, "replay", inputs={"replay": replay})
+    v_rest, _, _ = _run(layout, tmp_path, "rest", inputs={})
+    np.testing.assert_allclose(v_spont, v_replay, rtol=0, atol=1e-9)
+    assert np.max(np.abs(v_spont - v_rest)) > 0.5  # the schedule does reach the inh cells
+    step = 0.025
+    first = int(np.argmax(np.any(np.abs(v_spont - v_rest) > 1e-9, axis=1)))
+    assert first * step > 20.0  # nothing before the first timestamp (+ the delays >= 1 ms)
