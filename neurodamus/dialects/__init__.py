@@ -45,7 +45,10 @@ class Dialect:
 # shown instead (a module of the same kind with the same target and window).
 STAND_INS = {"IClamp": lambda entry: {
     **{k: v for k, v in entry.items() if k != "amp"}, "module": "linear",
-    "amp_start": entry.get("amp", 0.0)}}
+    "amp_start": entry.get("amp", 0.0)},
+    "SEClamp": lambda entry: {
+        **{k: v for k, v in entry.items() if k not in ("amps", "durations", "rs")},
+        "module": "seclamp", "voltage": (entry.get("amps") or [0.0])[0]}}
 
 DIALECTS: Registry[str, Dialect] = Registry("config dialect", "the simulation config")
 DIALECTS.register("bmtk", Dialect("bmtk", bmtk.recognises, bmtk.read))

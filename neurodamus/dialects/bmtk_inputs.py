@@ -12,7 +12,7 @@ import numpy as np
 from ..connectivity.replay import REPLAY_COPY_MARK
 from ..errors import ConfigError
 from ..reports.spikes import write_spikes
-from .bmtk_clamps import current_clamps
+from .bmtk_clamps import current_clamps, voltage_clamps
 from .bmtk_json import ALL_NODES, absolute, content_key, read_json
 from .bmtk_spont import spont_activity
 
@@ -91,7 +91,7 @@ INPUT_MODULES = {
     **{module: _spikes for module in SPIKE_MODULES},
     "replay": _replay,
     "IClamp": current_clamps,
-    "SEClamp": _unsupported("bmtk's voltage clamp series; 'seclamp' is SONATA's"),
+    "SEClamp": voltage_clamps,
     "syn_activity": spont_activity,
     "xstim": _unsupported("extracellular stimulation through an electrode"),
     "comsol": _unsupported("COMSOL field files"),

@@ -2,6 +2,7 @@
 
 # Imported for their @register side effect: each module adds its classes to the registry.
 from . import (  # noqa: F401
+    bmtk_seclamp,
     efield,
     iclamp,
     linear,

@@ -6,7 +6,7 @@ import json
 import libsonata
 import numpy as np
 import pytest
-from conftest import assert_ok, run_neurodamus
+from conftest import assert_ok, assert_one_error, run_neurodamus
 
 from neurodamus.reports import read_spikes_by_population, write_spikes
 from neurodamus.testing.bmtk_layout import rewrite_in_bmtk_layout
@@ -77,3 +77,46 @@ def test_syn_activity_drives_only_the_matching_sources_synapses(layout, tmp_path
     step = 0.025
     first = int(np.argmax(np.any(np.abs(v_spont - v_rest) > 1e-9, axis=1)))
     assert first * step > 20.0  # nothing before the first timestamp (+ the delays >= 1 ms)
+
+
+def test_seclamp_holds_each_cell_at_its_levels(layout, tmp_path):
+    """bmtk's SEClamp, one set of three levels per listed gid (bmtk gids 6, 8 = inh 0, 2)
+    with a small series resistance: the soma follows each command level (within 0.5 mV
+    after 5 ms), and is released after the last one; inh 1, unclamped, rests."""
+    clamp = {"module": "SEClamp", "input_type": "voltage_clamp", "node_set": "inh",
+             "gids": [6, 8], "amps": [[-70.0, -40.0, -90.0], -55.0],
+             "durations": [[20.0, 30.0, 20.0], 25.0], "rs": 0.001}
+    v, _, result = _run(layout, tmp_path, "seclamp", inputs={"clamp": clamp})
+    assert "one clamp on each of 2 cells" in result.stdout + result.stderr
+    step = 0.025
+    t = np.arange(v.shape[0]) * step
+
+    def level(cell, start, end):
+        window = (t >= start + 5.0) & (t < end)
+        return v[window, cell]
+
+    for cell, levels in ((0, [(0, 20, -70.0), (20, 50, -40.0), (50, 70, -90.0)]),
+                         (2, [(0, 25, -55.0), (25, 50, -55.0), (50, 75, -55.0)])):
+        for start, end, command in levels:
+            np.testing.assert_allclose(level(cell, start, end), command, atol=0.5)
+    assert abs(v[t > 95.0, 0].mean() - -90.0) > 2.0  # released at 70 ms
+    assert np.ptp(v[t > 5.0, 1]) < 1.0 and abs(v[t > 5.0, 1].mean() - -70.0) > 0.5
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"amps": [-70.0, -60.0]}, "inputs.clamp.amps"),  # two levels, not one or three
+    ({"durations": None}, "inputs.clamp.durations"),
+    ({"gids": [6], "amps": [-70.0, -60.0, -50.0, -40.0]}, "inputs.clamp.amps"),
+    ({"precell_filter": None, "module": "syn_activity"}, "inputs.clamp.precell_filter"),
+    ({"timestamps": [-5.0], "precell_filter": {"node_id": 1}, "module": "syn_activity"},
+     "inputs.clamp.timestamps"),
+])
+def test_malformed_clamps_and_schedules_are_one_error(layout, tmp_path, change, key):
+    entry = {"module": "SEClamp", "input_type": "voltage_clamp", "node_set": "inh",
+             "amps": -70.0, "durations": 10.0, "timestamps": [10.0]}
+    entry = {k: v for k, v in {**entry, **change}.items() if v is not None}
+    raw = json.loads((layout / "base.json").read_text())
+    raw.update(network="circuit_config.json", inputs={"clamp": entry})
+    config = layout / "malformed.json"
+    config.write_text(json.dumps(raw))
+    assert_one_error(run_neurodamus([config, "--output-path", tmp_path / "out"]), key)
