@@ -1,4 +1,5 @@
-"""bmtk's clamps: voltage clamps (`SEClamp`, at the end) and current clamps (`IClamp`) in the form the driver's IClamp module reads: lists of
+"""bmtk's clamps: voltage clamps (`SEClamp`, at the end) and current clamps (`IClamp`) in
+the form the driver's IClamp module reads: lists of
 `amp`, `delay`, `duration` as one clamp per step (bmtk makes one IClamp each), and a
 `csv` / `file` input as one clamp whose amplitude is played from the file's rows.
 
@@ -138,12 +139,13 @@ def voltage_clamps(name, entry, ctx) -> dict:
     ctx.leniencies.add(f"{key}.gids", f"bmtk's SEClamp: one clamp on each of {len(gids)} "
                                       "cells")
     out = {}
+    def pick(values, index):
+        return values[index if len(values) > 1 else 0] if values else None
+
     for index, gid in enumerate(gids):
-        def pick(values):
-            return values[index if len(values) > 1 else 0] if values else None
         node_set = _gid_set([gid], ctx, f"{key}.gids[{index}]")
-        out[f"{name}[{index}]"] = _clamp({**common, "node_set": node_set}, pick(amps),
-                                         pick(durations), pick(rs), ctx, key)
+        out[f"{name}[{index}]"] = _clamp({**common, "node_set": node_set}, pick(amps, index),
+                                         pick(durations, index), pick(rs, index), ctx, key)
     return out
 
 
