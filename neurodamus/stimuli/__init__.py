@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     sinusoidal,
     synapse_replay,
     threshold_steps,
+    xstim,
 )
 from .manager import StimulusContext, attach_inputs
 from .registry import STIMULUS_MODULES, Stimulus, register

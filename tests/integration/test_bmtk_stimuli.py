@@ -120,3 +120,47 @@ def test_malformed_clamps_and_schedules_are_one_error(layout, tmp_path, change, 
     config = layout / "malformed.json"
     config.write_text(json.dumps(raw))
     assert_one_error(run_neurodamus([config, "--output-path", tmp_path / "out"]), key)
+
+
+def test_xstim_potentials_are_bmtks_point_sources(tmp_path):
+    """bmtk's xstim on four Allen-style cells (soma centres at their node positions): two
+    electrodes, one a point, one a two-point mesh turned 90 degrees about z; a DC step of
+    amplitude A from 10 to 30 ms. The soma's e_extracellular is, by hand,
+    A rho / (4 pi) 0.01 1e6 * (1 / r_point + (1 / r_a + 1 / r_b) / 2) mV (mesh points
+    sharing the amplitude) while the step is on (del < t < del + dur), 0 otherwise."""
+    from neurodamus.testing.allen_style import build_allen_style_circuit
+
+    circuit = build_allen_style_circuit(tmp_path / "circuit")
+    (tmp_path / "mesh.csv").write_text("x_pos y_pos z_pos\n-5.0 0.0 0.0\n5.0 0.0 0.0\n")
+    point, meshed = np.array([150.0, 151.0, 260.0]), np.array([0.0, -200.0, 40.0])
+    (tmp_path / "electrodes.csv").write_text(
+        "electrode_mesh_file pos_x pos_y pos_z rotation_x rotation_y rotation_z\n"
+        f"one_point.csv {' '.join(map(str, point))} 0.0 0.0 0.0\n"
+        f"mesh.csv {' '.join(map(str, meshed))} 0.0 0.0 {np.pi / 2}\n")
+    (tmp_path / "one_point.csv").write_text("x_pos y_pos z_pos\n0.0 0.0 0.0\n")
+    amplitude, rho, dt = 0.004, 250.0, 0.025
+    xstim = {"module": "xstim", "input_type": "lfp", "node_set": "All",
+             "positions_file": "electrodes.csv", "resistance": rho,
+             "waveform": {"shape": "dc", "del": 10.0, "dur": 20.0, "amp": amplitude}}
+    reports = {"e": {"module": "membrane_report", "variable_name": "e_extracellular",
+                     "cells": "All", "sections": "soma", "file_name": "e.h5"}}
+    raw = {"network": str(circuit.circuit_config),
+           "run": {"tstop": 40.0, "dt": dt, "dL": 20.0, "spike_threshold": -20},
+           "conditions": {"celsius": 6.3}, "output": {"output_dir": "out"},
+           "inputs": {"x": xstim}, "reports": reports}
+    config = tmp_path / "xstim.json"
+    config.write_text(json.dumps(raw))
+    assert_ok(run_neurodamus([config, "--output-path", tmp_path / "out", "--no-progress"]))
+    e = np.asarray(libsonata.ElementReportReader(str(tmp_path / "out" / "e.h5"))["allen"]
+                   .get().data)
+    positions = np.array([[100.0 * k, 100.0 * k + 1, 100.0 * k + 2] for k in range(4)])
+    mesh = meshed + np.array([[0.0, -5.0, 0.0], [0.0, 5.0, 0.0]])  # turned: along y
+    by_hand = amplitude * rho / (4 * np.pi) * 0.01 * 1e6 * (
+        1 / np.linalg.norm(positions - point, axis=1)
+        + (1 / np.linalg.norm(positions[:, None] - mesh[None], axis=2)).sum(axis=1) / 2)
+    on = np.any(e != 0, axis=1)
+    assert on.sum() == round(20.0 / dt) - 1  # the steps strictly inside (10, 30) ms
+    np.testing.assert_allclose(e[on], np.broadcast_to(by_hand, e[on].shape), rtol=1e-5)
+    # the first step from t_k > 10 ms (k = 401) holds the value; the frame at the end of
+    # that step (t = 10.05 ms) is the first to show it
+    assert int(np.argmax(on)) == round(10.0 / dt) + 2
