@@ -95,7 +95,7 @@ def read(path: Path, cache_root: Path, may_write: bool):
             output = {**output, "spikes_sort_order": SORT_ORDERS[order]}
             leniencies.add("output.spikes_sort_order", f"'{order}' read as "
                                                        f"'{SORT_ORDERS[order]}'")
-        for key in ("spikes_file_csv", "spikes_file_nwb"):
+        for key in ("spikes_file_nwb",):
             if key in output:
                 output = {k: v for k, v in output.items() if k != key}
                 leniencies.add(f"output.{key}", "not written (the spikes are in spikes_file)")

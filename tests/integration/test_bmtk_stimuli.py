@@ -43,6 +43,7 @@ def layout(tmp_path_factory):
 
 def _run(layout, tmp_path, name, **changes):
     raw = json.loads((layout / "base.json").read_text())
+    raw["output"] = {**raw["output"], "spikes_file_csv": "spikes.csv"}
     raw.update(network="circuit_config.json", reports=V_INH,
                conditions={**raw.get("conditions", {}), **DETERMINISTIC}, **changes)
     config = layout / f"{name}.json"
@@ -66,6 +67,14 @@ def test_syn_activity_drives_only_the_matching_sources_synapses(layout, tmp_path
                                    inputs={"clamp": clamp, "spont": spont})
     assert "fire at 2 times" in result.stdout + result.stderr
     assert spikes["exc"][0].size > 12  # the clamped cells fire, many times
+    rows = (tmp_path / "spont" / "spikes.csv").read_text().splitlines()
+    assert rows[0] == "timestamps population node_ids"  # bmtk's CSV spikes, in time order
+    table = [row.split() for row in rows[1:]]
+    times = np.array([float(t) for t, _, _ in table])
+    assert np.all(np.diff(times) >= 0) and len(table) == sum(t.size for t, _ in spikes.values())
+    for population, (h5_times, h5_ids) in spikes.items():
+        mine = [(float(t), int(n)) for t, p, n in table if p == population]
+        assert sorted(mine) == sorted(zip(h5_times.tolist(), h5_ids.tolist()))
     times, nodes = np.array([20.0, 60.0] * 3), np.repeat([0, 2, 4], 2)
     write_spikes(layout / "schedule.h5", {"exc": (times, nodes)})
     replay = {"module": "h5", "input_type": "spikes", "input_file": "schedule.h5",
