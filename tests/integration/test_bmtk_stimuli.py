@@ -41,7 +41,7 @@ def layout(tmp_path_factory):
     return layout
 
 
-def _run(layout, tmp_path, name, **changes):
+def _run(layout, tmp_path, name, ranks=1, **changes):
     raw = json.loads((layout / "base.json").read_text())
     raw["output"] = {**raw["output"], "spikes_file_csv": "spikes.csv"}
     raw.update(network="circuit_config.json", reports=V_INH,
@@ -49,21 +49,21 @@ def _run(layout, tmp_path, name, **changes):
     config = layout / f"{name}.json"
     config.write_text(json.dumps(raw))
     out = tmp_path / name
-    result = run_neurodamus([config, "--output-path", out, "--no-progress"])
+    result = run_neurodamus([config, "--output-path", out, "--no-progress"], ranks=ranks)
     assert_ok(result)
     v = libsonata.ElementReportReader(str(out / "v_inh.h5"))["inh"].get().data
     return np.asarray(v), read_spikes_by_population(out / "out.h5"), result
 
 
 def test_syn_activity_drives_only_the_matching_sources_synapses(layout, tmp_path):
-    """syn_activity (sources 0, 2, 4 at 20 and 60 ms) while every exc cell fires from a
+    """syn_activity (sources 0, 2, 4 at 20 and 60 ms; on 2 ranks) while every exc cell fires from a
     strong clamp = the same synapses driven by a spike input of those sources at those
     times with the exc cells silent: the clamped cells' own spikes reach nothing."""
     clamp = {"module": "IClamp", "input_type": "current_clamp", "node_set": "exc",
              "amp": 0.6, "delay": 5.0, "duration": 90.0}
     spont = {"module": "syn_activity", "input_type": "syn_activity", "node_set": "inh",
              "precell_filter": {"node_id": [0, 2, 4]}, "timestamps": [60.0, 20.0]}
-    v_spont, spikes, result = _run(layout, tmp_path, "spont",
+    v_spont, spikes, result = _run(layout, tmp_path, "spont", ranks=2,
                                    inputs={"clamp": clamp, "spont": spont})
     assert "fire at 2 times" in result.stdout + result.stderr
     assert spikes["exc"][0].size > 12  # the clamped cells fire, many times
@@ -131,7 +131,8 @@ def test_malformed_clamps_and_schedules_are_one_error(layout, tmp_path, change, 
     assert_one_error(run_neurodamus([config, "--output-path", tmp_path / "out"]), key)
 
 
-def test_xstim_potentials_are_bmtks_point_sources(tmp_path):
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_xstim_potentials_are_bmtks_point_sources(tmp_path, ranks):
     """bmtk's xstim on four Allen-style cells (soma centres at their node positions): two
     electrodes, one a point, one a two-point mesh turned 90 degrees about z; a DC step of
     amplitude A from 10 to 30 ms. The soma's e_extracellular is, by hand,
@@ -159,7 +160,8 @@ def test_xstim_potentials_are_bmtks_point_sources(tmp_path):
            "inputs": {"x": xstim}, "reports": reports}
     config = tmp_path / "xstim.json"
     config.write_text(json.dumps(raw))
-    assert_ok(run_neurodamus([config, "--output-path", tmp_path / "out", "--no-progress"]))
+    assert_ok(run_neurodamus([config, "--output-path", tmp_path / "out", "--no-progress"],
+                             ranks=ranks))
     e = np.asarray(libsonata.ElementReportReader(str(tmp_path / "out" / "e.h5"))["allen"]
                    .get().data)
     positions = np.array([[100.0 * k, 100.0 * k + 1, 100.0 * k + 2] for k in range(4)])
