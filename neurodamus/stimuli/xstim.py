@@ -35,7 +35,10 @@ from .efield import local_position
 from .registry import NUMBER, Stimulus, register
 
 MIN_DISTANCE = 10.0  # um: bmtk refuses an electrode point closer to a segment
-EVENT_AFTER_STEP_START = 1e-3  # in steps (as the e-field module sets its values)
+# in steps: each value's event comes just before the step it drives starts, so that
+# NEURON's fixed step delivers it as the step before ends (measured against bmtk 1.2: an
+# event just after the step's start acts one step later than bmtk's post-step update)
+EVENT_BEFORE_STEP_START = 1e-3
 
 
 def rotation(axis: int, angle: float) -> np.ndarray:
@@ -160,7 +163,7 @@ class _Driver:
     def start(self):
         self.step, self.previous = 0, 0.0
         self._set(0.0)
-        self.h.CVode().event((1 + EVENT_AFTER_STEP_START) * self.dt, self.tick)
+        self.h.CVode().event((1 - EVENT_BEFORE_STEP_START) * self.dt, self.tick)
 
     def tick(self):
         self.step += 1
@@ -168,7 +171,7 @@ class _Driver:
         if amplitude != self.previous:
             self._set(amplitude)
             self.previous = amplitude
-        self.h.CVode().event((self.step + 1 + EVENT_AFTER_STEP_START) * self.dt, self.tick)
+        self.h.CVode().event((self.step + 1 - EVENT_BEFORE_STEP_START) * self.dt, self.tick)
 
     def _set(self, amplitude: float):
         for pointers, _, transfer in self.cells:

@@ -172,6 +172,7 @@ def test_xstim_potentials_are_bmtks_point_sources(tmp_path, ranks):
     on = np.any(e != 0, axis=1)
     assert on.sum() == round(20.0 / dt) - 1  # the steps strictly inside (10, 30) ms
     np.testing.assert_allclose(e[on], np.broadcast_to(by_hand, e[on].shape), rtol=1e-5)
-    # the first step from t_k > 10 ms (k = 401) holds the value; the frame at the end of
-    # that step (t = 10.05 ms) is the first to show it
+    # the first step from t_k > 10 ms (k = 401) holds the value, set as the step before
+    # ends, after that step's frame (t_401) is taken: the frame at t_402 first shows it
+    # (bmtk's voltages are equal to ours with this timing: docs/bmtk-notes.md)
     assert int(np.argmax(on)) == round(10.0 / dt) + 2
