@@ -141,11 +141,15 @@ def segment_centres(cell) -> tuple[list, np.ndarray]:
 class _Driver:
     """Sets every attached cell's e_extracellular once per step (see the module text)."""
 
-    def __init__(self, h, dt: float, waveform: XWaveform):
-        self.h, self.dt, self.waveform = h, dt, waveform
+    def __init__(self, h, dt: float, tstop: float, waveform: XWaveform):
+        self.h, self.dt = h, dt
         self.cells: list = []  # (PtrVector, segments, transfer [segments]) per cell
-        self.step = 0
-        self.previous = 0.0
+        # the amplitude each step k holds (0 before the first), and the steps where it
+        # changes: only those get an event (outside the waveform's window nothing runs)
+        steps = int(math.ceil(tstop / dt - 1e-9)) + 1
+        self.amplitudes = np.array([0.0] + [waveform(dt * k) for k in range(1, steps)])
+        self.changes = np.flatnonzero(np.diff(self.amplitudes) != 0) + 1
+        self.next = 0
         self.handler = h.FInitializeHandler(1, self.start)
 
     def add(self, segments, transfer: np.ndarray):
@@ -161,17 +165,19 @@ class _Driver:
         self.cells.append(entry)
 
     def start(self):
-        self.step, self.previous = 0, 0.0
+        self.next = 0
         self._set(0.0)
-        self.h.CVode().event((1 - EVENT_BEFORE_STEP_START) * self.dt, self.tick)
+        self._schedule()
+
+    def _schedule(self):
+        if self.next < self.changes.size:
+            step = int(self.changes[self.next])
+            self.h.CVode().event((step - EVENT_BEFORE_STEP_START) * self.dt, self.tick)
 
     def tick(self):
-        self.step += 1
-        amplitude = self.waveform(self.dt * self.step)
-        if amplitude != self.previous:
-            self._set(amplitude)
-            self.previous = amplitude
-        self.h.CVode().event((self.step + 1 - EVENT_BEFORE_STEP_START) * self.dt, self.tick)
+        self._set(float(self.amplitudes[self.changes[self.next]]))
+        self.next += 1
+        self._schedule()
 
     def _set(self, amplitude: float):
         for pointers, _, transfer in self.cells:
@@ -193,7 +199,8 @@ class XStim(Stimulus):
             self._meshes = electrode_meshes(Path(self.parameter("positions_file")),
                                             Path(mesh_dir) if mesh_dir else None,
                                             f"{key}.positions_file")
-            self._driver = _Driver(h, context.dt, XWaveform(self.parameter("waveform"), key))
+            self._driver = _Driver(h, context.dt, context.tstop,
+                                   XWaveform(self.parameter("waveform"), key))
         segments, centres = segment_centres(cell)
         for section in {id(s.sec): s.sec for s in segments}.values():
             if not section.has_membrane("extracellular"):
