@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .outputs import OutputArea, writing
-from .reports import write_spikes
+from .reports import write_spikes, write_spikes_csv
 
 log = logging.getLogger("neurodamus")
 SUMMARY_FILE = "run_summary.json"
@@ -61,6 +61,10 @@ def write_outputs(model, settings, parallel, area: OutputArea, spikes_before) ->
         by_population[population.name] = (all_times[mask], population.node_ids(all_gids[mask]))
     with writing(area.path(output.spikes_file)):
         write_spikes(area.path(output.spikes_file), by_population, output.spikes_sort_order)
+    if output.spikes_file_csv:
+        with writing(area.path(output.spikes_file_csv)):
+            write_spikes_csv(area.path(output.spikes_file_csv), by_population,
+                             output.spikes_sort_order)
     with writing(area.path("populations_offset.dat")):
         circuit.write_offsets(area.staging)
     with writing(area.path(DISTRIBUTION_FILE)):

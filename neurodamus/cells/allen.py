@@ -109,6 +109,11 @@ PROCESSORS: Registry[str, Processor] = Registry("model_processing step", "model_
 PROCESSORS.register("aibs_perisomatic", Processor("perisomatic", perisomatic_program, "skip"))
 PROCESSORS.register("aibs_allactive", Processor("allactive", allactive_program, "required"))
 # bio_all_active_sweep's own step: the all-active parameters on the full axon
+# the same stubs given 3-D points along the morphology's axon direction (directed_stubs)
+PROCESSORS.register("aibs_perisomatic_directed",
+                    Processor("perisomatic_directed", perisomatic_program, "skip"))
+PROCESSORS.register("aibs_allactive_directed",
+                    Processor("allactive_directed", allactive_program, "required"))
 PROCESSORS.register("aibs_allactive_fullaxon", Processor(None, allactive_program, "required"))
 PROCESSORS.register("set_extracellular", Processor(None, extracellular_program, "unused"))
 PROCESSORS.register("extracellular", Processor(None, extracellular_program, "unused"))
@@ -128,7 +133,12 @@ class Recipe:
 
     @property
     def allactive_axon(self) -> bool:
-        return ("axon", "allactive") in self.steps
+        return any(kind == "axon" and step.startswith("allactive") for kind, step in self.steps)
+
+    @property
+    def directed_axon(self) -> bool:
+        """The stubs follow the morphology's axon, which must be there."""
+        return any(kind == "axon" and step.endswith("_directed") for kind, step in self.steps)
 
 
 @dataclass
@@ -338,6 +348,9 @@ class _Checker:
             raise self.fail(node_id, f"{recipe.description}: the all-active axon stub takes "
                                      "its diameters from the morphology's axon; it has none",
                             file=path)
+        if recipe.directed_axon and "axon" not in kinds:
+            raise self.fail(node_id, f"{recipe.description}: the directed axon stubs follow "
+                                     "the morphology's axon; it has none", file=path)
         cell_kinds = set(kinds) | ({"axon"} if recipe.replaces_axon else set())
         for kind, step in recipe.steps:
             if kind == "program" and step.covers is not None and not cell_kinds <= step.covers:
@@ -411,7 +424,8 @@ def replace_axon(h, hoc_cell, style: str, define_shape: bool = True):
     NEURON's define_shape (3-d points for the stubs) walks every section of the model:
     a caller that replaces many axons passes False and calls it once at the end."""
     axonal = list(hoc_cell.axonal)
-    if style == "allactive":
+    points = directed_stubs(h, hoc_cell) if style.endswith("_directed") else None
+    if style.startswith("allactive"):
         diameters = [axonal[0].diam, axonal[0].diam]
         for section in hoc_cell.all:
             if section_kind(section) == "axon":
@@ -431,8 +445,35 @@ def replace_axon(h, hoc_cell, style: str, define_shape: bool = True):
         hoc_cell.all.append(sec=section)
     stubs[0].connect(hoc_cell.soma[0](parent_x), 0)
     stubs[1].connect(stubs[0](1), 0)
+    if points is not None:
+        for section, diameter, (begin, end) in zip(stubs, diameters, points):
+            for point in (begin, end):
+                h.pt3dadd(*map(float, point), diameter, sec=section)
+            section.L = STUB_LENGTH
     if define_shape:
         h.define_shape()
+
+
+def directed_stubs(h, hoc_cell) -> list:
+    """bmtk's *_directed stubs: ((begin, end) of axon[0], of axon[1]), 30 um each from the
+    soma's last 3-D point along the first principal axis of the soma's middle 3-D point and
+    the last axon section's points, pointing from the soma to that section's end."""
+    soma = hoc_cell.soma[0]
+    count = int(h.n3d(sec=soma))
+
+    def point(section, i):
+        return np.array([h.x3d(i, sec=section), h.y3d(i, sec=section), h.z3d(i, sec=section)])
+
+    soma_end, soma_middle = point(soma, count - 1), point(soma, count // 2)
+    axon = [s for s in hoc_cell.all if section_kind(s) == "axon"][-1]
+    axon_points = np.array([point(axon, i) for i in range(int(h.n3d(sec=axon)))])
+    cloud = np.vstack([soma_middle, axon_points])
+    direction = np.linalg.svd(cloud - cloud.mean(axis=0))[2][0]
+    direction /= np.linalg.norm(direction)
+    if np.dot(direction, axon_points[-1] - soma_middle) < 0:
+        direction = -direction
+    middle = soma_end + STUB_LENGTH * direction
+    return [(soma_end, middle), (middle, soma_end + 2 * STUB_LENGTH * direction)]
 
 
 def segment_by_length(hoc_cell, dl: float | None):

@@ -33,7 +33,7 @@ CONDITIONS = {
 }
 OUTPUT = {
     "output_dir": STRING, "spikes_file": STRING, "spikes_sort_order": STRING,
-    "log_file": STRING, "overwrite_output_dir": BOOLEAN,
+    "log_file": STRING, "overwrite_output_dir": BOOLEAN, "spikes_file_csv": STRING,
 }
 REPORT = {
     "type": STRING, "variable_name": STRING, "cells": STRING, "sections": STRING,

@@ -158,7 +158,7 @@ def _target_simulator(config, problems: ProblemList) -> str:
     return name
 
 
-def _output_settings(config, output_override) -> OutputSettings:
+def _output_settings(config, output_override, raw) -> OutputSettings:
     output = config.output
     output_dir = Path(output_override).resolve() if output_override else Path(output.output_dir)
     # libsonata joins spikes_file to output_dir: keep the part below output_dir (a sub-
@@ -169,9 +169,12 @@ def _output_settings(config, output_override) -> OutputSettings:
         spikes_name = str(spikes.relative_to(Path(output.output_dir)))
     except ValueError:
         spikes_name = str(spikes)
+    raw_output = raw.get("output") if isinstance(raw, dict) else None
+    csv = raw_output.get("spikes_file_csv", "") if isinstance(raw_output, dict) else ""
     return OutputSettings(output_dir=output_dir, spikes_file=spikes_name,
                           spikes_sort_order=output.spikes_sort_order.name,
-                          log_file=_log_file_name(output))
+                          log_file=_log_file_name(output),
+                          spikes_file_csv=csv if isinstance(csv, str) else "")
 
 
 def _log_file_name(output) -> str:
@@ -230,7 +233,7 @@ def load_settings(config_path, output_dir=None, mechanism_dirs=(), cache_root=No
     problems.raise_if_any()
     # The circuit was read: an unreadable one added a problem, raised just above.
     return Settings(config_file=dialect.config_file, run=run, conditions=conditions,
-                    output=_output_settings(config, output_dir),
+                    output=_output_settings(config, output_dir, raw_file),
                     circuit=cast(CircuitSettings, circuit),
                     node_sets_file=node_sets_file,
                     node_sets_json=node_sets_json,

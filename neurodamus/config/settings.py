@@ -40,6 +40,7 @@ class OutputSettings:
     spikes_file: str = "out.h5"
     spikes_sort_order: str = "by_time"  # none | by_id | by_time
     log_file: str = ""  # rank 0's log: relative to output_dir (or absolute); "" for none
+    spikes_file_csv: str = ""  # bmtk's CSV copy of the spikes (relative to output_dir); "" none
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ from ..hdf5_files import hdf5_problem
 # Marks the populations that are virtual copies of recorded cells (bmtk's replay inputs):
 # `<population><REPLAY_COPY_MARK><input>`, and their edges `<edges><REPLAY_COPY_MARK><input>`.
 REPLAY_COPY_MARK = "__replay_"
+# The copies bmtk's `syn_activity` input drives (its recurrent edges, from copies of their
+# sources that fire at the input's timestamps): `<population><SPONT_COPY_SUFFIX>`.
+SPONT_COPY_SUFFIX = f"{REPLAY_COPY_MARK}syn_activity"
 
 
 def read_spike_file(path: Path, source: str | None, input_name: str) -> dict:

@@ -43,9 +43,17 @@ class Dialect:
 
 # Input modules of other simulators that the driver implements itself: what libsonata is
 # shown instead (a module of the same kind with the same target and window).
-STAND_INS = {"IClamp": lambda entry: {
-    **{k: v for k, v in entry.items() if k != "amp"}, "module": "linear",
-    "amp_start": entry.get("amp", 0.0)}}
+def _linear(entry: dict, dropped: tuple) -> dict:
+    return {**{k: v for k, v in entry.items() if k not in dropped}, "module": "linear",
+            "input_type": "current_clamp", "amp_start": entry.get("amp", 0.0)}
+
+
+STAND_INS = {"IClamp": lambda entry: _linear(entry, ("amp",)),
+    "xstim": lambda entry: _linear(entry, ("positions_file", "mesh_files_dir", "resistance",
+                                           "waveform")),
+    "SEClamp": lambda entry: {
+        **{k: v for k, v in entry.items() if k not in ("amps", "durations", "rs")},
+        "module": "seclamp", "voltage": (entry.get("amps") or [0.0])[0]}}
 
 DIALECTS: Registry[str, Dialect] = Registry("config dialect", "the simulation config")
 DIALECTS.register("bmtk", Dialect("bmtk", bmtk.recognises, bmtk.read))

@@ -18,8 +18,9 @@ from pathlib import Path
 from ..errors import ConfigError
 from .bmtk_circuit import circuit_needs_copy, population_sizes, strict_circuit
 from .bmtk_config import Context, apply_rewrites, needs_rewrite
-from .bmtk_inputs import SPIKE_MODULES, inputs_and_reports, replay_edges
+from .bmtk_inputs import INPUT_MODULES, inputs_and_reports, replay_edges
 from .bmtk_json import Leniencies, absolute, expand, expanded_path, manifest_values, read_json
+from .bmtk_spont import spont_suffix
 
 SORT_ORDERS = {"time": "by_time", "id": "by_id", "gid": "by_id", "by_gid": "by_id"}
 
@@ -39,7 +40,7 @@ def recognises(raw: dict, path: Path) -> bool:
     if "${configdir}" in json.dumps(raw.get("manifest", {})):
         return True
     for entry in (raw.get("inputs") or {}).values():
-        if isinstance(entry, dict) and entry.get("module") in SPIKE_MODULES:
+        if isinstance(entry, dict) and entry.get("module") in INPUT_MODULES:
             return True
     for entry in (raw.get("reports") or {}).values():
         if isinstance(entry, dict) and "type" not in entry and "module" in entry:
@@ -94,15 +95,15 @@ def read(path: Path, cache_root: Path, may_write: bool):
             output = {**output, "spikes_sort_order": SORT_ORDERS[order]}
             leniencies.add("output.spikes_sort_order", f"'{order}' read as "
                                                        f"'{SORT_ORDERS[order]}'")
-        for key in ("spikes_file_csv", "spikes_file_nwb"):
+        for key in ("spikes_file_nwb",):
             if key in output:
                 output = {k: v for k, v in output.items() if k != key}
                 leniencies.add(f"output.{key}", "not written (the spikes are in spikes_file)")
         raw["output"] = output
     replays = replay_edges(raw, config_file, config_dir)
     circuit_file, populations = strict_circuit(Path(raw["network"]), cache_root, may_write,
-                                               leniencies,
-                                         replays)
+                                               leniencies, replays,
+                                               spont_suffix(raw, config_file))
     raw["network"] = str(circuit_file)
     context.sizes = population_sizes(circuit_file, populations)
     raw = apply_rewrites(raw, "nodes", context)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .bmtk_json import absolute, content_key, expand, manifest_values, read_json
-from .strict_copy import copy_edges, copy_nodes, write_virtual_nodes
+from .strict_copy import _text, copy_edges, copy_nodes, write_virtual_nodes
 from .type_tables import read_type_table
 
 
@@ -23,11 +23,14 @@ def circuit_needs_copy(raw_circuit: dict) -> bool:
     return False
 
 
-def strict_circuit(path: Path, cache_root: Path, may_write: bool, leniencies, replays=()):
+def strict_circuit(path: Path, cache_root: Path, may_write: bool, leniencies, replays=(),
+                   spont_suffix: str = ""):
     """(the circuit config to open, its node population names); `replays`: (suffix, edge
-    file entry) of bmtk replay inputs, added as edges from virtual copies of their sources."""
+    file entry) of bmtk replay inputs, added as edges from virtual copies of their sources;
+    `spont_suffix` (bmtk's syn_activity input): every edge file whose sources are all
+    non-virtual comes from virtual copies of them (population + suffix) instead."""
     raw = read_json(path, "network")
-    if not circuit_needs_copy(raw) and not replays:
+    if not circuit_needs_copy(raw) and not replays and not spont_suffix:
         return path, _population_names(raw, path)
     values = manifest_values(raw, path.parent, path)
     raw = expand({k: v for k, v in raw.items() if k != "manifest"}, values, path)
@@ -45,6 +48,9 @@ def strict_circuit(path: Path, cache_root: Path, may_write: bool, leniencies, re
         if "populations" not in entry:
             leniencies.add("networks.*.populations", "missing: the populations are those of "
                                                      "the HDF5 files, typed by their model_type")
+    if spont_suffix:
+        edges = [{**entry, "spont_suffix": spont_suffix} if isinstance(entry, dict) else entry
+                 for entry in edges]
     replay_entries = [{**entry, "source_suffix": suffix} for suffix, entry in replays]
     key = _copy_key(path, raw, components, nodes, edges + replay_entries)
     directory = cache_root / "circuits" / key
@@ -106,7 +112,7 @@ def _write_copy(path, raw, components, nodes, edges, directory: Path):
         ("biophysical", "biophysical_neuron_models_dir"),
         ("point_process", "point_neuron_models_dir"),
         ("point_neuron", "point_neuron_models_dir")) if components.get(key)}
-    node_entries, node_counts = [], {}
+    node_entries, node_counts, node_types = [], {}, {}
     for index, entry in enumerate(nodes):
         nodes_file = _required_file(entry, "nodes_file", path, f"networks.nodes[{index}]")
         table = (read_type_table(Path(entry["node_types_file"]), "node_type_id")
@@ -120,6 +126,7 @@ def _write_copy(path, raw, components, nodes, edges, directory: Path):
             properties = dict(declared.get(summary.name, {}))
             properties.setdefault("type", _population_type(summary))
             populations[summary.name] = properties
+            node_types[summary.name] = properties["type"]
         node_entries.append({"nodes_file": str(directory / out.name), "populations": populations})
     edge_entries = []
     synaptic_dir = Path(components["synaptic_models_dir"]) if components.get(
@@ -130,6 +137,9 @@ def _write_copy(path, raw, components, nodes, edges, directory: Path):
                  if entry.get("edge_types_file") else None)
         out = partial / f"edges_{index}.h5"
         suffix = entry.get("source_suffix", "")
+        if entry.get("spont_suffix") and all(
+                node_types.get(s) not in (None, "virtual") for s in _edge_sources(edges_file)):
+            suffix = entry["spont_suffix"]
         counts = {**node_counts, **{n + suffix: c for n, c in node_counts.items()}}
         summaries = copy_edges(edges_file, table, out, synaptic_dir, counts, suffix)
         for summary in summaries if suffix else ():
@@ -153,6 +163,15 @@ def _write_copy(path, raw, components, nodes, edges, directory: Path):
     except OSError:
         if not (directory / "circuit_config.json").is_file():
             raise
+
+
+def _edge_sources(edges_file: Path) -> set[str]:
+    """The source node populations of an edges file's populations."""
+    import h5py
+
+    with h5py.File(edges_file, "r") as f:
+        return {_text(p["source_node_id"].attrs.get("node_population", ""))
+                for p in f.get("edges", {}).values() if "source_node_id" in p}
 
 
 def _required_file(entry, key, config_file, where) -> Path:

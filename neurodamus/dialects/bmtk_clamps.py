@@ -1,4 +1,5 @@
-"""bmtk's current clamps (`IClamp`) in the form the driver's IClamp module reads: lists of
+"""bmtk's clamps: voltage clamps (`SEClamp`, at the end) and current clamps (`IClamp`) in
+the form the driver's IClamp module reads: lists of
 `amp`, `delay`, `duration` as one clamp per step (bmtk makes one IClamp each), and a
 `csv` / `file` input as one clamp whose amplitude is played from the file's rows.
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from .bmtk_config import Context
 from .bmtk_json import absolute
 
 STEP_KEYS = ("amp", "delay", "duration")
@@ -99,3 +101,79 @@ def _read_csv(path: Path, entry, key):
     if len(values) < 2:
         raise ConfigError("needs two rows or more", file=path, key=key)
     return values[:, 0], values[:, 1]
+
+
+def voltage_clamps(name, entry, ctx) -> dict:
+    """bmtk's SEClamp (facts of bmtk 1.2): `amps` and `durations` are one value or a list;
+    a list of one, or a scalar, is one set for every cell, a longer list one set per cell
+    in the order of the cells (`gids`, bmtk gids, else the node set's); each set is one
+    value for the three levels or three values. `rs` likewise (one for all, or one per
+    cell). The clamp sits at soma(0.5) from t = 0."""
+    key = f"inputs.{name}"
+    amps, durations, rs = (_as_list(entry.get(k)) for k in ("amps", "durations", "rs"))
+    for given, field in ((amps, "amps"), (durations, "durations")):
+        if not given:
+            raise ConfigError("missing mandatory key", file=ctx.config_file,
+                              key=f"{key}.{field}")
+    gids = entry.get("gids")
+    per_cell = max(len(amps), len(durations), len(rs or [None]))
+    common = {k: v for k, v in entry.items() if k not in ("amps", "durations", "rs", "gids")}
+    common.update(input_type="voltage_clamp", delay=0.0)
+    common.setdefault("node_set", "all")
+    ctx.leniencies.add(f"{key}.module", "bmtk's SEClamp: NEURON's SEClamp of three levels at "
+                                        "the soma")
+    if gids is not None and not isinstance(gids, list):
+        gids = [gids]
+    if per_cell == 1:
+        if gids is not None:
+            common["node_set"] = _gid_set(gids, ctx, f"{key}.gids")
+        return {name: _clamp(common, amps[0], durations[0], rs[0] if rs else None,
+                             ctx, key)}
+    if gids is None:
+        raise ConfigError("one set of amps/durations per cell needs the cells listed in "
+                          "'gids' (bmtk gids)", file=ctx.config_file, key=f"{key}.amps")
+    for values, field in ((amps, "amps"), (durations, "durations"), (rs, "rs")):
+        if values and len(values) not in (1, len(gids)):
+            raise ConfigError(f"has {len(values)} values for {len(gids)} gids (one, or one "
+                              "per gid)", file=ctx.config_file, key=f"{key}.{field}")
+    ctx.leniencies.add(f"{key}.gids", f"bmtk's SEClamp: one clamp on each of {len(gids)} "
+                                      "cells")
+    out = {}
+    def pick(values, index):
+        return values[index if len(values) > 1 else 0] if values else None
+
+    for index, gid in enumerate(gids):
+        node_set = _gid_set([gid], ctx, f"{key}.gids[{index}]")
+        out[f"{name}[{index}]"] = _clamp({**common, "node_set": node_set}, pick(amps, index),
+                                         pick(durations, index), pick(rs, index), ctx, key)
+    return out
+
+
+def _gid_set(gids: list, ctx, key: str) -> str:
+    """A node set of bmtk gids, added to the config's node sets."""
+    return Context(ctx.config_file, ctx.leniencies, ctx.extra_sets,
+                   ctx.sizes).node_set_name(gids, key)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _levels(value, ctx, key) -> list:
+    values = value if isinstance(value, list) else [value] * 3
+    if len(values) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                   for v in values):
+        raise ConfigError(f"must be a number or a list of three numbers, got {value!r}",
+                          file=ctx.config_file, key=key)
+    return [float(v) for v in values]
+
+
+def _clamp(common, amps, durations, rs, ctx, key) -> dict:
+    out = {**common, "amps": _levels(amps, ctx, f"{key}.amps"),
+           "durations": _levels(durations, ctx, f"{key}.durations")}
+    out["duration"] = sum(out["durations"])
+    if rs is not None:
+        out["rs"] = rs
+    return out

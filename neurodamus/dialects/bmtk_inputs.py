@@ -12,11 +12,11 @@ import numpy as np
 from ..connectivity.replay import REPLAY_COPY_MARK
 from ..errors import ConfigError
 from ..reports.spikes import write_spikes
-from .bmtk_clamps import current_clamps
-from .bmtk_json import absolute, content_key, read_json
+from .bmtk_clamps import current_clamps, voltage_clamps
+from .bmtk_json import ALL_NODES, absolute, content_key, read_json
+from .bmtk_spont import spont_activity
 
 SPIKE_MODULES = {"h5", "sonata", "csv", "nwb"}
-ALL_NODES = "neurodamus_all_nodes"
 BMTK_ALL = "all"
 
 
@@ -78,6 +78,28 @@ def _replay(name, entry, ctx) -> dict:
                                 ctx.extra_sets, ctx.cache_root, ctx.may_write, ctx.leniencies)}
 
 
+def _xstim(name, entry, ctx) -> dict:
+    """bmtk's xstim: every compartmental cell (bmtk does not read the node_set), the files
+    made absolute; the stimulus module `xstim` does the rest."""
+    key = f"inputs.{name}"
+    for field in ("positions_file", "waveform"):
+        if field not in entry:
+            raise ConfigError("missing mandatory key", file=ctx.config_file,
+                              key=f"{key}.{field}")
+    out = {k: v for k, v in entry.items() if k not in ("node_set", "cells",
+                                                       "set_nrn_mechanisms")}
+    for field in ("positions_file", "mesh_files_dir", "waveform"):
+        if isinstance(out.get(field), str):
+            out[field] = absolute(out[field], ctx.config_dir)
+    tstop = ctx.raw.get("run", {}).get("tstop", 0.0)
+    out.update(node_set=BMTK_ALL, input_type="extracellular_stimulation", delay=0.0,
+               duration=float(tstop) if isinstance(tstop, (int, float)) else tstop)
+    ctx.leniencies.add(f"{key}.module", "bmtk's xstim: electrodes' potentials in every "
+                                        "compartmental cell (node_set not used, as in bmtk)")
+    ctx.replays = True  # the node set 'all' is written
+    return {name: out}
+
+
 def _unsupported(what: str):
     def refuse(name, entry, ctx):
         raise ConfigError(f"bmtk's input module '{entry['module']}' is not supported ({what})",
@@ -91,9 +113,9 @@ INPUT_MODULES = {
     **{module: _spikes for module in SPIKE_MODULES},
     "replay": _replay,
     "IClamp": current_clamps,
-    "SEClamp": _unsupported("bmtk's voltage clamp series; 'seclamp' is SONATA's"),
-    "syn_activity": _unsupported("spontaneous synaptic activity"),
-    "xstim": _unsupported("extracellular stimulation through an electrode"),
+    "SEClamp": voltage_clamps,
+    "syn_activity": spont_activity,
+    "xstim": _xstim,
     "comsol": _unsupported("COMSOL field files"),
     "ecephys_probe": _unsupported("Neuropixels unit spikes from NWB sessions"),
 }
@@ -329,6 +351,11 @@ def _extracellular(key, entry, window, config_file, leniencies):
     electrodes, at every step; carried through libsonata as a summation of i_membrane
     over all compartments, told apart by electrode_positions (reports.extracellular)."""
     out = {k: v for k, v in entry.items() if k not in ("module", "variable_name")}
+    channels = out.get("electrode_channels")
+    if channels is not None and channels != "all" and not isinstance(channels, list):
+        del out["electrode_channels"]
+        leniencies.add(f"{key}.electrode_channels", f"{channels!r} not used: bmtk records "
+                                                    "every channel")
     positions = entry.get("electrode_positions")
     out.update(type="summation", variable_name="i_membrane", sections="all",
                compartments="all", scaling="none",
@@ -343,7 +370,15 @@ def _extracellular(key, entry, window, config_file, leniencies):
 
 def _membrane(key, entry, window, config_file, leniencies):
     sections = entry.get("sections", "soma")
-    out = {k: v for k, v in entry.items() if k not in ("module", "sections")}
+    out = {k: v for k, v in entry.items() if k not in ("module", "sections", "transform")}
+    transform = entry.get("transform")
+    if transform is not None:
+        functions = set(transform.values()) if isinstance(transform, dict) else {transform}
+        if functions != {"first_element"}:
+            raise ConfigError(f"only bmtk's 'first_element' transform is supported, got "
+                              f"{transform!r}", file=config_file, key=f"{key}.transform")
+        leniencies.add(f"{key}.transform", "first_element: an array variable's first "
+                                           "element is what is recorded")
     out.update(type="compartment", sections="soma" if sections == "soma" else "all",
                compartments="center" if sections == "soma" else "all", **window)
     if isinstance(out.get("variable_name"), list):

@@ -9,6 +9,8 @@ from pathlib import Path
 from ..errors import ConfigError
 
 FORMAT = 2  # of the strict copies and converted spike files: a new value invalidates them
+# The node set of every cell, the target of spike inputs made from bmtk's inputs.
+ALL_NODES = "neurodamus_all_nodes"
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 

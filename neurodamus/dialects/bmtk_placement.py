@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..connectivity.replay import REPLAY_COPY_MARK
+from ..connectivity.replay import REPLAY_COPY_MARK, SPONT_COPY_SUFFIX
 from ..random.bmtk import placement_stream
 
 # target_sections labels -> the first four letters of the section names they match.
@@ -97,9 +97,11 @@ def connection_order(circuit_settings, inputs) -> list[str]:
     by_name = {e.name: e for e in circuit_settings.edge_populations}
     written = [n for n in edge_config_order(Path(circuit_settings.config_file)) if n in by_name]
     written += sorted(set(by_name) - set(written))
-    replayed = [n for n in written if REPLAY_COPY_MARK in n]
-    written = [n for n in written if REPLAY_COPY_MARK not in n]
-    order = [n for n in written if by_name[n].source not in virtual]
+    replayed = [n for n in written if REPLAY_COPY_MARK in n and not n.endswith(SPONT_COPY_SUFFIX)]
+    written = [n for n in written if n not in replayed]
+    # syn_activity's copies stand for recurrent edges: bmtk connects them in their place
+    order = [n for n in written if by_name[n].source not in virtual
+             or n.endswith(SPONT_COPY_SUFFIX)]
     for entry in inputs:
         source = entry.parameters.get("source") if entry.module == "synapse_replay" else None
         order += [n for n in written if by_name[n].source == source and n not in order]

@@ -103,7 +103,10 @@ def segment_ref(segment, attribute: str, report_name: str, population: str):
     """Pointer to a segment variable, or a clear error naming where it does not exist (the
     same on every rank, so that ranks report it once)."""
     try:
-        return getattr(segment, f"_ref_{attribute}")
+        ref = getattr(segment, f"_ref_{attribute}")
+        # an array range variable (extracellular's vext): its first element, what bmtk's
+        # reports give with their `first_element` transform
+        return ref[0] if type(ref).__name__ == "RangeVar" else ref
     except (AttributeError, NameError, RuntimeError):
         kind = segment.sec.name().rsplit(".", 1)[-1].split("[", 1)[0]
         shown = "i_membrane" if attribute == "i_membrane_" else attribute

@@ -57,6 +57,25 @@ def write_spikes(path, spikes_by_population: dict, order: str = "by_time"):
     os.replace(partial, path)
 
 
+def write_spikes_csv(path, spikes_by_population: dict, order: str = "by_time"):
+    """bmtk's CSV spike file: header `timestamps population node_ids`, space separated,
+    one spike a row (in the h5 file's order, population by population, then merged by
+    time when sorted by time)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for population in sorted(spikes_by_population):
+        times, node_ids = sort_spikes(spikes_by_population[population][0],
+                                      spikes_by_population[population][1], order)
+        rows += [(float(t), population, int(n)) for t, n in zip(times, node_ids)]
+    if order == "by_time":
+        rows.sort(key=lambda row: row[0])
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text("timestamps population node_ids\n"
+                       + "".join(f"{t!r} {p} {n}\n" for t, p, n in rows))
+    os.replace(partial, path)
+
+
 def read_spikes_by_population(path) -> dict:
     """{population: (times, node_ids)} read with libsonata's SpikeReader (for tests and
     tools)."""

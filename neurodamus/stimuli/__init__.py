@@ -2,6 +2,7 @@
 
 # Imported for their @register side effect: each module adds its classes to the registry.
 from . import (  # noqa: F401
+    bmtk_seclamp,
     efield,
     iclamp,
     linear,
@@ -13,6 +14,7 @@ from . import (  # noqa: F401
     sinusoidal,
     synapse_replay,
     threshold_steps,
+    xstim,
 )
 from .manager import StimulusContext, attach_inputs
 from .registry import STIMULUS_MODULES, Stimulus, register

@@ -118,7 +118,7 @@ def test_csv_clamp_is_played_as_bmtk_plays_it(layout, tmp_path):
     assert_ok(run_neurodamus([config, "--output-path", out, "--no-progress"]))
 
 
-@pytest.mark.parametrize("module", ["xstim", "syn_activity", "SEClamp", "comsol"])
+@pytest.mark.parametrize("module", ["comsol", "ecephys_probe"])
 def test_unsupported_input_modules_are_one_error(layout, tmp_path, module):
     entry = {"input_type": "current_clamp", "module": module, "node_set": "exc"}
     config = _write(layout, f"{module}.json", _simulation(

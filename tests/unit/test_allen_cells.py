@@ -428,3 +428,42 @@ def test_unknown_model_processing_and_template_are_one_error(h, tmp_path):
     circuit = build_allen_style_circuit(
         Path(tmp_path) / "b", nodes=(("ctdb:Biophys2.hoc", MORPHOLOGY, "", ""),))
     assert "ctdb:Biophys1" in one_line_error(circuit, h)
+
+
+@pytest.mark.parametrize("processing, json_file, undirected, parent_x", [
+    ("aibs_perisomatic_directed", PERISOMATIC_JSON, PERISOMATIC, 0.5),
+    ("aibs_allactive_directed", "ndtest_allactive.json", ALLACTIVE, 1.0)])
+def test_directed_stubs_follow_the_axon(h, build, circuit, tmp_path, processing, json_file,
+                                        undirected, parent_x):
+    """bmtk's *_directed stubs: the undirected stubs (length, diameter, parent) laid along
+    the first principal axis of the soma's middle 3-D point and the last axon section's
+    points, from the soma's last 3-D point away from the soma. By hand: that section is the
+    SWC's last axon chain, 43 um from the end of the first branch along (-1, -1, 0.2)."""
+    (plain,) = build(circuit, [undirected])
+    diameters = [round(s.diam, 6) for s in plain.sections[-2:]]
+    h.ParallelContext().gid_clear()
+    directed = build_allen_style_circuit(tmp_path, nodes=(
+        ("ctdb:Biophys1.hoc", MORPHOLOGY, processing, json_file),))
+    (cell,) = build(directed, [0])
+    stubs = cell.sections[-2:]
+    assert [s.L for s in stubs] == [30.0, 30.0]
+    assert [round(s.diam, 6) for s in stubs] == diameters
+    assert stubs[0].parentseg().x == parent_x and stubs[1].parentseg().sec == stubs[0]
+    ends = [np.array([[s.x3d(i), s.y3d(i), s.z3d(i)] for i in (0, s.n3d() - 1)])
+            for s in stubs]
+    np.testing.assert_allclose(ends[0][1], ends[1][0], atol=1e-4)  # one straight line
+    first, second = (e[1] - e[0] for e in ends)
+    np.testing.assert_allclose(first, second, atol=1e-4)
+    soma = cell.sections[0]
+    middle = np.array([soma.x3d(soma.n3d() // 2), soma.y3d(soma.n3d() // 2),
+                       soma.z3d(soma.n3d() // 2)])
+    # the last chain: from the end of the first branch (the axon's first section, then the
+    # branch along (-0.5, -1, 0) for 83 um) 43 um along (-1, -1, 0.2)
+    start = np.array([0.0, -7.0, 0.0]) + 50.0 * np.array([0.0, -1.0, 0.0]) \
+        + 83.0 * np.array([-0.5, -1.0, 0.0]) / np.linalg.norm([-0.5, -1.0, 0.0])
+    end = start + 43.0 * np.array([-1.0, -1.0, 0.2]) / np.linalg.norm([-1.0, -1.0, 0.2])
+    chain = np.linspace(start, end, 20) + middle  # SWC coordinates relative to the soma
+    cloud = np.vstack([middle, chain])
+    values, vectors = np.linalg.eigh(np.cov((cloud - cloud.mean(axis=0)).T))
+    axis = vectors[:, -1] * np.sign(vectors[:, -1] @ (end + middle - middle))
+    assert float(first @ axis) / 30.0 > 0.999
