@@ -37,6 +37,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ PLAIN_PREFIX = "NdPlain_"
 WRAPPERS = "nd_import3d_cache.hoc"
 DISABLE_ENV = "NEURODAMUS_PLAIN_IMPORT3D"  # set (to anything but 0): NEURON's Import3d only
 
-_h = None  # NEURON's h, once installed
+_h: Any = None  # NEURON's h, once installed
 _installed = False
 
 
@@ -188,6 +189,7 @@ class _Cache:
     def __init__(self):
         self.uses: Counter = Counter()  # real path -> cells still to build on it
         self.recordings: dict = {}  # (reader kind, real path) -> Recording | None
+        self.counts: Counter = Counter()  # "read" (NEURON's Import3d), "replayed"
 
     def clear(self):
         self.uses.clear()
@@ -202,9 +204,10 @@ def reuse(paths):
     """Within: a file read for a cell is replayed for the next cells on it; `paths` are the
     morphology files of the cells to be built (a file used once is not kept)."""
     _CACHE.clear()
+    _CACHE.counts.clear()
     _CACHE.uses.update(os.path.realpath(p) for p in paths)
     try:
-        yield
+        yield _CACHE.counts
     finally:
         _CACHE.clear()
 
@@ -233,8 +236,10 @@ def instantiate(gui, cell, keep_commands) -> None:
     batch = ours and _is_template_instance(cell) and not keep_commands
     if batch and _CACHE.recordings.get(key) is not None:
         _replay(_CACHE.recordings[key], cell)
+        _CACHE.counts["replayed"] += 1
         _used(key)
         return
+    _CACHE.counts["read"] += 1
     plain = reader.plain() if ours else reader
     builder = h.NdPlain_Import3d_GUI(plain, 0)
     record = batch and _CACHE.uses[path] > 1 and key not in _CACHE.recordings

@@ -49,7 +49,6 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
     (one per edge) replaces the generated afferent_section_id (e.g. to point into the
     removed axon)."""
     import h5py
-    import libsonata
 
     directory = Path(directory)
     rng = np.random.default_rng(seed)
@@ -73,14 +72,32 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
         dynamics.create_dataset("AIS_scaler", data=rng.uniform(1.0, 1.5, n_cells))
         dynamics.create_dataset("threshold_current", data=np.full(n_cells, 0.3))
         dynamics.create_dataset("holding_current", data=np.full(n_cells, -0.02))
+    dendrites = np.arange(FIRST_BASAL, FIRST_APICAL + APICAL_SECTIONS)
+    edges = write_edges(directory, population, n_cells, synapses_per_cell, rng,
+                        lambda n: dendrites[rng.integers(0, dendrites.size, n)]
+                        if section_ids is None else np.asarray(section_ids))
+    (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
+    return write_circuit_config(
+        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
+                    "morphologies_dir": "$BASE_DIR/morphologies"},
+        [("nodes.h5", {population: {"type": "biophysical"}})],
+        [("edges.h5", {edges: {"type": "chemical"}})])
+
+
+def write_edges(directory: Path, population: str, n_cells: int, synapses_per_cell: int, rng,
+                section_ids) -> str:
+    """edges.h5: `synapses_per_cell` recurrent synapses on each cell from other cells, with
+    the ProbAMPANMDA_EMS / ProbGABAAB_EMS edge attributes (30% inhibitory);
+    `section_ids(n)` gives each synapse's afferent_section_id. Returns the edge population."""
+    import h5py
+    import libsonata
+
     targets = np.repeat(np.arange(n_cells), synapses_per_cell)
     sources = (targets + rng.integers(1, n_cells, targets.size)) % n_cells
     order = np.lexsort((sources, targets))
     sources, targets = sources[order], targets[order]
     n = targets.size
-    dendrites = np.arange(FIRST_BASAL, FIRST_APICAL + APICAL_SECTIONS)
-    ids = dendrites[rng.integers(0, dendrites.size, n)] if section_ids is None \
-        else np.asarray(section_ids)
+    ids = section_ids(n)
     inhibitory = rng.random(n) < 0.3
     edges = f"{population}__{population}__chemical"
     with h5py.File(directory / "edges.h5", "w") as f:
@@ -108,9 +125,4 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
         for key, data in columns.items():
             values.create_dataset(key, data=data)
     libsonata.EdgePopulation.write_indices(str(directory / "edges.h5"), edges, n_cells, n_cells)
-    (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
-    return write_circuit_config(
-        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
-                    "morphologies_dir": "$BASE_DIR/morphologies"},
-        [("nodes.h5", {population: {"type": "biophysical"}})],
-        [("edges.h5", {edges: {"type": "chemical"}})])
+    return edges
