@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import time
 from pathlib import Path
 
