@@ -28,10 +28,12 @@ def instrumented(text: str, name: str, new: str) -> str:
     text = text.replace("public init,", "public init, nd_times,", 1)
     text = text.replace("objref all,", "objref nd_times, all,", 1)
     for k, step in enumerate(STEPS):
-        text = re.sub(rf"\n(\s*)({step}\([^\n]*\))\n",
-                      lambda m, k=k: (f"\n{m.group(1)}nd_t = startsw()\n{m.group(1)}"
-                                      f"{m.group(2)}\n{m.group(1)}nd_times.x[{k}] = "
-                                      f"startsw() - nd_t\n"), text, count=1)
+        def timed(m: re.Match, k: int = k) -> str:
+            indent, call = m.group(1), m.group(2)
+            return (f"\n{indent}nd_t = startsw()\n{indent}{call}\n"
+                    f"{indent}nd_times.x[{k}] = startsw() - nd_t\n")
+
+        text = re.sub(rf"\n(\s*)({step}\([^\n]*\))\n", timed, text, count=1)
     return text.replace("    forall delete_section()\n",
                         f"    forall delete_section()\n    nd_times = new Vector({len(STEPS)})\n",
                         1)

@@ -81,13 +81,13 @@ def tile(v5: Path, out: Path, cells: int, synapses: int, tstop: float, seed: int
         pools[k] = {c: np.concatenate([p[c] for p in parts]) for c in columns}
     targets = np.repeat(np.arange(cells), synapses)
     sources = (targets + rng.integers(1, cells, targets.size)) % cells
-    values: dict[str, list] = {c: [] for c in columns}
+    drawn: dict[str, list] = {c: [] for c in columns}
     for i in range(cells):
         pool = pools[int(originals[i])]
         picks = rng.integers(0, len(pool["delay"]), synapses)
         for c in columns:
-            values[c].append(pool[c][picks])
-    merged = {c: np.concatenate(v) for c, v in values.items()}
+            drawn[c].append(pool[c][picks])
+    merged = {c: np.concatenate(v) for c, v in drawn.items()}
     merged["delay"] = (np.maximum(np.round(merged["delay"] / DT), 1) * DT).astype(
         merged["delay"].dtype)
     with h5py.File(out / "edges.h5", "w") as f:

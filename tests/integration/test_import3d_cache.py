@@ -20,7 +20,7 @@ pytestmark = pytest.mark.mpi
 CELLS = 4  # two morphologies, two cells each: the second cell of each is replayed
 
 
-def _states(config, out, plain: bool) -> dict:
+def _states(config, out, plain: bool) -> tuple[dict, str]:
     previous = os.environ.pop(DISABLE_ENV, None)
     if plain:
         os.environ[DISABLE_ENV] = "1"
