@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..resources import hoc_dir
+from .templates import library_dirs
 
 log = logging.getLogger("neurodamus")
 
@@ -66,8 +67,8 @@ def install(h) -> bool:
         log.debug("Import3d already loaded: morphologies are read by NEURON's classes per cell")
         return False
     folder = _write_import3d(h)
-    present = [p for p in os.environ.get("HOC_LIBRARY_PATH", "").replace(":", " ").split() if p]
-    if str(folder) not in present:
+    present = [str(p) for p in library_dirs()]
+    if str(folder) not in present:  # first: before any other import3d.hoc
         os.environ["HOC_LIBRARY_PATH"] = ":".join([str(folder), *present, ""])
     h.nrnpython("import neurodamus.cells.import3d_cache")
     # By name, as the templates load it: load_file knows a file by the path its search found.
