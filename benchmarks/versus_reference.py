@@ -2,7 +2,7 @@
 
     python -m benchmarks.versus_reference V5_SONATA_DIR WORK_DIR --reference-venv VENV
         --reference-mechanisms LIBNRNMECH_SO --mechanisms NEOCORTEX_MOD_DIR
-        [--cells 100 200] [--pairs 3] [--ranks 2] [--tstop 50]
+        [--cells 100 200] [--pairs 3] [--ranks 2] [--tstop 50] [--build-only]
 
 For each size, the circuit of `benchmarks.tile_published` is written once (WORK_DIR/c<N>),
 then ours and the reference run alternately (ours, theirs, ours, theirs, ...), each on
@@ -11,7 +11,9 @@ then ours and the reference run alternately (ours, theirs, ours, theirs, ...), e
 phases of run_summary.json), the whole wall time of the mpiexec command, the peak resident
 memory of the largest rank (ours: run_summary; theirs: getrusage in benchmarks/reference_run)
 and the spikes compared node by node. Prints one line per run, then per size the medians
-and ours/theirs, with the load average. The reference's mechanisms are a library built as
+and ours/theirs, with the load average. `--build-only` builds the model and stops
+(ours: --simulate-model OFF, its phase lines; theirs: simulate_model=False): the cells phase
+of large sizes without their solver time. The reference's mechanisms are a library built as
 its CI builds them (the neocortex mod files and its own, nrnivmodl -incflags
 -DDISABLE_REPORTINGLIB); ours are the same neocortex mod files (--mechanisms).
 """
@@ -19,6 +21,7 @@ its CI builds them (the neocortex mod files and its own, nrnivmodl -incflags
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -32,15 +35,21 @@ from .tile_published import tile
 REFERENCE_RUN = Path(__file__).resolve().parent / "reference_run.py"
 
 
-def _ours(config: Path, out: Path, ranks: int, mechanisms: Path) -> dict:
+def _ours(config: Path, out: Path, ranks: int, mechanisms: Path, build_only: bool) -> dict:
     mpiexec = Path(sys.executable).parent / "mpiexec"
     command = [str(mpiexec), "-n", str(ranks), sys.executable, "-m", "neurodamus", str(config),
                "--mechanisms", str(mechanisms), "--output-path", str(out), "--no-progress"]
+    command += ["--simulate-model", "OFF"] if build_only else []
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=config.parent)
     wall = time.perf_counter() - started
     if result.returncode:
         raise SystemExit(f"ours failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    if build_only:  # no run_summary.json: the phase lines (rank 0's memory)
+        lines = re.findall(r"^(\S+)\s+([\d.]+) s\s+([\d.]+) MB", result.stdout, re.M)
+        walls = {name: float(seconds) for name, seconds, _ in lines}
+        return {"cells": walls["cells"], "synapses": walls["synapses"], "psolve": 0.0,
+                "wall": wall, "memory": max(float(mb) for _, _, mb in lines), "spikes": []}
     summary = json.loads((out / "run_summary.json").read_text())
     phases = {p["name"]: p["wall"] for p in summary["phases"]}
     import libsonata
@@ -52,14 +61,16 @@ def _ours(config: Path, out: Path, ranks: int, mechanisms: Path) -> dict:
             "memory": max(summary["peak_memory_mb_per_rank"]), "spikes": spikes}
 
 
-def _theirs(config: Path, out: Path, ranks: int, venv: Path, library: Path) -> dict:
+def _theirs(config: Path, out: Path, ranks: int, venv: Path, library: Path,
+            build_only: bool) -> dict:
     environment = dict(os.environ, NEURON_INIT_MPI="1", NRNMECH_LIB_PATH=str(library),
                        MPI_LIB_NRN_PATH=str(venv / "lib" / "libmpi.so.12"))
     data = next((venv / "lib").glob("python3*/site-packages/neurodamus/data"))
     environment["HOC_LIBRARY_PATH"] = str(data / "hoc")
     environment.pop("PYTHONPATH", None)
     command = [str(venv / "bin" / "mpiexec"), "-n", str(ranks), str(venv / "bin" / "python"),
-               str(REFERENCE_RUN), str(config), str(out)]
+               str(REFERENCE_RUN), str(config), str(out)] + (["--build-only"] if build_only
+                                                              else [])
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=config.parent,
                             env=environment)
@@ -74,7 +85,7 @@ def _theirs(config: Path, out: Path, ranks: int, venv: Path, library: Path) -> d
         spikes += [(int(n), float(t)) for n, t in zip(data["node"], data["t"])]
     return {"cells": max(t["Cell creation"] for t in timers),
             "synapses": max(t["Synapse creation"] for t in timers),
-            "psolve": max(t["finished Run+psolve"] for t in timers), "wall": wall,
+            "psolve": max(t.get("finished Run+psolve", 0.0) for t in timers), "wall": wall,
             "memory": max(figures["maxrss_mb"]), "spikes": sorted(spikes)}
 
 
@@ -97,6 +108,7 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--tstop", type=float, default=50.0)
+    parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args(argv)
     keys = ("cells", "synapses", "psolve", "wall", "memory")
     print(f"{'cells':>5} {'run':>9} " + " ".join(f"{k:>9}" for k in keys) + "  load  spikes")
@@ -110,10 +122,11 @@ def main(argv=None):
             for who in ("ours", "theirs"):
                 out = directory / f"{who}_{pair}"
                 if who == "ours":
-                    figures = _ours(config, out, args.ranks, args.mechanisms.resolve())
+                    figures = _ours(config, out, args.ranks, args.mechanisms.resolve(),
+                                    args.build_only)
                 else:
                     figures = _theirs(config, out, args.ranks, args.reference_venv.resolve(),
-                                      args.reference_mechanisms.resolve())
+                                      args.reference_mechanisms.resolve(), args.build_only)
                 runs[who].append(figures)
                 load = os.getloadavg()[0]
                 spikes = same_spikes(runs["ours"][-1]["spikes"], figures["spikes"])
@@ -123,7 +136,7 @@ def main(argv=None):
         medians = {who: {k: statistics.median(r[k] for r in rs) for k in keys}
                    for who, rs in runs.items()}
         print(f"{cells:>5} {'ours/thr':>9} " + " ".join(
-            f"{medians['ours'][k] / medians['theirs'][k]:>9.2f}" for k in keys)
+            f"{medians['ours'][k] / max(medians['theirs'][k], 1e-9):>9.2f}" for k in keys)
             + "  (medians)", flush=True)
 
 
