@@ -1,7 +1,6 @@
 """Run by the reference simulator's Python (neurodamus 4.2.9 from PyPI), not ours:
 
     mpiexec -n R REFERENCE_PYTHON benchmarks/reference_run.py SIMULATION_CONFIG OUTPUT_DIR
-        [--build-only]
 
 Runs the simulation as its command line does, then writes what `versus_reference` compares:
 each rank's spikes (`spikes_rank<r>.npz`: node ids, times; its own spike file needs the
@@ -23,8 +22,7 @@ def main():
     Nd = importlib.import_module("neurodamus.core").NeuronWrapper
     TimerManager = importlib.import_module("neurodamus.utils.timeit").TimerManager
     config, out = sys.argv[1], sys.argv[2]
-    options = {"simulate_model": False} if "--build-only" in sys.argv[3:] else {}
-    simulation = Neurodamus(config, output_path=out, **options)
+    simulation = Neurodamus(config, output_path=out)
     simulation.run(cleanup=False)
     rank = int(Nd.pc.id())
     times, nodes = [], []

@@ -11,17 +11,17 @@ then ours and the reference run alternately (ours, theirs, ours, theirs, ...), e
 phases of run_summary.json), the whole wall time of the mpiexec command, the peak resident
 memory of the largest rank (ours: run_summary; theirs: getrusage in benchmarks/reference_run)
 and the spikes compared node by node. Prints one line per run, then per size the medians
-and ours/theirs, with the load average. `--build-only` builds the model and stops
-(ours: --simulate-model OFF, its phase lines; theirs: simulate_model=False): the cells phase
-of large sizes without their solver time. The reference's mechanisms are a library built as
-its CI builds them (the neocortex mod files and its own, nrnivmodl -incflags
--DDISABLE_REPORTINGLIB); ours are the same neocortex mod files (--mechanisms).
+and ours/theirs, with the load average. `--build-only` runs a copy of the config with tstop
+= 0.1 ms (the reference builds a model only to simulate it under NEURON): the cells phase and
+the memory of large sizes without their solver time.
+The reference's mechanisms are a library built as its CI builds them (the neocortex mod
+files and its own, nrnivmodl -incflags -DDISABLE_REPORTINGLIB); ours are the same
+neocortex mod files (--mechanisms).
 """
 
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -35,21 +35,15 @@ from .tile_published import tile
 REFERENCE_RUN = Path(__file__).resolve().parent / "reference_run.py"
 
 
-def _ours(config: Path, out: Path, ranks: int, mechanisms: Path, build_only: bool) -> dict:
+def _ours(config: Path, out: Path, ranks: int, mechanisms: Path) -> dict:
     mpiexec = Path(sys.executable).parent / "mpiexec"
     command = [str(mpiexec), "-n", str(ranks), sys.executable, "-m", "neurodamus", str(config),
                "--mechanisms", str(mechanisms), "--output-path", str(out), "--no-progress"]
-    command += ["--simulate-model", "OFF"] if build_only else []
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=config.parent)
     wall = time.perf_counter() - started
     if result.returncode:
         raise SystemExit(f"ours failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    if build_only:  # no run_summary.json: the phase lines (rank 0's memory)
-        lines = re.findall(r"^(\S+)\s+([\d.]+) s\s+([\d.]+) MB", result.stdout, re.M)
-        walls = {name: float(seconds) for name, seconds, _ in lines}
-        return {"cells": walls["cells"], "synapses": walls["synapses"], "psolve": 0.0,
-                "wall": wall, "memory": max(float(mb) for _, _, mb in lines), "spikes": []}
     summary = json.loads((out / "run_summary.json").read_text())
     phases = {p["name"]: p["wall"] for p in summary["phases"]}
     import libsonata
@@ -61,16 +55,14 @@ def _ours(config: Path, out: Path, ranks: int, mechanisms: Path, build_only: boo
             "memory": max(summary["peak_memory_mb_per_rank"]), "spikes": spikes}
 
 
-def _theirs(config: Path, out: Path, ranks: int, venv: Path, library: Path,
-            build_only: bool) -> dict:
+def _theirs(config: Path, out: Path, ranks: int, venv: Path, library: Path) -> dict:
     environment = dict(os.environ, NEURON_INIT_MPI="1", NRNMECH_LIB_PATH=str(library),
                        MPI_LIB_NRN_PATH=str(venv / "lib" / "libmpi.so.12"))
     data = next((venv / "lib").glob("python3*/site-packages/neurodamus/data"))
     environment["HOC_LIBRARY_PATH"] = str(data / "hoc")
     environment.pop("PYTHONPATH", None)
     command = [str(venv / "bin" / "mpiexec"), "-n", str(ranks), str(venv / "bin" / "python"),
-               str(REFERENCE_RUN), str(config), str(out)] + (["--build-only"] if build_only
-                                                              else [])
+               str(REFERENCE_RUN), str(config), str(out)]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=config.parent,
                             env=environment)
@@ -117,16 +109,20 @@ def main(argv=None):
         config = directory / "simulation_config.json"
         if not config.exists():
             tile(args.v5_sonata.resolve(), directory, cells, 100, args.tstop)
+        if args.build_only:
+            short = json.loads(config.read_text())
+            short["run"]["tstop"] = 0.1
+            config = directory / "simulation_config_build.json"
+            config.write_text(json.dumps(short, indent=2))
         runs: dict[str, list] = {"ours": [], "theirs": []}
         for pair in range(args.pairs):
             for who in ("ours", "theirs"):
-                out = directory / f"{who}_{pair}"
+                out = directory / f"{who}_{pair}{'_build' if args.build_only else ''}"
                 if who == "ours":
-                    figures = _ours(config, out, args.ranks, args.mechanisms.resolve(),
-                                    args.build_only)
+                    figures = _ours(config, out, args.ranks, args.mechanisms.resolve())
                 else:
                     figures = _theirs(config, out, args.ranks, args.reference_venv.resolve(),
-                                      args.reference_mechanisms.resolve(), args.build_only)
+                                      args.reference_mechanisms.resolve())
                 runs[who].append(figures)
                 load = os.getloadavg()[0]
                 spikes = same_spikes(runs["ours"][-1]["spikes"], figures["spikes"])
