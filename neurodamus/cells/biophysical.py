@@ -204,7 +204,8 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
     for name, path in local.template_files.items():
         load_template(h, pc, name, path, population)
     rank = int(pc.id())
-    morphologies = [readable_morphology(path) for path in local.morphologies]
+    readable = {path: readable_morphology(path) for path in set(local.morphologies)}
+    morphologies = [readable[path] for path in local.morphologies]  # h5: converted once
     with import3d_cache.reuse(morphologies) as counts:  # each file read once on this rank
         cells = [_build_cell(local, i, h, pc, rank, morphologies[i], run_settings, conditions)
                  for i in range(len(local.node_ids))]
