@@ -45,6 +45,7 @@ import numpy as np
 from ..errors import CircuitError
 from ..mechanisms import WHERE_MECHANISMS_COME_FROM, defined_mechanisms
 from ..registry import Registry
+from . import import3d_cache
 from .allen_biophysics import (
     Program,
     allactive_program,
@@ -509,10 +510,11 @@ def build_allen_cells(local: LocalAllenNodes, h, pc, run_settings, conditions) -
     rank = int(pc.id())
     template = getattr(h, TEMPLATE)
     hoc_cells = []
-    for i, node_id in enumerate(local.node_ids):
-        gid = int(local.population.offset + node_id)
-        hoc_cells.append(_instantiate(h, pc, template, gid, int(node_id), local.recipes[i],
-                                      local.morphologies[i], population))
+    with import3d_cache.reuse(local.morphologies):  # each file read once on this rank
+        for i, node_id in enumerate(local.node_ids):
+            gid = int(local.population.offset + node_id)
+            hoc_cells.append(_instantiate(h, pc, template, gid, int(node_id), local.recipes[i],
+                                          local.morphologies[i], population))
     if any(recipe.replaces_axon for recipe in local.recipes):
         h.define_shape()
     cells = []

@@ -5,6 +5,7 @@ Checking (templates and morphologies exist) is separate from building, so that e
 problem is found before any NEURON object is made.
 """
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ import numpy as np
 from .. import libm
 from ..errors import CircuitError
 from ..resources import hoc_dir
+from . import import3d_cache
 from .hoc_calls import call_hoc, hoc_text
 from .morphology import find_morphology, readable_morphology
 from .record import CellRecord, register_cell
@@ -31,6 +33,7 @@ from .templates import (
 if TYPE_CHECKING:
     from ..circuit.nodes import NodePopulation
 
+log = logging.getLogger("neurodamus")
 MINI_FREQUENCIES = ("exc-mini_frequency", "inh-mini_frequency")
 
 
@@ -188,6 +191,7 @@ def _axis_rotation(angles, axis: int) -> np.ndarray:
 
 
 def _load_hoc_helpers(h):
+    import3d_cache.install(h)  # before anything loads NEURON's Import3d
     if not hasattr(h, "nd_load_morphology"):
         h.load_file(hoc_text(hoc_dir() / "nd_morphology.hoc"))
 
@@ -200,34 +204,46 @@ def build_biophysical_cells(local: LocalNodes, h, pc, run_settings, conditions) 
     for name, path in local.template_files.items():
         load_template(h, pc, name, path, population)
     rank = int(pc.id())
-    cells = []
-    for i, node_id in enumerate(local.node_ids):
-        gid = int(local.population.offset + node_id)
-        morphology = readable_morphology(local.morphologies[i])
-        template = getattr(h, local.templates[i])
-        # Published templates seed their stochastic channels from the gid they are given:
-        # the node id, as the reference simulator gives it.
-        hoc_cell = call_hoc(
-            pc, f"node {node_id}: template {local.templates[i]} "
-                f"({local.template_files[local.templates[i]]}) failed on morphology {morphology}",
-            template, int(node_id), hoc_text(morphology.parent), hoc_text(morphology.name),
-            *local.extra_args[i],
-            population=population)
-        if hasattr(hoc_cell, "re_init_rng"):
-            call_hoc(pc, f"node {node_id}: re_init_rng of template {local.templates[i]}",
-                     hoc_cell.re_init_rng, float(run_settings.ionchannel_seed),
-                     population=population)
-        cell = BiophysicalCell(gid, population, int(node_id), hoc_cell)
-        cell.threshold_current = float(local.threshold_current[i])
-        cell.holding_current = float(local.holding_current[i])
-        cell.input_resistance = float(local.input_resistance[i])
-        cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
-        cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
-        cell.place(local.positions, local.rotations, i)
-        register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
-                                                         population), run_settings)
-        cells.append(cell)
+    readable = {path: readable_morphology(path) for path in set(local.morphologies)}
+    morphologies = [readable[path] for path in local.morphologies]  # h5: converted once
+    with import3d_cache.reuse(morphologies) as counts:  # each file read once on this rank
+        cells = [_build_cell(local, i, h, pc, rank, morphologies[i], run_settings, conditions)
+                 for i in range(len(local.node_ids))]
+    log.debug("%s: morphologies read by Import3d %d times, replayed %d times", population,
+              counts["read"], counts["replayed"])
     return cells
+
+
+def _build_cell(local: LocalNodes, i: int, h, pc, rank: int, morphology: Path, run_settings,
+                conditions) -> "BiophysicalCell":
+    """One cell: the template on its morphology, its node dynamics and placement, its gid
+    registered with the driver's spike detector."""
+    population = local.population.name
+    node_id = local.node_ids[i]
+    gid = int(local.population.offset + node_id)
+    template = getattr(h, local.templates[i])
+    # Published templates seed their stochastic channels from the gid they are given:
+    # the node id, as the reference simulator gives it.
+    hoc_cell = call_hoc(
+        pc, f"node {node_id}: template {local.templates[i]} "
+            f"({local.template_files[local.templates[i]]}) failed on morphology {morphology}",
+        template, int(node_id), hoc_text(morphology.parent), hoc_text(morphology.name),
+        *local.extra_args[i],
+        population=population)
+    if hasattr(hoc_cell, "re_init_rng"):
+        call_hoc(pc, f"node {node_id}: re_init_rng of template {local.templates[i]}",
+                 hoc_cell.re_init_rng, float(run_settings.ionchannel_seed),
+                 population=population)
+    cell = BiophysicalCell(gid, population, int(node_id), hoc_cell)
+    cell.threshold_current = float(local.threshold_current[i])
+    cell.holding_current = float(local.holding_current[i])
+    cell.input_resistance = float(local.input_resistance[i])
+    cell.exc_mini_frequency = float(local.mini_frequencies["exc-mini_frequency"][i])
+    cell.inh_mini_frequency = float(local.mini_frequencies["inh-mini_frequency"][i])
+    cell.place(local.positions, local.rotations, i)
+    register_cell(h, pc, cell, rank, spike_detector(h, cell, conditions.spike_location,
+                                                     population), run_settings)
+    return cell
 
 
 # ------------------------------------------------- samples (load balancing, dry runs)

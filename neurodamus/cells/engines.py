@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import CircuitError
 from ..registry import Registry
+from . import import3d_cache
 from .allen import allen_kinds, build_allen_cells, check_allen_cells, sample_allen_cell
 from .biophysical import (
     build_biophysical_cells,
@@ -165,6 +166,7 @@ def check_local_cells(circuit, local_gids, h, pc) -> tuple[list, dict[str, str]]
     """The `cells-check` phase: per population, its engine checks the local cells (templates
     load, attributes and morphologies exist) before any cell is built. Gives the (engine,
     checked nodes) pairs to build and each local population's engine name(s)."""
+    import3d_cache.install(h)  # before any engine loads NEURON's Import3d
     local = []
     engines: dict[str, str] = {}  # population -> engine name(s)
     for population in circuit.populations.values():

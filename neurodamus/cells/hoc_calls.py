@@ -62,32 +62,50 @@ def _summary(captured: str, printed: str = "", what: str = "") -> str:
     return text
 
 
+_kept: list = []  # (stderr, stdout) capture files not in use
+
+
+def _capture_files():
+    """Two files (stderr, stdout), kept open between calls: opening new ones for every
+    template call cost more than the call of a replayed cell."""
+    if _kept:
+        return _kept.pop()
+    return tempfile.TemporaryFile(mode="w+b"), tempfile.TemporaryFile(mode="w+b")
+
+
+def _drain(capture) -> str:
+    capture.seek(0)
+    text = capture.read().decode(errors="replace")
+    capture.seek(0)
+    capture.truncate()
+    return text
+
+
 def call_hoc(pc, what: str, function, *args, population=None, file=None):
     """`function(*args)`; a hoc error raises CircuitError('<what>: <NEURON's reason>')."""
     previous = pc.mpiabort_on_error(0)
     sys.stderr.flush()
     sys.stdout.flush()
-    with tempfile.TemporaryFile(mode="w+b") as capture, \
-            tempfile.TemporaryFile(mode="w+b") as capture_out:
-        saved, saved_out = os.dup(2), os.dup(1)
-        os.dup2(capture.fileno(), 2)
-        os.dup2(capture_out.fileno(), 1)
-        failure = None
-        try:
-            result = function(*args)
-        except RuntimeError as error:
-            failure = error
-        finally:
-            _flush_c_stdio()
-            os.dup2(saved, 2)
-            os.dup2(saved_out, 1)
-            os.close(saved)
-            os.close(saved_out)
-            pc.mpiabort_on_error(previous)
-        capture.seek(0)
-        captured = capture.read().decode(errors="replace")
-        capture_out.seek(0)
-        printed = capture_out.read().decode(errors="replace")
+    files = _capture_files()
+    capture, capture_out = files
+    saved, saved_out = os.dup(2), os.dup(1)
+    os.dup2(capture.fileno(), 2)
+    os.dup2(capture_out.fileno(), 1)
+    failure = None
+    try:
+        result = function(*args)
+    except RuntimeError as error:
+        failure = error
+    finally:
+        _flush_c_stdio()
+        os.dup2(saved, 2)
+        os.dup2(saved_out, 1)
+        os.close(saved)
+        os.close(saved_out)
+        pc.mpiabort_on_error(previous)
+    captured = _drain(capture)
+    printed = _drain(capture_out)
+    _kept.append(files)
     if failure is None:
         if printed:  # what the hoc code printed, and NEURON's warnings, as they were
             sys.stdout.write(printed)

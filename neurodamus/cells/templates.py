@@ -28,7 +28,7 @@ def template_name(model_template: str, population: str) -> str:
     return name
 
 
-def _library_dirs() -> list[Path]:
+def library_dirs() -> list[Path]:
     """HOC_LIBRARY_PATH's folders as NEURON reads them: split at colons when there is one,
     else at spaces (so a folder whose name has spaces needs a colon in the value)."""
     value = os.environ.get("HOC_LIBRARY_PATH", "")
@@ -37,7 +37,7 @@ def _library_dirs() -> list[Path]:
 
 
 def find_template(name: str, models_dir: Path | None, population: str) -> Path:
-    directories = ([models_dir] if models_dir else []) + _library_dirs() + [hoc_dir()]
+    directories = ([models_dir] if models_dir else []) + library_dirs() + [hoc_dir()]
     candidates = [directory / f"{name}.hoc" for directory in directories]
     for path in candidates:
         if path.is_file():
@@ -52,7 +52,7 @@ def make_helpers_findable(template_path: Path):
     directory and HOC_LIBRARY_PATH (read at each load_file), not from the template's folder:
     append that folder and our hoc/ (e.g. nd_morphology.hoc) after the user's own entries."""
     wanted = [Path(template_path).parent, hoc_dir()]
-    present = _library_dirs()
+    present = library_dirs()
     missing = [str(d) for d in wanted if d not in present]
     if missing:
         # colon-separated, with a colon even for one folder: folders may contain spaces

@@ -41,14 +41,28 @@ def pinned(times, values) -> tuple[np.ndarray, np.ndarray]:
 
 class WaveformPlayer:
     """Plays waveforms into NEURON variables, sharing one time Vector between waveforms that
-    share their time array (all cells of one noise input do)."""
+    share their time array (all cells of one noise input do).
 
-    def __init__(self, h):
+    With a `horizon` (the run's tstop), only the points the run can reach are played: those
+    before horizon + 2 steps and the first after them (so the value is interpolated between
+    the same two points as with the whole waveform up to the end of the run). A noise input
+    of published configs lasts 30 s for runs of a few hundred ms: its samples beyond the run
+    took half a megabyte per cell."""
+
+    def __init__(self, h, horizon: float | None = None, dt: float = 0.0):
         self.h = h
-        self._time_vectors = {}  # id(times) -> (times, hoc Vector); the array is kept alive
+        self.horizon = None if horizon is None else horizon + 2 * dt
+        self._time_vectors: dict = {}  # id(times) -> (times, hoc Vector); the array is kept
+
+    def _reached(self, times: np.ndarray) -> int:
+        """How many of the points the run can use (all without a horizon)."""
+        if self.horizon is None:
+            return times.size
+        return min(int(np.searchsorted(times, self.horizon, side="right")) + 1, times.size)
 
     def play(self, waveform: Waveform, reference) -> list:
-        times, values = pinned(waveform.times, waveform.values)
+        count = self._reached(waveform.times)
+        times, values = pinned(waveform.times[:count], waveform.values[:count])
         key = id(waveform.times)
         if key not in self._time_vectors:
             self._time_vectors[key] = (waveform.times, self.h.Vector(times))

@@ -25,7 +25,7 @@ class WaveformStimulus(Stimulus):
     def attach(self, cell, h, context):
         segments = site_segments(cell, context.sites)
         waveforms = self.waveforms(cell, context, len(segments))
-        player = self._player(h)
+        player = self._player(h, context)
         physical = bool(self.parameter("represents_physical_electrode"))
         keep = []
         for segment, waveform in zip(segments, waveforms):
@@ -36,7 +36,7 @@ class WaveformStimulus(Stimulus):
                 keep += place_current(player, segment, waveform, physical)
         return keep
 
-    def _player(self, h) -> WaveformPlayer:
+    def _player(self, h, context) -> WaveformPlayer:
         if getattr(self, "_waveform_player", None) is None:
-            self._waveform_player = WaveformPlayer(h)
+            self._waveform_player = WaveformPlayer(h, context.tstop, context.dt)
         return self._waveform_player

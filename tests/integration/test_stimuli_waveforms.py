@@ -60,8 +60,11 @@ def make_stimulus(module, input_type="current_clamp", delay=5.0, duration=20.0, 
     return STIMULUS_MODULES[module](settings)
 
 
+RUNS_END = 1e6  # ms, after every run of these tests: waveforms are played up to tstop
+
+
 def attach(h, stimulus, cell, sites=None, stimulus_seed=0, block_index=0):
-    context = StimulusContext(stimulus_seed=stimulus_seed, dt=h.dt, tstop=100.0,
+    context = StimulusContext(stimulus_seed=stimulus_seed, dt=h.dt, tstop=RUNS_END,
                               block_index=block_index, sites=sites)
     objects = stimulus.attach(cell, h, context)
     cell.keep_alive.extend(objects)

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from neurodamus.cells.hoc_calls import hoc_text
-from neurodamus.cells.templates import _library_dirs, make_helpers_findable
+from neurodamus.cells.templates import library_dirs, make_helpers_findable
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_a_template_and_its_helper_load_from_a_folder_with_spaces_and_accents(tm
                         "begintemplate PathsTemplate\npublic where\nstrdef where\n"
                         "proc init() { where = $s1 }\nendtemplate PathsTemplate\n")
     make_helpers_findable(template)
-    assert folder in _library_dirs()
+    assert folder in library_dirs()
     assert h.load_file(hoc_text(template)) == 1
     assert h.helper_paths_ok() == 42
     cell = h.PathsTemplate(hoc_text(folder))

@@ -62,14 +62,29 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
                 "holding_current": -0.02}
     with sonata_file(directory / "nodes.h5") as f:  # a single group, implicit (no group ids)
         write_node_population(f, population, n_cells, attributes, dynamics, group_index=False)
+    dendrites = np.arange(FIRST_BASAL, FIRST_APICAL + APICAL_SECTIONS)
+    edges = write_edges(directory, population, n_cells, synapses_per_cell, rng,
+                        lambda n: dendrites[rng.integers(0, dendrites.size, n)]
+                        if section_ids is None else np.asarray(section_ids))
+    (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
+    return write_circuit_config(
+        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
+                    "morphologies_dir": "$BASE_DIR/morphologies"},
+        [("nodes.h5", {population: {"type": "biophysical"}})],
+        [("edges.h5", {edges: {"type": "chemical"}})])
+
+
+def write_edges(directory: Path, population: str, n_cells: int, synapses_per_cell: int, rng,
+                section_ids) -> str:
+    """edges.h5: `synapses_per_cell` recurrent synapses on each cell from other cells, with
+    the ProbAMPANMDA_EMS / ProbGABAAB_EMS edge attributes (30% inhibitory);
+    `section_ids(n)` gives each synapse's afferent_section_id. Returns the edge population."""
     targets = np.repeat(np.arange(n_cells), synapses_per_cell)
     sources = (targets + rng.integers(1, n_cells, targets.size)) % n_cells
     order = np.lexsort((sources, targets))
     sources, targets = sources[order], targets[order]
     n = targets.size
-    dendrites = np.arange(FIRST_BASAL, FIRST_APICAL + APICAL_SECTIONS)
-    ids = dendrites[rng.integers(0, dendrites.size, n)] if section_ids is None \
-        else np.asarray(section_ids)
+    ids = section_ids(n)
     inhibitory = rng.random(n) < 0.3
     edges = f"{population}__{population}__chemical"
     columns = {
@@ -89,9 +104,4 @@ def build_bbp_style_circuit(directory, n_cells: int = 4, synapses_per_cell: int 
         write_edge_population(f, edges, population, population, sources, targets, columns,
                               sort=False, group_index=False)
     edge_indices(directory / "edges.h5", edges, n_cells, n_cells)
-    (directory / "node_sets.json").write_text(json.dumps({"All": {"population": population}}))
-    return write_circuit_config(
-        directory, {"biophysical_neuron_models_dir": "$BASE_DIR/emodels",
-                    "morphologies_dir": "$BASE_DIR/morphologies"},
-        [("nodes.h5", {population: {"type": "biophysical"}})],
-        [("edges.h5", {edges: {"type": "chemical"}})])
+    return edges
