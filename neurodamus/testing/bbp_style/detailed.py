@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...hdf5_files import stamp_sonata
-from ..circuit_builder import _string_dataset, write_circuit_config
+from ..circuit_builder import write_circuit_config
 from ..detailed_morphologies import write_detailed_asc
+from ..sonata_files import sonata_file, write_node_population
 from . import HERE, write_edges
 
 TEMPLATE = "NdTestDetailedEModel"
@@ -32,8 +32,6 @@ def build_detailed_circuit(directory, n_cells: int = 4, n_morphologies: int = 2,
                            synapses_per_cell: int = 6, seed: int = 7, depth: int = 4) -> Path:
     """Write the circuit into `directory` (cell i on morphology i % n_morphologies); returns
     its circuit config."""
-    import h5py
-
     directory = Path(directory)
     rng = np.random.default_rng(seed)
     for sub in ("morphologies", "emodels"):
@@ -41,20 +39,12 @@ def build_detailed_circuit(directory, n_cells: int = 4, n_morphologies: int = 2,
     counts = [write_detailed_asc(directory / "morphologies" / f"detailed_{k}.asc", rng, depth)
               for k in range(n_morphologies)]
     shutil.copy(template_file(), directory / "emodels" / f"{TEMPLATE}.hoc")
-    with h5py.File(directory / "nodes.h5", "w") as f:
-        stamp_sonata(f)
-        group = f.create_group(f"nodes/{POPULATION}")
-        group.create_dataset("node_type_id", data=np.full(n_cells, -1, np.int64))
-        attrs = group.create_group("0")
-        _string_dataset(attrs, "model_template", [f"hoc:{TEMPLATE}"] * n_cells)
-        _string_dataset(attrs, "model_type", ["biophysical"] * n_cells)
-        _string_dataset(attrs, "morphology",
-                        [f"detailed_{i % n_morphologies}" for i in range(n_cells)])
-        for axis in "xyz":
-            attrs.create_dataset(axis, data=rng.uniform(0, 500, n_cells))
-        dynamics = attrs.create_group("dynamics_params")
-        dynamics.create_dataset("threshold_current", data=np.full(n_cells, 0.3))
-        dynamics.create_dataset("holding_current", data=np.full(n_cells, -0.02))
+    attributes = {"model_template": f"hoc:{TEMPLATE}", "model_type": "biophysical",
+                  "morphology": [f"detailed_{i % n_morphologies}" for i in range(n_cells)],
+                  **{axis: rng.uniform(0, 500, n_cells) for axis in "xyz"}}
+    dynamics = {"threshold_current": 0.3, "holding_current": -0.02}
+    with sonata_file(directory / "nodes.h5") as f:  # a single group, implicit (no group ids)
+        write_node_population(f, POPULATION, n_cells, attributes, dynamics, group_index=False)
     # SONATA ids: soma 0, the morphology's axon, then basal and apical (same tree shape for
     # every morphology of one depth)
     first_dendrite = 1 + counts[0]["axon"]
