@@ -182,6 +182,7 @@ def run_simulation(args) -> int:
                                     dump_cell_state=args.dump_cell_state or (),
                                     model_stats=args.model_stats,
                                     cell_permute=args.cell_permute,
+                                    modelbuilding_steps=args.modelbuilding_steps,
                                     simulate=args.simulate_model == "ON")
         summary = Simulation(settings, parallel, options).run()
     except RunInterrupted as stop:

@@ -28,3 +28,4 @@ class SimulationOptions:
     model_stats: bool = False  # log per-population counts after building (and in the summary)
     simulate: bool = True  # False: build everything, then stop before the run
     cell_permute: int = 0  # CoreNEURON's node ordering (0 unpermuted, 1 node adjacency)
+    modelbuilding_steps: int | None = None  # build in N cycles, CoreNEURON from disk (multicycle)

@@ -50,6 +50,7 @@ from .mechanisms import (
 from .model import Model, Target
 from .model_stats import model_stats
 from .modifications import apply_modifications
+from .multicycle import check_multicycle, in_cycles, run_in_cycles
 from .options import SimulationOptions
 from .outputs import OutputArea, new_run_id
 from .preflight import (
@@ -138,6 +139,8 @@ class Simulation:
         if options.dry_run:
             self._phase("dry-run", self._dry_run, circuit, area)
             return finish_early(parallel, area, settings.output.output_dir, target.count)
+        if in_cycles(options, self.simulator, parallel.is_root):
+            return run_in_cycles(self, area, circuit, target, start)
         cells = self._phase("cells", build_local_cells, local_nodes, self.h, parallel.pc,
                             settings.run, settings.conditions)
         self._phase("modifications", apply_modifications, settings, circuit, cells, self.h,
@@ -185,6 +188,8 @@ class Simulation:
                                   f"{', '.join(LB_MODES)}")
         if options.num_target_ranks is not None and options.num_target_ranks < 1:
             raise NeurodamusError("--num-target-ranks must be at least 1")
+        if options.modelbuilding_steps is not None:
+            check_multicycle(self.settings, options, self.simulator)
         if self.simulator == "CORENEURON":
             check_coreneuron_support(self.settings)
         elif options.cell_permute:

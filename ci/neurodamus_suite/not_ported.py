@@ -13,8 +13,6 @@ NOT_PORTED = {
     "MultiSplit is refused here",
     "integration-e2e/test_loadbalance_integration.py (its complexity-file assertions)":
     "read neurodamus's own cx_*.dat format (its spikes are a case above)",
-    "integration-e2e/test_multicycle_runs.py (2 tests)": "--modelbuilding-steps: not "
-    "implemented (refused with the reason)",
     "integration-e2e/test_cli_opts.py::test_cli_report_buff_size (2), test_crashmode, "
     "test_error_handling, test_plugin, unit-mpi/test_base.py::test_mpi_send_recv": "no "
     "output to check: libsonatareport's log line, neurodamus's crash-test mode, its plugin "
