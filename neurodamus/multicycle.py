@@ -29,6 +29,7 @@ import numpy as np
 
 from .cells.engines import build_local_cells, check_local_cells
 from .connectivity import connect_rest, connect_synapses
+from .coreneuron_support import check_coreneuron_model
 from .errors import ConfigError
 from .modifications import apply_modifications
 from .run import prepare_run
@@ -213,6 +214,7 @@ def build_in_cycles(sim, circuit, target, n_cycles: int, data: Path) -> CycledMo
 def _write_cycle(sim, data: Path, cycle: int):
     h, pc, settings = sim.h, sim.parallel.pc, sim.settings
     prepare_run(h, pc, settings.run, settings.conditions, coreneuron=True)
+    check_coreneuron_model(h, pc)  # what CoreNEURON would abort on: one error, all ranks
     h.finitialize(settings.conditions.v_init)
     pc.nrnbbcore_write(str(data))
     sim.parallel.barrier()
