@@ -230,6 +230,7 @@ def _options(args):
                              dump_cell_state=args.dump_cell_state or (),
                              model_stats=args.model_stats,
                              cell_permute=args.cell_permute,
+                             modelbuilding_steps=args.modelbuilding_steps,
                              simulate=args.simulate_model == "ON")
 
 

@@ -19,7 +19,6 @@ from . import __version__
 # Options of the reference that are refused, and why (shown with "unrecognized option").
 NOT_HERE = {
     "--crash-test": "single-section cells and single synapses are not implemented",
-    "--modelbuilding-steps": "the model is handed to CoreNEURON in memory, in one step",
     "--memory-tracker": "memory is measured from the process's resident size only",
 }
 # Environment variables in which MPI launchers give a process its rank, read before MPI is up.
@@ -122,6 +121,11 @@ def add_parity_options(parser: argparse.ArgumentParser):
                         metavar="unpermuted|node-adjacency",
                         help="CoreNEURON's ordering of each cell's nodes in memory (its "
                              "cell_permute; only with CoreNEURON, as in neurodamus)")
+    parser.add_argument("--modelbuilding-steps", type=int, metavar="N",
+                        help="CoreNEURON: build the model in N cycles of this rank's cells, "
+                             "each written to disk and freed, then run CoreNEURON from the "
+                             "files (building needs about 1/N of the memory; spikes only). "
+                             "Ignored under NEURON")
     parser.add_argument("--simulate-model", type=_on_off, default="ON", metavar="ON|OFF",
                         help="OFF: build the model (cells, synapses, stimuli, reports) and "
                              "stop before running")

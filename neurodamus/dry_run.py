@@ -64,21 +64,27 @@ def trimmed_resident_mb() -> float:
 
 
 def measure_cells(h, pc, run_settings, group, kind, node_id, warm_up: int = 1):
-    """MB per cell of this kind, and the copies (kept: freeing them would let the next kind
-    reuse their memory). `warm_up` copies are built first and not counted: they load the
-    template and read the kind's files, once per process, not per cell (the first kind a
-    process builds warms up longer: NEURON's own first growth is no cell's). Then copies
+    """MB per cell of this kind, the copies (kept: freeing them would let the next kind
+    reuse their memory), and the MB the first copy cost beyond that (the first cell's
+    one-off: the template, the kind's files, NEURON's first growth). `warm_up` copies are
+    built first and not counted per cell: they load the template and read the kind's files,
+    once per process, not per cell (the first kind a process builds warms up longer:
+    NEURON's own first growth is no cell's). Then copies
     are built, ten at a time, until the growth is large against a page."""
     def build():
         return group.engine.sample(group.population, kind, node_id, h, pc, run_settings)
 
-    cells = [build() for _ in range(warm_up)]
+    start = trimmed_resident_mb()
+    cells = [build()]
+    first = trimmed_resident_mb() - start
+    cells += [build() for _ in range(warm_up - 1)]
     before = trimmed_resident_mb()
     while True:
         cells += [build() for _ in range(COPIES_PER_KIND)]
         grown = trimmed_resident_mb() - before
         if grown >= ENOUGH_GROWTH_MB or len(cells) - warm_up >= MAX_COPIES_PER_KIND:
-            return grown / (len(cells) - warm_up), cells
+            per_cell = grown / (len(cells) - warm_up)
+            return per_cell, cells, max(first - per_cell, 0.0)
 
 
 def measure_synapses(h, pc, engine, cell):
@@ -122,6 +128,18 @@ def in_child(function):
     return result["value"]
 
 
+def first_cells_mb(keys, mine, first_cells: dict) -> float:
+    """What a rank's first cells cost beyond the per-cell figures: loading the template,
+    reading the kind's files, NEURON's first growth of its arrays. Paid once by a process,
+    whatever its cell count, so counted once per rank that builds cells: the largest such
+    cost among the kinds it builds (a kind's measurement includes the growth every kind
+    shares). Small circuits are dominated by it (a few cells of one template cost about
+    1 MB, not their few kB each); large ones hardly notice it."""
+    costs = [first_cells.get(key, 0.0) for key, here in zip(keys, mine)
+             if here and key is not None]
+    return max(costs, default=0.0)
+
+
 def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=None) -> dict:
     """Measured on all ranks, printed on rank 0; returns the estimate (on rank 0). dry_run.json
     goes into `output_dir` (the run's staging directory) or else output.output_dir."""
@@ -129,7 +147,7 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=Non
     gids = circuit.target_gids(settings.node_set)
     plan = memory_plan(circuit, gids)
     baseline = parallel.bcast(resident_mb() if parallel.is_root else None)
-    per_kind, per_synapse = measure_shared(h, parallel, settings, plan)
+    per_kind, per_synapse, first_cells = measure_shared(h, parallel, settings, plan)
     if not parallel.is_root:
         return {}
     synapse_counts = afferent_synapse_counts(settings, circuit, gids)
@@ -147,20 +165,24 @@ def estimate_memory(h, parallel, settings, circuit, n_ranks=None, output_dir=Non
     total_synapses = float(synapse_counts.sum())
     mean_synapse = float(synapse_mb.sum()) / total_synapses if total_synapses else typical_synapse
     ranks = []
+    starts = list(circuit.offsets().values())
     for rank in range(n_ranks):
-        mine = np.isin(gids, round_robin(gids, n_ranks, rank))
-        ranks.append({"rank": rank, "cells": int(mine.sum()),
+        mine = np.isin(gids, round_robin(gids, n_ranks, rank, starts))
+        cells = first_cells_mb(plan.keys, mine, first_cells) + float(cell_mb[mine].sum())
+        ranks.append({"rank": rank, "cells": int(mine.sum()), "cells_mb": cells,
                       "synapses": int(synapse_counts[mine].sum()),
-                      "memory_mb": baseline + float(cell_mb[mine].sum())
-                      + float(synapse_mb[mine].sum())})
-    estimate = {"ranks": n_ranks, "baseline_mb": baseline, "per_synapse_kb": mean_synapse * 1024,
+                      "memory_mb": baseline + cells + float(synapse_mb[mine].sum())})
+    estimate = {"ranks": n_ranks, "baseline_mb": baseline,
+                "cells_mb": sum(r["cells_mb"] for r in ranks),
+                "per_synapse_kb": mean_synapse * 1024,
                 "per_cell_mb": {kind_label(kind): v for (_, _, kind), v in per_kind.items()},
                 "per_metype_mb": per_metype,
                 "per_rank": ranks, "max_rank_mb": max(r["memory_mb"] for r in ranks)}
     lines = [f"Dry run for {n_ranks} rank(s): {len(gids)} cells, "
              f"{int(synapse_counts.sum())} synapses",
              (f"  process with NEURON and mechanisms: {baseline:.0f} MB; per synapse "
-              f"{mean_synapse * 1024:.2f} kB; per cell {typical:.2f} MB (typical)"),
+              f"{mean_synapse * 1024:.2f} kB; per cell {typical:.2f} MB (typical); cells "
+              f"{estimate['cells_mb']:.2f} MB in all (with each rank's first-cells one-off)"),
              f"  {'rank':>6}{'cells':>10}{'synapses':>12}{'memory [MB]':>14}"]
     shown = ranks if n_ranks <= 16 else ranks[:8] + ranks[-8:]
     lines += [f"  {r['rank']:>6}{r['cells']:>10}{r['synapses']:>12}{r['memory_mb']:>14.0f}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from .balance import LB_MODES
 from .coreneuron_support import check_coreneuron_support
 from .errors import NeurodamusError
+from .multicycle import check_multicycle
 from .preflight import check_restore_target, check_save_target
 
 
@@ -33,6 +34,7 @@ class SimulationOptions:
     model_stats: bool = False  # log per-population counts after building (and in the summary)
     simulate: bool = True  # False: build everything, then stop before the run
     cell_permute: int = 0  # CoreNEURON's node ordering (0 unpermuted, 1 node adjacency)
+    modelbuilding_steps: int | None = None  # build in N cycles, CoreNEURON from disk (multicycle)
 
 
 def simulator_of(options: SimulationOptions, settings) -> str:
@@ -49,6 +51,8 @@ def check_options(options: SimulationOptions, settings) -> None:
                               f"{', '.join(LB_MODES)}")
     if options.num_target_ranks is not None and options.num_target_ranks < 1:
         raise NeurodamusError("--num-target-ranks must be at least 1")
+    if options.modelbuilding_steps is not None:
+        check_multicycle(settings, options, simulator_of(options, settings))
     if simulator_of(options, settings) == "CORENEURON":
         check_coreneuron_support(settings)
     elif options.cell_permute:

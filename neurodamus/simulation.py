@@ -47,6 +47,7 @@ from .mechanisms import (
 from .model import Model, Target
 from .model_stats import model_stats
 from .modifications import apply_modifications
+from .multicycle import in_cycles, run_in_cycles
 from .options import SimulationOptions, check_options, simulator_of
 from .outputs import OutputArea, new_run_id
 from .preflight import check_output_space, check_report_lower_bounds
@@ -123,6 +124,8 @@ class Simulation:
         if options.dry_run:
             self._dry_run(circuit, area)
             return self._finish_early(area, target)
+        if in_cycles(options, self.simulator, self.parallel.is_root):
+            return run_in_cycles(self, area, circuit, target, start)
         model = self._model = self._build(circuit, target, local_nodes, engines, digests, area)
         if not options.simulate:
             if self.parallel.is_root:

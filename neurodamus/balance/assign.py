@@ -36,7 +36,8 @@ def local_gids(h, parallel, settings, circuit, gids, lb_mode: str, n_ranks: int,
     """(this rank's gids, imbalance or None). `gids` sorted; `n_ranks` may differ from the
     ranks running (--num-target-ranks), then the result is only saved and reported."""
     if lb_mode == "RoundRobin" and n_ranks == parallel.size:
-        return round_robin(gids, parallel.size, parallel.rank), None
+        return round_robin(gids, parallel.size, parallel.rank,
+                           list(circuit.offsets().values())), None
     if lb_mode == "Memory":
         return _by_memory(h, parallel, settings, circuit, gids, n_ranks)
     ranks, costs = whole_cell_assignment(h, parallel, settings, circuit, gids, n_ranks, cache_dir)

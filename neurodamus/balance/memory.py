@@ -103,8 +103,10 @@ def memory_usage(plan: MemoryPlan, per_kind_mb: dict, synapse_counts) -> CellMem
     return CellMemoryUsage(metype_memory, dict(sorted(average.items())), plan.pop_metype_gids)
 
 
-def measure_kinds(h, pc, run_settings, samples, isolated: bool = True) -> tuple[dict, dict]:
-    """({kind key: MB per cell}, {engine name: MB per synapse}) of `samples`. `isolated`:
+def measure_kinds(h, pc, run_settings, samples,
+                  isolated: bool = True) -> tuple[dict, dict, dict]:
+    """({kind key: MB per cell}, {engine name: MB per synapse}, {kind key: MB its first
+    cells cost in a process beyond the per-cell figure}) of `samples`. `isolated`:
     each kind measured in a forked copy of this process (dry_run.in_child says why; only
     where one process runs: forking an MPI rank can hang it); else one after the other
     here, the copies kept until all are measured (freed, the next kind would reuse them)."""
@@ -114,41 +116,53 @@ def measure_kinds(h, pc, run_settings, samples, isolated: bool = True) -> tuple[
 
     def measure(group, kind, node_id, synapse: bool):
         warm_up = 1 if built else FIRST_KIND_WARM_UP
-        mb, cells = measure_cells(h, pc, run_settings, group, kind, node_id, warm_up)
+        mb, cells, first = measure_cells(h, pc, run_settings, group, kind, node_id, warm_up)
         built.extend((group.engine, cell) for cell in cells)
         per_synapse = measure_synapses(h, pc, group.engine, cells[0])[0] if synapse else None
-        return mb, per_synapse
+        return mb, per_synapse, first
 
     isolated = isolated and hasattr(os, "fork")
     per_kind: dict = {}
     per_synapse: dict = {}
+    first_cells: dict = {}
     for key, (group, kind, node_id) in samples.items():
         synapse = group.engine.name not in per_synapse
         args = (group, kind, node_id, synapse)
-        mb, synapse_mb = (in_child(functools.partial(measure, *args)) if isolated
-                          else measure(*args))
+        mb, synapse_mb, first = (in_child(functools.partial(measure, *args)) if isolated
+                                 else measure(*args))
         per_kind[key] = mb
+        first_cells[key] = 0.0 if isolated else first
         if synapse:
             per_synapse[group.engine.name] = synapse_mb
+    if isolated and samples:
+        # A forked child faults in the libraries' pages again as it runs their code: its
+        # first cell would look MBs dearer than a fresh process's. The one-off is measured
+        # here instead, once, on the first kind (measured now, nothing is left to disturb).
+        key, (group, kind, node_id) = next(iter(samples.items()))
+        _, cells, first_cells[key] = measure_cells(h, pc, run_settings, group, kind, node_id,
+                                                   FIRST_KIND_WARM_UP)
+        built.extend((group.engine, cell) for cell in cells)
     for engine, cell in built:
         engine.destroy(h, cell)
-    return per_kind, per_synapse
+    return per_kind, per_synapse, first_cells
 
 
-def measure_shared(h, parallel, settings, plan: MemoryPlan) -> tuple[dict, dict]:
+def measure_shared(h, parallel, settings, plan: MemoryPlan) -> tuple[dict, dict, dict]:
     """measure_kinds over `plan`'s samples, shared out over the ranks (collective); negative
     figures (a kind smaller than the allocator's noise) count as 0."""
     keys = sorted(plan.samples)[parallel.rank::parallel.size]
     mine = {key: plan.samples[key] for key in keys}
     per_kind: dict = {}
     per_synapse: dict = {}
-    for kinds, synapses in parallel.allgather(parallel.agree(
+    first_cells: dict = {}
+    for kinds, synapses, firsts in parallel.allgather(parallel.agree(
             lambda: measure_kinds(h, parallel.pc, settings.run, mine,
                                   isolated=parallel.size == 1))):
         per_kind.update(kinds)
         per_synapse.update(synapses)
+        first_cells.update(firsts)
     return ({k: max(v, 0.0) for k, v in per_kind.items()},
-            {k: max(v, 0.0) for k, v in per_synapse.items()})
+            {k: max(v, 0.0) for k, v in per_synapse.items()}, first_cells)
 
 
 def usage_files(settings) -> list[Path]:
@@ -182,7 +196,7 @@ def memory_assignment(h, parallel, settings, circuit, gids, n_ranks: int):
     usage = parallel.bcast(_read_usage(usage_files(settings), current)
                            if parallel.is_root else None)
     if usage is None:
-        per_kind, _ = measure_shared(h, parallel, settings, plan)
+        per_kind, _, _ = measure_shared(h, parallel, settings, plan)
         usage = memory_usage(plan, per_kind, synapses)
         if parallel.is_root:
             path = usage_files(settings)[-1]

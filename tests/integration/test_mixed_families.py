@@ -154,6 +154,10 @@ def test_on_two_ranks_both_ranks_build_cells(runs):
     assert first | second == {gid for p in BUILT for gid in ranges[p]}
     for population in BUILT:
         assert first & set(ranges[population]) and second & set(ranges[population]), population
+        # round-robin per population, as the reference does it: each one's nodes 0, 2, 4 ...
+        # on rank 0, whatever the populations before it hold
+        assert sorted(first & set(ranges[population])) == list(ranges[population])[::2], \
+            population
     summary = json.loads((output / "run_summary.json").read_text())
     assert summary["cells_per_rank"] == [len(first), len(second)]
 
