@@ -1,5 +1,5 @@
 """Print the shape figures of a package: files over N lines, functions over M lines, and
-the lines and attributes of simulation.py (the figures of docs/redesign-notes.md).
+the lines and attributes of simulation.py (the figures of docs/architecture.md).
 
     python ci/code_shape.py [PACKAGE_DIR] [--file-lines 400] [--function-lines 50]
 """

@@ -93,7 +93,7 @@ REFERENCE_TOO = "the reference 4.2.9 here gives"
 
 def check(name, condition, why="", reference_here=None) -> tuple[str, bool, str]:
     """One assertion. `reference_here`: what the reference gives on this machine where that
-    fails the assertion too (measured by running it: docs/ndsuite-notes.md says how)."""
+    fails the assertion too (measured by running it: docs/supported.md says how)."""
     if condition:
         return name, True, ""
     if reference_here is not None:

@@ -174,5 +174,5 @@ def test_xstim_potentials_are_bmtks_point_sources(tmp_path, ranks):
     np.testing.assert_allclose(e[on], np.broadcast_to(by_hand, e[on].shape), rtol=1e-5)
     # the first step from t_k > 10 ms (k = 401) holds the value, set as the step before
     # ends, after that step's frame (t_401) is taken: the frame at t_402 first shows it
-    # (bmtk's voltages are equal to ours with this timing: docs/bmtk-notes.md)
+    # (bmtk's voltages are equal to ours with this timing: docs/supported.md)
     assert int(np.argmax(on)) == round(10.0 / dt) + 2
