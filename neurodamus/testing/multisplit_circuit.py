@@ -64,59 +64,76 @@ def _instantiate(h, path: Path):
     return cell
 
 
+def _measure(h, paths) -> tuple[np.ndarray, np.ndarray]:
+    """(compartments, compartments of the largest soma-child subtree) of every cell: every
+    rank measures every cell, so every rank computes the same plan."""
+    weights, children = np.zeros(len(paths)), np.zeros(len(paths))
+    for gid, path in enumerate(paths):
+        cell = _instantiate(h, path)
+        weights[gid] = compartments(list(cell.all))
+        children[gid] = largest_soma_child(h, cell.soma[0])[1]
+        for sec in list(cell.all):
+            h.delete_section(sec=sec)
+    return weights, children
+
+
+def _drive(h, pc, cell, gid: int, weight: float, tstop: float, rank: int) -> list:
+    """On the rank keeping the soma: the current pulses and the gid's spike detector."""
+    soma = cell.soma[0]
+    clamps = []
+    for pulse in range(int(tstop // 12)):  # 2 ms pulses, each meant to make a spike
+        clamp = h.IClamp(soma(0.5))
+        clamp.delay, clamp.dur = 3.0 + 12.0 * pulse + 0.3 * gid, 2.0
+        clamp.amp = 0.5 + weight / 800.0  # nA: larger cells need more
+        clamps.append(clamp)
+    pc.set_gid2node(gid, rank)
+    pc.cell(gid, h.NetCon(soma(0.5)._ref_v, None, sec=soma))
+    return clamps
+
+
+def _build(h, pc, paths, owners, splits, weights, tstop: float) -> tuple[list, list]:
+    """This rank's cells, whole or cut: (sections kept, objects to keep alive)."""
+    rank, n = int(pc.id()), len(paths)
+    pieces = {s.gid: s for s in splits}
+    cells: dict[int, Any] = {}  # this rank's cells (whole, soma pieces, subtrees)
+    sections: list = []
+    for gid in range(n):
+        split = pieces.get(gid)
+        if owners[gid] != rank and (split is None or split.piece_rank != rank):
+            continue
+        cell = _instantiate(h, paths[gid])
+        extras = _drive(h, pc, cell, gid, weights[gid], tstop, rank) if owners[gid] == rank else []
+        cells[gid] = (cell, extras)
+        if split is not None:
+            sections += apply_split(h, pc, cell.soma[0], list(cell.all), split, rank)
+        else:
+            sections += list(cell.all)
+    synapses = []
+    for gid in range(n):  # after every gid of this rank is registered
+        if owners[gid] == rank:
+            synapse = h.ExpSyn(cells[gid][0].soma[0](0.5))
+            synapse.tau, synapse.e = 2.0, 0.0
+            netcon = pc.gid_connect((gid + 1) % n, synapse)  # a ring over the gids
+            netcon.weight[0], netcon.delay = 0.02, 1.0 + 0.1 * gid
+            synapses += [synapse, netcon]
+    return sections, [cells, synapses]
+
+
 def run_circuit(h, pc, paths, mode: str, tstop: float = 60.0) -> dict:
     """Build on this rank what `mode` ("whole" or "split") gives it, run, and gather."""
     h.load_file("stdrun.hoc")
     h.load_file("import3d.hoc")
     if not hasattr(h, "MsplitCell"):
         h(TEMPLATE)
-    rank, size = int(pc.id()), int(pc.nhost())
-    n = len(paths)
-    gids = np.arange(n)
-    weights, children = np.zeros(n), np.zeros(n)
-    for gid, path in enumerate(paths):  # every rank measures every cell: the plan agrees
-        cell = _instantiate(h, path)
-        weights[gid] = compartments(list(cell.all))
-        children[gid] = largest_soma_child(h, cell.soma[0])[1]
-        for sec in list(cell.all):
-            h.delete_section(sec=sec)
-        del cell
+    size = int(pc.nhost())
+    gids = np.arange(len(paths))
+    weights, children = _measure(h, paths)
     if mode == "split":
         owners, splits = plan_multisplit(gids, weights, children, size)
     else:
         owners, splits = gids % size, []
-    pieces = {s.gid: s for s in splits}
-    keep: dict[int, Any] = {}  # this rank's cells (whole, soma pieces, subtrees)
-    sections: list = []
-    extras: list = []
-    for gid in range(n):
-        split = pieces.get(gid)
-        if owners[gid] != rank and (split is None or split.piece_rank != rank):
-            continue
-        cell = _instantiate(h, paths[gid])
-        keep[gid] = cell
-        soma = cell.soma[0]
-        if owners[gid] == rank:
-            for pulse in range(int(tstop // 12)):  # 2 ms pulses, each meant to make a spike
-                clamp = h.IClamp(soma(0.5))
-                clamp.delay, clamp.dur = 3.0 + 12.0 * pulse + 0.3 * gid, 2.0
-                clamp.amp = 0.5 + weights[gid] / 800.0  # nA: larger cells need more
-                extras.append(clamp)
-            pc.set_gid2node(gid, rank)
-            detector = h.NetCon(soma(0.5)._ref_v, None, sec=soma)
-            pc.cell(gid, detector)
-        if split is not None:
-            sections += apply_split(h, pc, soma, list(cell.all), split, rank)
-        else:
-            sections += list(cell.all)
-    for gid in range(n):  # after every gid of this rank is registered
-        if owners[gid] == rank:
-            synapse = h.ExpSyn(keep[gid].soma[0](0.5))
-            synapse.tau, synapse.e = 2.0, 0.0
-            netcon = pc.gid_connect((gid + 1) % n, synapse)  # a ring over the gids
-            netcon.weight[0], netcon.delay = 0.02, 1.0 + 0.1 * gid
-            extras += [synapse, netcon]
-    pc.multisplit()
+    sections, alive = _build(h, pc, paths, owners, splits, weights, tstop)
+    pc.multisplit()  # every piece declared: join them
     pc.set_maxstep(10)
     times, ids = h.Vector(), h.Vector()
     pc.spike_record(-1, times, ids)
@@ -125,10 +142,11 @@ def run_circuit(h, pc, paths, mode: str, tstop: float = 60.0) -> dict:
     start = time.perf_counter()
     pc.psolve(tstop)
     wall = time.perf_counter() - start
-    local = {"rank": rank, "compartments": compartments(sections), "wall": wall,
+    local = {"rank": int(pc.id()), "compartments": compartments(sections), "wall": wall,
              "spikes": sorted(zip(ids.to_python(), times.to_python()))}
     gathered = pc.py_allgather(local)
     pc.barrier()
+    del alive
     return {"mode": mode, "split_cells": [s.gid for s in splits],
             "ranks": [{k: v for k, v in g.items() if k != "spikes"} for g in gathered],
             "spikes": sorted(s for g in gathered for s in g["spikes"])}
