@@ -7,6 +7,6 @@ they are the same on every NumPy version and CPU."""
 import numpy as np
 
 
-def placement_stream(bmtk_gid: int) -> "np.random.RandomState":
+def placement_stream(bmtk_gid: int) -> np.random.RandomState:
     """The generator of one cell's synapse placements, as bmtk seeds it."""
     return np.random.RandomState(bmtk_gid)
