@@ -26,6 +26,7 @@ queue), so a checkpoint written under one solver restores under the other, and a
 restore done in NEURON is what the next CoreNEURON window starts from.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -34,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import digests
 from .errors import NeurodamusError
 from .faults import inject
 from .reports.recorder import snapshot_name
@@ -61,7 +61,7 @@ def _working_directory(path: Path):
 
 
 def _sha256(path: Path) -> str:
-    digest = digests.sha256()
+    digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)

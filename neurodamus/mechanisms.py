@@ -8,6 +8,7 @@ temporary name and renamed when complete, so concurrent or interrupted builds ne
 leave a half-built cache entry. Rank 0 builds while the others wait; all ranks load.
 """
 
+import hashlib
 import logging
 import os
 import platform
@@ -18,7 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import digests as hashes
 from .errors import MechanismError
 from .resources import mod_dir
 
@@ -77,7 +77,7 @@ def source_digests(sources: list[Path]) -> dict[str, str]:
     for path in sources:
         text = _COMMENT_BLOCK.sub("", path.read_text(errors="replace"))
         code = " ".join(line.split(":", 1)[0] for line in text.splitlines()).split()
-        digests[path.name] = hashes.sha256(" ".join(code).encode()).hexdigest()[:16]
+        digests[path.name] = hashlib.sha256(" ".join(code).encode()).hexdigest()[:16]
     return digests
 
 
@@ -162,7 +162,7 @@ def _tool(name: str) -> str:
 def cache_key(sources: list[Path], coreneuron: bool = False) -> str:
     from neuron import __version__ as neuron_version
 
-    digest = hashes.sha256(neuron_version.encode() + (b"+coreneuron" if coreneuron else b""))
+    digest = hashlib.sha256(neuron_version.encode() + (b"+coreneuron" if coreneuron else b""))
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]

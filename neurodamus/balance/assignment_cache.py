@@ -2,13 +2,12 @@
 costs are measured once and later runs (and runs preparing for another rank count with
 --num-target-ranks) reuse them."""
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import numpy as np
-
-from .. import digests
 
 
 def assignment_key(settings, n_ranks: int) -> str:
@@ -17,7 +16,7 @@ def assignment_key(settings, n_ranks: int) -> str:
     files += sorted(str(e.edges_file) for e in settings.circuit.edge_populations)
     stamp = [(f, os.path.getsize(f)) for f in files if os.path.exists(f)]
     text = json.dumps([str(circuit), settings.node_set, n_ranks, stamp])
-    return digests.sha256(text.encode()).hexdigest()[:20]
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def assignment_path(cache_dir: Path, settings, n_ranks: int) -> Path:

@@ -28,6 +28,7 @@ batch path (a GUI, a cell that is a Python object or nil, a template that reads 
 parsed data, statements of another form) goes to NEURON's classes as it is.
 """
 
+import hashlib
 import logging
 import os
 import re
@@ -40,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import digests
 from ..resources import hoc_dir
 from .templates import library_dirs
 
@@ -97,7 +97,7 @@ def _write_import3d(h) -> Path:
                      + pattern.sub(lambda m: PLAIN_PREFIX + m.group(1), text))
     head = [line for line in main.read_text().splitlines() if "load_file" in line]
     text = "\n".join([*head, *plain, (hoc_dir() / WRAPPERS).read_text()])
-    digest = digests.sha1(text.encode()).hexdigest()[:16]
+    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
     folder = Path(tempfile.gettempdir()) / f"neurodamus-import3d-{digest}"
     target = folder / "import3d.hoc"
     if not target.exists():

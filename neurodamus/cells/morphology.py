@@ -5,11 +5,11 @@ alternate directory, else .h5 in `h5v1`, else .swc in morphologies_dir. Import3d
 has no HDF5 reader, so .h5 morphologies are converted (MorphIO) to .asc in a cache directory.
 """
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
-from .. import digests
 from ..errors import CircuitError
 
 
@@ -44,7 +44,7 @@ def readable_morphology(path: Path, cache_dir: Path | None = None) -> Path:
         return path
     cache_dir = Path(cache_dir or tempfile.gettempdir()) / "neurodamus-morphologies"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    digest = digests.sha1(path.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
     converted = cache_dir / f"{path.stem}-{digest}.asc"
     if not converted.exists():
         _convert(path, converted)

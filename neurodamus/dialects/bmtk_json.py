@@ -1,11 +1,11 @@
 """Reading bmtk's JSON configs: manifests (with `${configdir}`) expanded, paths made
 absolute, and the leniencies of one read, each said once."""
 
+import hashlib
 import json
 import re
 from pathlib import Path
 
-from .. import digests
 from ..errors import ConfigError
 
 FORMAT = 2  # of the strict copies and converted spike files: a new value invalidates them
@@ -99,4 +99,4 @@ def content_key(files, *details) -> str:
     stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) if Path(f).is_file()
              else (str(f),) for f in map(Path, files)]
     text = json.dumps([FORMAT, stats, *details], sort_keys=True, default=str)
-    return digests.sha256(text.encode()).hexdigest()[:24]
+    return hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -5,9 +5,8 @@ own gid offsets and population ids; a circuit written for it draws the same numb
 only if the keys are the same. Each function below is one stream, named by what it is
 drawn for; the literals are the reference's."""
 
+import hashlib
 from dataclasses import dataclass
-
-from .. import digests
 
 REFERENCE_OFFSET_BLOCK = 1000
 RELEASE_OFFSET, GABA_RISE_OFFSET = 300, 450  # the third id's purpose offsets
@@ -28,7 +27,7 @@ def reference_gid_offsets(population_sizes: dict[str, int]) -> dict[str, int]:
 
 def reference_population_id(name: str) -> int:
     """Its 12-bit population id: bytes 0 and 1 (low nibble) of the MD5 of the name."""
-    digest = digests.md5(name.encode()).digest()
+    digest = hashlib.md5(name.encode()).digest()
     return ((digest[1] & 0x0F) << 8) + digest[0]
 
 
