@@ -1,6 +1,6 @@
 """Per-cell build time of BBP-style e-model cells, step by step (`ci/bench-emodel`'s profile).
 
-    python -m benchmarks.emodel_steps CIRCUIT_DIR [--cells N] [--plain]
+    python -m benchmarks.emodel_steps CIRCUIT_DIR [--cells N] [--plain] [--bin B]
 
 Builds the first N cells of a circuit written by testing/bbp_style/detailed.py as the cells
 phase builds them (template, re_init_rng, the cell record, spike detector and gid
@@ -8,7 +8,9 @@ registration), in one process, with a copy of the template whose constructor tim
 its calls (morphology, nseg, channels, parameters, axon): the template's statements are
 unchanged, only timers are put around them. `--plain` keeps NEURON's own Import3d classes
 (every cell reads its file); otherwise the driver's (each file read once). Prints one JSON
-line: milliseconds per cell by step, and the resident memory the cells added.
+line: milliseconds per cell by step, and the resident memory the cells added. `--bin B`
+adds the same per consecutive B cells (cells 0..B-1, B..2B-1, ...): how a cell's cost grows
+with the cells already on the rank (the growth of the cells phase from 100 to 800 cells).
 """
 
 import argparse
@@ -49,6 +51,7 @@ def main(argv=None):
     parser.add_argument("circuit", type=Path)
     parser.add_argument("--cells", type=int, default=40)
     parser.add_argument("--plain", action="store_true")
+    parser.add_argument("--bin", type=int, default=0, help="also per consecutive BIN cells")
     args = parser.parse_args(argv)
     if args.plain:
         os.environ["NEURODAMUS_PLAIN_IMPORT3D"] = "1"
@@ -85,6 +88,7 @@ def main(argv=None):
     overhead = (time.perf_counter() - t0) / 100
     before = _rss_mb()
     cells = []
+    per_gid: list[dict] = []
     started = time.perf_counter()
     with import3d_cache.reuse(paths) as counts:
         for gid, path in enumerate(paths):
@@ -99,21 +103,30 @@ def main(argv=None):
                                                          "cortex"), Run)
             t4 = time.perf_counter()
             steps = [hoc.nd_times.x[k] for k in range(len(STEPS))]
-            for step, seconds in zip(STEPS, steps):
+            this = dict(zip(STEPS, steps))
+            this["template (rest)"] = max((t1 - t0) - overhead - sum(steps), 0.0)
+            this["driver call"] = overhead
+            this["re_init_rng"] = t2 - t1
+            this["cell record"] = t3 - t2
+            this["spike detector + gid"] = t4 - t3
+            for step, seconds in this.items():
                 totals[step] += seconds
-            totals["template (rest)"] += max((t1 - t0) - overhead - sum(steps), 0.0)
-            totals["driver call"] += overhead
-            totals["re_init_rng"] += t2 - t1
-            totals["cell record"] += t3 - t2
-            totals["spike detector + gid"] += t4 - t3
+            per_gid.append(this)
             cells.append(cell)
     wall = time.perf_counter() - started
     per_cell = {step: 1000 * value / args.cells for step, value in totals.items()}
+    bins = []
+    for first in range(0, args.cells, args.bin or args.cells + 1):
+        chunk = per_gid[first:first + args.bin]
+        ms = {step: round(1000 * sum(c[step] for c in chunk) / len(chunk), 3) for step in totals}
+        bins.append({"cells": f"{first}-{first + len(chunk) - 1}", "ms_per_cell": ms,
+                     "ms_per_cell_total": round(sum(ms.values()), 3)})
     print(json.dumps({"mode": "plain" if args.plain else "cached", "cells": args.cells,
                       "ms_per_cell": per_cell,
                       "ms_per_cell_total": sum(per_cell.values()),
                       "read": counts["read"], "replayed": counts["replayed"],
-                      "rss_mb_added": _rss_mb() - before, "wall_s": wall}))
+                      "rss_mb_added": _rss_mb() - before, "wall_s": wall,
+                      **({"bins": bins} if args.bin else {})}))
 
 
 if __name__ == "__main__":
