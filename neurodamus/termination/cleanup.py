@@ -1,12 +1,19 @@
 """Ending every rank from the watchdog's thread: one line on stderr, this run's clean-up
 (e.g. its staged outputs discarded, so the previous outputs stay as they were), then
 MPI_Abort, which mpiexec turns into the end of the whole job; os._exit if that returns.
+
+Why the pause before MPI_Abort: mpiexec's proxies kill every process as soon as one aborts,
+and may drop what the aborting rank wrote to stderr last but they had not yet forwarded
+(seen under load: the run ended with code 1 and no line at all).
 """
 
 import contextlib
 import os
 import sys
 import threading
+import time
+
+FORWARD_GRACE = 1.0  # seconds for mpiexec to forward the line (as cli.ABORT_GRACE_SECONDS)
 
 
 class Ending:
@@ -26,6 +33,9 @@ class Ending:
             for cleanup in self.cleanups:
                 with contextlib.suppress(Exception):  # ending anyway
                     cleanup()
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            time.sleep(FORWARD_GRACE)
             try:
                 self.abort(code)
             finally:
