@@ -143,6 +143,18 @@ def _positive_int(raw, name, key, problems, default=None):
     return value
 
 
+def _unique_name(raw: dict, key: str, problems: ProblemList, names: set, what: str):
+    """`raw["name"]`, checked to be a non-empty string that no other `what` uses."""
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        problems.add(f"must be a non-empty string, got {name!r}", key=f"{key}.name")
+    elif name in names:
+        problems.add(f"'{name}' is used by another {what}", key=f"{key}.name")
+    else:
+        names.add(name)
+    return name
+
+
 def _parameter(raw, index: int, problems: ProblemList, names: set) -> Parameter | None:
     from .parameters import APPLY_KINDS
 
@@ -152,13 +164,7 @@ def _parameter(raw, index: int, problems: ProblemList, names: set) -> Parameter 
         return None
     before = len(problems.items)
     _unknown(raw, PARAMETER_KEYS, key, problems)
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        problems.add(f"must be a non-empty string, got {name!r}", key=f"{key}.name")
-    elif name in names:
-        problems.add(f"'{name}' is used by another parameter", key=f"{key}.name")
-    else:
-        names.add(name)
+    name = _unique_name(raw, key, problems, names, "parameter")
     scale = raw.get("scale", "linear")
     if scale not in SCALES:
         problems.add(f"must be one of {', '.join(SCALES)}, got {scale!r}", key=f"{key}.scale")
@@ -223,13 +229,7 @@ def _target(raw, index: int, base: Path, problems: ProblemList, names: set) -> T
         return None
     before = len(problems.items)
     _unknown(raw, TARGET_KEYS, key, problems)
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        problems.add(f"must be a non-empty string, got {name!r}", key=f"{key}.name")
-    elif name in names:
-        problems.add(f"'{name}' is used by another target", key=f"{key}.name")
-    else:
-        names.add(name)
+    name = _unique_name(raw, key, problems, names, "target")
     kind = raw.get("type")
     if kind not in TARGET_TYPES:
         problems.add(f"must be one of {', '.join(TARGET_TYPES)}, got {kind!r}",
