@@ -52,7 +52,7 @@ def _prepare(spec: FitSpec, mechanism_dirs, cache_root):
     from .targets import load_target_data
 
     load_settings(spec.simulation_config, None, mechanism_dirs, cache_root)
-    base = BaseConfig(spec.simulation_config)
+    base = BaseConfig(spec.simulation_config, cache_root)
     base.check(spec.file, spec.parameters)
     check = spec.output_dir / "work" / "check"
     check.mkdir(parents=True, exist_ok=True)

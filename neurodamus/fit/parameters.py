@@ -306,14 +306,14 @@ APPLY_KINDS.register("nodes", NodeAttribute())
 
 class BaseConfig:
     """The simulation config the fit starts from, with every path made absolute, so that a
-    candidate's copy runs from any folder."""
+    candidate's copy runs from any folder. Read through the driver's config dialects, so a
+    bmtk config (config.json wrapper, manifest) starts a fit as its strict SONATA copy."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, cache_root: Path | None = None):
+        from ..config.loader import open_simulation_config
+
         self.path = path
-        try:
-            parsed = libsonata.SimulationConfig.from_file(str(path))
-        except (libsonata.SonataError, RuntimeError) as error:
-            raise ConfigError(str(error), file=path) from None
+        parsed = open_simulation_config(path, cache_root)
         raw = json.loads(parsed.expanded_json)
         raw["network"] = str(Path(parsed.network).resolve())
         if "node_sets_file" in raw:

@@ -254,3 +254,45 @@ def test_a_checkpoint_answers_only_the_same_fit(tmp_path, simulation_config):
          "apply": {"input": {"input": "step", "field": "amp_start"}}}]))
     with pytest.raises(ConfigError, match="its parameters differ"):
         load_checkpoint(wider)
+
+
+def test_a_bmtk_config_starts_a_fit_as_its_strict_copy(tmp_path):
+    """A fit starts from a bmtk-layout config (config.json wrapper, manifest) as from the
+    strict config it stands for: the candidate's copy has the same network, inputs and run,
+    and the driver reads it."""
+    from neurodamus.config import load_settings
+    from neurodamus.fit.spec import Parameter
+    from neurodamus.testing.bmtk_layout import rewrite_in_bmtk_layout
+    from neurodamus.testing.circuit_builder import (
+        CircuitSpec,
+        EdgeSpec,
+        PopulationSpec,
+        build_circuit,
+        write_simulation_config,
+    )
+
+    spec = CircuitSpec(populations=[PopulationSpec("exc", 3, "exc")],
+                       edges=[EdgeSpec("exc", "exc", per_target=2, conductance=1.0)], seed=5)
+    circuit = build_circuit(tmp_path / "strict", spec)
+    step = {"module": "linear", "input_type": "current_clamp", "node_set": "exc",
+            "amp_start": 0.3, "delay": 5.0, "duration": 20.0}
+    strict = write_simulation_config(tmp_path / "strict", circuit, tstop=30.0,
+                                     inputs={"step": step}, random_seed=0)
+    wrapper = rewrite_in_bmtk_layout(circuit, strict, tmp_path / "bmtk", virtual=set())
+    amp = Parameter("amp", 0.0, 1.0, "linear", 0.5, "input",
+                    {"input": "step", "field": "amp_start"}, "parameters[0]")
+    settings = []
+    for start in (strict, wrapper):
+        base = BaseConfig(start, tmp_path / "cache")
+        base.check(tmp_path / "fit.json", (amp,))
+        candidate = base.with_values((amp,), {"amp": 0.42}, tmp_path / start.parent.name / "o")
+        assert candidate["inputs"]["step"]["amp_start"] == 0.42
+        path = tmp_path / f"{start.parent.name}_candidate.json"
+        path.write_text(json.dumps(candidate))
+        settings.append(load_settings(path, cache_root=tmp_path / "cache"))
+    ours, theirs = settings
+    assert [i.parameters["amp_start"] for i in ours.inputs] == \
+        [i.parameters["amp_start"] for i in theirs.inputs] == [0.42]
+    assert ours.run.tstop == theirs.run.tstop == 30.0
+    assert [p.name for p in ours.circuit.node_populations] == \
+        [p.name for p in theirs.circuit.node_populations]
