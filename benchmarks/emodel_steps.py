@@ -116,7 +116,7 @@ def main(argv=None):
     wall = time.perf_counter() - started
     per_cell = {step: 1000 * value / args.cells for step, value in totals.items()}
     bins = []
-    for first in range(0, args.cells, args.bin or args.cells + 1):
+    for first in range(0, args.cells, args.bin) if args.bin else ():
         chunk = per_gid[first:first + args.bin]
         ms = {step: round(1000 * sum(c[step] for c in chunk) / len(chunk), 3) for step in totals}
         bins.append({"cells": f"{first}-{first + len(chunk) - 1}", "ms_per_cell": ms,
