@@ -23,9 +23,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-
-def _strings(dataset) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in dataset[()]]
+from benchmarks.plain_neuron import attach_linear_clamps, strings
 
 
 def main(argv=None):
@@ -56,8 +54,8 @@ def main(argv=None):
     tstop = float(run["tstop"])
     with h5py.File(circuit_dir / "nodes.h5") as f:
         group = f["nodes/cortex/0"]
-        templates = [t.split(":", 1)[1] for t in _strings(group["model_template"])]
-        morphologies = _strings(group["morphology"])
+        templates = [t.split(":", 1)[1] for t in strings(group["model_template"])]
+        morphologies = strings(group["morphology"])
     for name in set(templates):
         h.load_file(str(circuit_dir / "emodels" / f"{name}.hoc"))
     with h5py.File(circuit_dir / "edges.h5") as f:
@@ -118,19 +116,7 @@ def main(argv=None):
         netcons.append(netcon)
     synapses_s = time.perf_counter() - started
 
-    clamps = []
-    for settings in simulation.get("inputs", {}).values():
-        delay, duration = float(settings["delay"]), float(settings["duration"])
-        start = float(settings["amp_start"])
-        end = float(settings.get("amp_end", start))
-        times = h.Vector([0.0, delay, delay, delay + duration, delay + duration, 1e9])
-        amps = h.Vector([0.0, 0.0, start, end, 0.0, 0.0])
-        for cell in cells.values():
-            clamp = h.IClamp(cell.soma[0](0.5))
-            clamp.delay, clamp.dur = 0.0, 1e9
-            amps.play(clamp._ref_amp, times, 1)
-            clamps.append(clamp)
-        clamps.append((times, amps))
+    clamps = attach_linear_clamps(h, simulation, cells)  # noqa: F841  (kept alive to the run)
 
     spike_times, spike_gids = h.Vector(), h.Vector()
     pc.spike_record(-1, spike_times, spike_gids)

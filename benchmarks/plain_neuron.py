@@ -28,12 +28,31 @@ MORPHOLOGY_SUFFIX = ".swc"
 SECTION_ARRAYS = (("soma", "somatic"), ("axon", "axonal"), ("dend", "basal"), ("apic", "apical"))
 
 
-def _strings(dataset) -> list[str]:
+def strings(dataset) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in dataset[()]]
 
 
 def _resolve(path: str, base: Path) -> Path:
     return (base / path.replace("$BASE_DIR/", "").replace("$BASE_DIR", ".")).resolve()
+
+
+def attach_linear_clamps(h, simulation: dict, cells: dict) -> list:
+    """The config's linear current clamps at the soma of every cell, as NEURON objects to
+    keep alive until the run ends (a played ramp: 0, amp_start -> amp_end, 0)."""
+    clamps: list = []
+    for settings in simulation.get("inputs", {}).values():
+        delay, duration = float(settings["delay"]), float(settings["duration"])
+        start = float(settings["amp_start"])
+        end = float(settings.get("amp_end", start))
+        times = h.Vector([0.0, delay, delay, delay + duration, delay + duration, 1e9])
+        amps = h.Vector([0.0, 0.0, start, end, 0.0, 0.0])
+        for cell in cells.values():
+            clamp = h.IClamp(cell.soma[0](0.5))
+            clamp.delay, clamp.dur = 0.0, 1e9
+            amps.play(clamp._ref_amp, times, 1)
+            clamps.append(clamp)
+        clamps.append((times, amps))
+    return clamps
 
 
 def read_circuit(simulation_config: Path):
@@ -51,9 +70,9 @@ def read_circuit(simulation_config: Path):
                 size = group["model_template"].shape[0]
                 populations[name] = {
                     "offset": offset, "size": size,
-                    "template": _strings(group["model_template"]),
-                    "morphology": _strings(group["morphology"]),
-                    "inhibitory": np.array(_strings(group["synapse_class"])) == "INH",
+                    "template": strings(group["model_template"]),
+                    "morphology": strings(group["morphology"]),
+                    "inhibitory": np.array(strings(group["synapse_class"])) == "INH",
                     "morphologies_dir": _resolve(settings["morphologies_dir"], base),
                 }
                 offset += size
@@ -204,21 +223,10 @@ def main(argv=None):
     synapses_s = time.perf_counter() - started
 
     # Stimuli: the config's linear current clamps, at the soma of every cell.
-    clamps = []
     for settings in simulation.get("inputs", {}).values():
         if settings.get("module") != "linear":
             raise SystemExit(f"plain_neuron: only `linear` inputs, not {settings.get('module')}")
-        delay, duration = float(settings["delay"]), float(settings["duration"])
-        start = float(settings["amp_start"])
-        end = float(settings.get("amp_end", start))
-        times = h.Vector([0.0, delay, delay, delay + duration, delay + duration, 1e9])
-        amps = h.Vector([0.0, 0.0, start, end, 0.0, 0.0])
-        for cell in cells.values():
-            clamp = h.IClamp(cell.soma[0](0.5))
-            clamp.delay, clamp.dur = 0.0, 1e9
-            amps.play(clamp._ref_amp, times, 1)
-            clamps.append(clamp)
-        clamps.append((times, amps))
+    clamps = attach_linear_clamps(h, simulation, cells)  # noqa: F841  (kept alive to the run)
 
     spike_times, spike_gids = h.Vector(), h.Vector()
     pc.spike_record(-1, spike_times, spike_gids)
