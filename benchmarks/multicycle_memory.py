@@ -57,15 +57,9 @@ def run(config: Path, output: Path, ranks: int, steps: int | None) -> dict:
 
 
 def spikes(output: Path) -> dict:
-    import libsonata
+    from neurodamus.reports import read_spikes_by_population
 
-    reader = libsonata.SpikeReader(str(output / "out.h5"))
-    out = {}
-    for name in sorted(reader.get_population_names()):
-        data = reader[name].get_dict()
-        order = np.lexsort((data["node_ids"], data["timestamps"]))
-        out[name] = (np.asarray(data["timestamps"])[order], np.asarray(data["node_ids"])[order])
-    return out
+    return read_spikes_by_population(output / "out.h5", ordered=True)
 
 
 def peaks(summary: dict) -> tuple[float, float]:

@@ -76,15 +76,20 @@ def write_spikes_csv(path, spikes_by_population: dict, order: str = "by_time"):
     os.replace(partial, path)
 
 
-def read_spikes_by_population(path) -> dict:
+def read_spikes_by_population(path, ordered: bool = False) -> dict:
     """{population: (times, node_ids)} read with libsonata's SpikeReader (for tests and
-    tools)."""
+    tools); `ordered`: by time, then node id (runs that differ only in file order compare
+    equal)."""
     import libsonata
 
     reader = libsonata.SpikeReader(str(path))
     out = {}
     for population in reader.get_population_names():
         data = reader[population].get_dict()
-        out[population] = (np.asarray(data["timestamps"], np.float64),
-                           np.asarray(data["node_ids"], np.int64))
+        times = np.asarray(data["timestamps"], np.float64)
+        nodes = np.asarray(data["node_ids"], np.int64)
+        if ordered:
+            order = np.lexsort((nodes, times))
+            times, nodes = times[order], nodes[order]
+        out[population] = (times, nodes)
     return out

@@ -5,11 +5,11 @@ cannot carry is refused naming the key; under NEURON the option is ignored with 
 
 import json
 
-import libsonata
 import numpy as np
 import pytest
 from conftest import assert_ok, run_neurodamus
 
+from neurodamus.reports import read_spikes_by_population
 from neurodamus.testing.circuit_builder import (
     CircuitSpec,
     EdgeSpec,
@@ -42,13 +42,7 @@ def config(circuit):
 
 
 def spikes(output) -> dict:
-    reader = libsonata.SpikeReader(str(output / "out.h5"))
-    out = {}
-    for name in sorted(reader.get_population_names()):
-        data = reader[name].get_dict()
-        order = np.lexsort((data["node_ids"], data["timestamps"]))
-        out[name] = (np.asarray(data["timestamps"])[order], np.asarray(data["node_ids"])[order])
-    return out
+    return read_spikes_by_population(output / "out.h5", ordered=True)
 
 
 def run(config, output, *args, ranks=1):
